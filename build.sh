@@ -1,0 +1,257 @@
+#!/bin/sh
+# azrelay build entry point. Plain POSIX sh + a C compiler; no make, no cmake.
+#
+#   ./build.sh            release build: build/libazrelay.a, build/azrelay-proxy (-O2, static BearSSL)
+#   ./build.sh test       ASan+UBSan build, every cmocka suite, symbol and format checks
+#   ./build.sh fuzz [S]   libFuzzer targets (clang), each for S or $FUZZ_SECONDS (default 60) seconds
+#   ./build.sh bench      benchmarks (none yet: says so and measures nothing)
+#   ./build.sh demo       start the proxy against the bundled relay emulator (arrives with the proxy)
+#   ./build.sh fmt        apply .clang-format to src/ include/ tests/ fuzz/
+#   ./build.sh clean      remove build/
+#
+# Honours CC, CFLAGS, LDFLAGS, BEARSSL_DIR (a BearSSL source tree: inc/ and build/libbearssl.a,
+# or an install prefix: include/ and lib/libbearssl.a), WERROR=0 (integrators only; never CI),
+# FUZZ_SECONDS. Output goes to build/ only.
+set -eu
+
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+B=$ROOT/build
+CC=${CC:-cc}
+CFLAGS=${CFLAGS:-}
+LDFLAGS=${LDFLAGS:-}
+WERROR=${WERROR:-1}
+VERSION=0.1.0
+
+say() { printf 'build.sh: %s\n' "$*"; }
+die() { printf 'build.sh: error: %s\n' "$*" >&2; exit 1; }
+run() { printf '  %s\n' "$*"; "$@" || die "command failed: $*"; }
+
+# ---------------------------------------------------------------- dependencies
+MISSING=""
+want_pkg() { case " $MISSING " in *" $1 "*) ;; *) MISSING="$MISSING $1" ;; esac; }
+
+have_header() { # $1 compiler, $2 header, $3 extra flags
+    printf '#include <stdarg.h>\n#include <stddef.h>\n#include <stdint.h>\n#include <setjmp.h>\n#include <%s>\nint main(void){return 0;}\n' "$2" |
+        $1 $3 -x c -fsyntax-only - >/dev/null 2>&1
+}
+
+install_missing() {
+    [ -z "$MISSING" ] && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        say "installing$MISSING with apt-get"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >/dev/null 2>&1 || true
+        apt-get install -y -qq --no-install-recommends $MISSING >/dev/null ||
+            die "apt-get install$MISSING failed"
+        MISSING=""
+    else
+        die "missing packages; run: sudo apt-get install$MISSING"
+    fi
+}
+
+bearssl_paths() {
+    if [ -n "${BEARSSL_DIR:-}" ]; then
+        if [ -d "$BEARSSL_DIR/inc" ]; then BR_INC=$BEARSSL_DIR/inc; else BR_INC=$BEARSSL_DIR/include; fi
+        BR_LIB=""
+        for f in "$BEARSSL_DIR/build/libbearssl.a" "$BEARSSL_DIR/lib/libbearssl.a" "$BEARSSL_DIR/libbearssl.a"; do
+            [ -f "$f" ] && BR_LIB=$f && break
+        done
+        [ -f "$BR_INC/bearssl.h" ] || die "BEARSSL_DIR=$BEARSSL_DIR has no inc/bearssl.h or include/bearssl.h"
+        [ -n "$BR_LIB" ] || die "BEARSSL_DIR=$BEARSSL_DIR has no build/libbearssl.a or lib/libbearssl.a (build BearSSL first)"
+    else
+        BR_INC=""
+        BR_LIB=$($CC -print-file-name=libbearssl.a)
+        [ -f "$BR_LIB" ] || BR_LIB=""
+    fi
+}
+
+need_base() {
+    command -v "$CC" >/dev/null 2>&1 || { [ "$CC" = cc ] && want_pkg gcc && want_pkg libc6-dev; }
+    command -v ar >/dev/null 2>&1 || want_pkg binutils
+    if [ -z "${BEARSSL_DIR:-}" ]; then
+        if ! command -v "$CC" >/dev/null 2>&1 || ! have_header "$CC" bearssl.h "" ||
+            [ ! -f "$($CC -print-file-name=libbearssl.a)" ]; then
+            want_pkg libbearssl-dev
+        fi
+    fi
+}
+
+need_test() {
+    need_base
+    install_missing
+    have_header "$CC" cmocka.h "" || want_pkg libcmocka-dev
+    command -v clang-format >/dev/null 2>&1 || want_pkg clang-format
+    install_missing
+}
+
+need_fuzz() {
+    need_base
+    command -v clang >/dev/null 2>&1 || want_pkg clang
+    install_missing
+    [ -f "$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a)" ] ||
+        ls "$(dirname "$(clang -print-file-name=libclang_rt.asan-x86_64.a)")"/libclang_rt.fuzzer* >/dev/null 2>&1 ||
+        { want_pkg libclang-rt-dev; install_missing; }
+}
+
+# --------------------------------------------------------------------- flags
+WARN_SRC="-std=c11 -Wall -Wextra -Wpedantic -Wconversion -Wsign-conversion -Wshadow -Wstrict-prototypes
+ -Wmissing-prototypes -Wvla -Wformat=2 -Wundef -Wimplicit-fallthrough"
+WARN_TEST="-std=c11 -Wall -Wextra"
+[ "$WERROR" = 1 ] && WARN_SRC="$WARN_SRC -Werror" && WARN_TEST="$WARN_TEST -Werror"
+
+LIB_SRCS() { ls "$ROOT"/src/*.c | grep -v '/main\.c$'; }
+
+inc_flags() {
+    printf '%s' "-I$ROOT/include -I$ROOT/src"
+    [ -n "$BR_INC" ] && printf ' %s' "-isystem $BR_INC"
+    return 0
+}
+
+# compile_lib OUTDIR "FLAGS" [cc]: compiles every library source into OUTDIR/obj
+compile_lib() {
+    out=$1 flags=$2 cc=${3:-$CC}
+    mkdir -p "$out/obj"
+    OBJS=""
+    for s in $(LIB_SRCS); do
+        o=$out/obj/$(basename "$s" .c).o
+        if [ ! -f "$o" ] || [ "$s" -nt "$o" ] || newer_headers "$o"; then
+            run $cc $flags $(inc_flags) -c "$s" -o "$o"
+        fi
+        OBJS="$OBJS $o"
+    done
+}
+
+newer_headers() { # any header newer than $1 (coarse but correct)
+    for h in "$ROOT"/src/*.h "$ROOT"/include/*.h; do
+        [ -f "$h" ] && [ "$h" -nt "$1" ] && return 0
+    done
+    return 1
+}
+
+write_compile_commands() {
+    {
+        printf '[\n'
+        first=1
+        for s in $(LIB_SRCS) "$ROOT/src/main.c"; do
+            [ $first = 1 ] || printf ',\n'
+            first=0
+            printf '  {"directory": "%s", "file": "%s", "command": "%s %s %s -O2 -c %s"}' \
+                "$ROOT" "$s" "$CC" "$(echo $WARN_SRC)" "$(inc_flags)" "$s"
+        done
+        printf '\n]\n'
+    } >"$B/compile_commands.json"
+}
+
+# -------------------------------------------------------------------- targets
+do_build() {
+    need_base
+    install_missing
+    bearssl_paths
+    [ -n "$BR_LIB" ] || die "libbearssl.a not found (install libbearssl-dev or set BEARSSL_DIR)"
+    say "release build with $CC (BearSSL: ${BR_LIB})"
+    mkdir -p "$B"
+    flags="$WARN_SRC -O2 -ffunction-sections -fdata-sections -DAZR_VERSION=\"$VERSION\" $CFLAGS"
+    compile_lib "$B/release" "$flags"
+    rm -f "$B/libazrelay.a"
+    run ar rcs "$B/libazrelay.a" $OBJS
+    run $CC $flags $(inc_flags) -c "$ROOT/src/main.c" -o "$B/release/main.o"
+    run $CC $flags "$B/release/main.o" "$B/libazrelay.a" "$BR_LIB" -Wl,--gc-sections $LDFLAGS -o "$B/azrelay-proxy"
+    write_compile_commands
+    say "built $B/libazrelay.a and $B/azrelay-proxy"
+}
+
+check_symbols() {
+    bad=$(nm -g --defined-only "$B/libazrelay.a" 2>/dev/null | awk 'NF==3 {print $3}' | grep -v '^azr_' || true)
+    [ -z "$bad" ] || die "libazrelay.a defines symbols without the azr_ prefix: $bad"
+    say "symbol check: every exported symbol starts with azr_"
+}
+
+check_format() {
+    files=$(ls src/*.c src/*.h include/*.h tests/*.c tests/*.h fuzz/*.c 2>/dev/null || true)
+    clang-format --dry-run --Werror $files || die "clang-format differences (run ./build.sh fmt)"
+    say "format check: clean"
+}
+
+do_test() {
+    need_test
+    bearssl_paths
+    do_build
+    check_symbols
+    if command -v clang >/dev/null 2>&1 && [ "$CC" != clang ]; then
+        say "second compiler: clang -O2 -Werror library build"
+        compile_lib "$B/clang" "$WARN_SRC -O2 -DAZR_VERSION=\"$VERSION\"" clang
+    fi
+    check_format
+    san="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
+    say "sanitizer build (ASan+UBSan)"
+    compile_lib "$B/test" "$WARN_SRC $san -DAZR_VERSION=\"$VERSION\" $CFLAGS"
+    suites=0 failed=0 failed_names=""
+    for t in "$ROOT"/tests/test_*.c; do
+        name=$(basename "$t" .c)
+        run $CC $WARN_TEST $san $(inc_flags) -I"$ROOT/tests" "$t" $OBJS ${BR_LIB:-} -lcmocka $LDFLAGS -o "$B/test/$name"
+    done
+    for t in "$ROOT"/tests/test_*.c; do
+        name=$(basename "$t" .c)
+        suites=$((suites + 1))
+        printf '\n== %s\n' "$name"
+        if ! (cd "$ROOT/tests" && ASAN_OPTIONS=detect_leaks=1 "$B/test/$name"); then
+            failed=$((failed + 1))
+            failed_names="$failed_names $name"
+        fi
+    done
+    printf '\n'
+    if [ $failed -ne 0 ]; then
+        die "$failed of $suites suites failed:$failed_names"
+    fi
+    say "all $suites suites passed"
+}
+
+do_fuzz() {
+    secs=${1:-${FUZZ_SECONDS:-60}}
+    need_fuzz
+    bearssl_paths
+    fz="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all"
+    say "fuzz build with clang (libFuzzer, ASan+UBSan), $secs s per target"
+    compile_lib "$B/fuzz" "$WARN_SRC $fz -DAZR_FUZZING -DAZR_VERSION=\"$VERSION\"" clang
+    summary=""
+    rc=0
+    for f in "$ROOT"/fuzz/fuzz_*.c; do
+        name=$(basename "$f" .c)
+        target=${name#fuzz_}
+        run clang $WARN_TEST -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+            $(inc_flags) "$f" $OBJS ${BR_LIB:-} -o "$B/fuzz/$name"
+        work=$B/fuzz/work/$target
+        mkdir -p "$work" "$ROOT/fuzz/corpus/$target"
+        log=$B/fuzz/$name.log
+        say "running $name for $secs s"
+        if (cd "$B/fuzz" && "./$name" -max_total_time="$secs" -print_final_stats=1 -timeout=10 \
+            -rss_limit_mb=2048 "$work" "$ROOT/fuzz/corpus/$target") >"$log" 2>&1; then
+            execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+            summary="$summary
+  $target: $execs runs in ${secs} s, $((execs / secs)) exec/s"
+        else
+            rc=1
+            summary="$summary
+  $target: FAILED (see $log)"
+            tail -40 "$log"
+        fi
+    done
+    say "fuzz summary:$summary"
+    [ $rc = 0 ] || die "a fuzz target failed"
+}
+
+case "${1:-build}" in
+build | release) do_build ;;
+test) do_test ;;
+fuzz) shift; do_fuzz "${1:-}" ;;
+bench) say "no benchmarks yet: the bench issue adds them; nothing was measured" ;;
+demo) die "the demo needs the proxy and the relay emulator, which arrive with the end-to-end issue" ;;
+fmt)
+    command -v clang-format >/dev/null 2>&1 || { want_pkg clang-format; install_missing; }
+    clang-format -i src/*.c src/*.h include/*.h tests/*.c tests/*.h fuzz/*.c 2>/dev/null || true
+    say "formatted" ;;
+clean) rm -rf "$B"; say "removed build/" ;;
+-h | --help | help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' ;;
+*) die "unknown command '$1' (try ./build.sh help)" ;;
+esac

@@ -1,0 +1,41 @@
+/*
+ * Every fixed bound in azrelay, in one list (after curl's dynbuf.h ceilings).
+ * Runtime bounds that users may change live in the config table (config.c)
+ * with their own min/max; the constants below are the hard ceilings.
+ */
+#ifndef AZR_LIMITS_H
+#define AZR_LIMITS_H
+
+/* HTTP/1.1 response head (status line + headers + blank line), RFC 9112. */
+#define AZR_HTTP_MAX_HEAD    8192
+#define AZR_HTTP_MAX_HEADERS 32
+/* Body bytes of a refused upgrade kept for the error message. */
+#define AZR_HTTP_MAX_BODY 1024
+/* Reason phrase kept (sanitised) for messages. */
+#define AZR_HTTP_MAX_REASON 256
+/* Upgrade / CONNECT request we build. */
+#define AZR_HTTP_MAX_REQUEST 4096
+/* RFC 6455 §5.5: control frame payload. */
+#define AZR_WS_MAX_CTRL 125
+/* Longest frame header: 2 + 8 (length) + 4 (mask). */
+#define AZR_WS_MAX_HDR 14
+/* URL we build (path + query), host names. */
+#define AZR_URL_MAX  2048
+#define AZR_HOST_MAX 255
+/* SAS token text and its inputs (key names and keys are <= 256 in the SDKs). */
+#define AZR_SAS_MAX     2048
+#define AZR_KEYNAME_MAX 256
+#define AZR_KEY_MAX     256
+/* Hybrid connection name (may hold '/'). */
+#define AZR_HC_MAX 512
+/* One configuration value and one config-file line. */
+#define AZR_CONF_VALUE_MAX 4096
+#define AZR_CONF_LINE_MAX  8192
+/* Connection string text. */
+#define AZR_CONNSTR_MAX 4096
+/* SOCKS: RFC 1928 domain and RFC 1929 user/password are one length byte each. */
+#define AZR_SOCKS_MAX_NAME 255
+/* Error text kept by a parser context. */
+#define AZR_ERRTEXT_MAX 256
+
+#endif

@@ -1,0 +1,5 @@
+#include "platform.h"
+int main(void)
+{
+    return 0;
+}
