@@ -1,7 +1,7 @@
 #include "sas.h"
 #include "base64.h"
 #include "hmac.h"
-#include "limits.h"
+#include "bounds.h"
 #include "url.h"
 
 static void wipe(void *p, size_t n)

@@ -8,7 +8,7 @@
  * a key name with '+'.
  */
 #include "testutil.h"
-#include "limits.h"
+#include "bounds.h"
 #include "sas.h"
 
 #define KEY  "8oKRDwkl0s440MlLUi4qHxDL34j1FS6K3t5TRoJ216c="

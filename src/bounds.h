@@ -3,8 +3,8 @@
  * Runtime bounds that users may change live in the config table (config.c)
  * with their own min/max; the constants below are the hard ceilings.
  */
-#ifndef AZR_LIMITS_H
-#define AZR_LIMITS_H
+#ifndef AZR_BOUNDS_H
+#define AZR_BOUNDS_H
 
 /* HTTP/1.1 response head (status line + headers + blank line), RFC 9112. */
 #define AZR_HTTP_MAX_HEAD    8192

@@ -1,0 +1,741 @@
+/*
+ * IMPLEMENTATION NOTES
+ * The table below is the vocabulary. Each entry names a field of
+ * azr_settings by offset; the setters only know the four types. Side
+ * effects the reference class documents (setting KeepAliveTime turns
+ * TCPKeepAlive on; FirewallType picks a default FirewallPort;
+ * NamespaceAddress is parsed at once so a bad address fails at Config()
+ * time, not at connect time) live in post_set(). A name the class defines
+ * but azrelay lacks is in azr_config_unsupported[] and gets its own error,
+ * so "not supported" and "misspelt" never look alike.
+ */
+#include "config.h"
+#include "sas.h"
+
+#ifndef AZR_VERSION
+#define AZR_VERSION "0"
+#endif
+
+#define OFF(f)    offsetof(azr_settings, f)
+#define STRF(f)   OFF(f), sizeof(((azr_settings *)0)->f)
+#define NOFIELD   SIZE_MAX, 0
+#define LONG_SECS 315360000L /* ten years */
+#define MAX_BUFSZ (16L * 1024 * 1024)
+
+/* clang-format off */
+const azr_conf_def azr_config_table[] = {
+    /* relay */
+    {"NamespaceAddress", AZR_CT_STR, AZR_CF_PROPERTY, 0, AZR_HOST_MAX + 15, "", STRF(namespace_address), NULL,
+     "Relay namespace: host, host:port, sb://host/, wss://host[:port] or ws://host[:port] (plain "
+     "WebSocket, for local emulators only). Port 443 unless given (80 for ws://)."},
+    {"HybridConnection", AZR_CT_STR, AZR_CF_PROPERTY, 0, AZR_HC_MAX, "", STRF(hybrid_connection), NULL,
+     "Hybrid connection name, exactly as created in the namespace ('/' separates segments)."},
+    {"AccessKeyName", AZR_CT_STR, AZR_CF_PROPERTY, 0, AZR_KEYNAME_MAX, "", STRF(access_key_name), NULL,
+     "Shared access policy name, e.g. RootManageSharedAccessKey. The policy needs the Send right."},
+    {"AccessKey", AZR_CT_STR, AZR_CF_PROPERTY | AZR_CF_SECRET, 0, AZR_KEY_MAX, "", STRF(access_key), NULL,
+     "Shared access key of that policy (its base64 text, used as is). Never logged."},
+    {"ConnectionString", AZR_CT_STR, AZR_CF_OURS | AZR_CF_WRITEONLY | AZR_CF_SECRET, 0, AZR_CONNSTR_MAX, "", NOFIELD, NULL,
+     "Endpoint=sb://NS/;SharedAccessKeyName=..;SharedAccessKey=..;EntityPath=HC as the Azure "
+     "portal shows it: sets NamespaceAddress, AccessKeyName, AccessKey and HybridConnection."},
+    {"AccessToken", AZR_CT_STR, AZR_CF_READONLY | AZR_CF_SECRET, 0, AZR_SAS_MAX, "", NOFIELD, NULL,
+     "Read only: a fresh SAS token for HybridConnection, valid TokenValidity seconds."},
+    {"TokenValidity", AZR_CT_INT, 0, 1, LONG_SECS, "3600", OFF(token_validity), 0, NULL,
+     "Lifetime in seconds of each SAS token; a new token is made for every relay connection."},
+    {"TokenAudience", AZR_CT_ENUM, AZR_CF_OURS, 0, AZR_SAS_FORM_MAX, "0", OFF(token_audience), 0,
+     "0=sb-lower,1=sb-upper,2=http,3=http-slash,4=http-port",
+     "Resource URI signed in the token: 0 sb://ns/hc with lower-case escapes (as the reference "
+     "class), 1 the same upper-case, 2 http://ns/hc, 3 http://ns/hc/ (.NET SDK), 4 "
+     "http://ns:port/hc (hyco-ws). The service accepts all of them."},
+    {"TokenLocation", AZR_CT_ENUM, AZR_CF_OURS, 0, 1, "0", OFF(token_location), 0, "0=header,1=query",
+     "Where the token travels: 0 ServiceBusAuthorization header, 1 sb-hc-token query parameter "
+     "(for proxies that strip unknown headers)."},
+    /* local side */
+    {"LocalHost", AZR_CT_STR, AZR_CF_PROPERTY, 0, AZR_HOST_MAX, "", STRF(local_host), NULL,
+     "Local address to listen on; empty means all interfaces."},
+    {"LocalPort", AZR_CT_INT, AZR_CF_PROPERTY, 0, 65535, "0", OFF(local_port), 0, NULL,
+     "Local TCP port to listen on; 0 lets the system choose."},
+    {"ConnectionBacklog", AZR_CT_INT, AZR_CF_PROPERTY, 1, 65535, "5", OFF(connection_backlog), 0, NULL,
+     "Pending connections the system queues before accept."},
+    {"DefaultIdleTimeout", AZR_CT_INT, AZR_CF_PROPERTY, 0, LONG_SECS, "0", OFF(default_idle_timeout), 0, NULL,
+     "Seconds without data in either direction before a connection is closed; 0 means never."},
+    {"DefaultTimeout", AZR_CT_INT, AZR_CF_PROPERTY, 0, LONG_SECS, "0", OFF(default_timeout), 0, NULL,
+     "Initial Timeout of each connection in seconds; 0 means none."},
+    {"KeepAlive", AZR_CT_BOOL, AZR_CF_PROPERTY, 0, 1, "False", OFF(keep_alive), 0, NULL,
+     "Enable TCP keep-alive probes on accepted connections (same as TCPKeepAlive)."},
+    {"Linger", AZR_CT_BOOL, AZR_CF_PROPERTY, 0, 1, "True", OFF(linger), 0, NULL,
+     "Close gracefully, sending pending data (False resets connections at close)."},
+    {"Listening", AZR_CT_BOOL, AZR_CF_PROPERTY | AZR_CF_READONLY, 0, 1, "False", OFF(listening), 0, NULL,
+     "Read only: whether the proxy is listening on LocalPort."},
+    /* logging */
+    {"LogLevel", AZR_CT_ENUM, 0, 0, 3, "1", OFF(log_level), 0, "0=None,1=Info,2=Verbose,3=Debug",
+     "0 none, 1 connections and errors, 2 plus handshakes and headers, 3 plus debug detail. Keys "
+     "and signatures are never logged."},
+    /* outbound connection */
+    {"ConnectionTimeout", AZR_CT_INT, 0, 1, 3600, "30", OFF(connection_timeout), 0, NULL,
+     "Seconds allowed for connect, proxy, TLS and WebSocket upgrade towards the relay."},
+    {"FirewallType", AZR_CT_ENUM, 0, 0, 10, "0", OFF(firewall_type), 0,
+     "0=None,1=Tunnel,2=SOCKS4,3=SOCKS5,10=SOCKS4A",
+     "Outbound proxy: 0 none, 1 HTTP CONNECT tunnel (FirewallPort 80), 2 SOCKS4, 3 SOCKS5, 10 "
+     "SOCKS4A (FirewallPort 1080)."},
+    {"FirewallHost", AZR_CT_STR, 0, 0, AZR_HOST_MAX, "", STRF(firewall_host), NULL,
+     "Outbound proxy host name or address."},
+    {"FirewallPort", AZR_CT_INT, 0, 0, 65535, "0", OFF(firewall_port), 0, NULL,
+     "Outbound proxy port; set automatically by FirewallType."},
+    {"FirewallUser", AZR_CT_STR, 0, 0, AZR_SOCKS_MAX_NAME, "", STRF(firewall_user), NULL,
+     "Proxy user (HTTP Basic or SOCKS5 user/password, SOCKS4 user id)."},
+    {"FirewallPassword", AZR_CT_STR, AZR_CF_SECRET, 0, AZR_SOCKS_MAX_NAME, "", STRF(firewall_password), NULL,
+     "Proxy password. Never logged."},
+    /* sockets */
+    {"TCPKeepAlive", AZR_CT_BOOL, 0, 0, 1, "False", OFF(keep_alive), 0, NULL,
+     "Same as KeepAlive."},
+    {"KeepAliveTime", AZR_CT_INT, 0, 0, 2147483647L, "0", OFF(keep_alive_time), 0, NULL,
+     "Milliseconds of inactivity before the first TCP keep-alive probe (0: system default). "
+     "Setting it turns TCPKeepAlive on."},
+    {"KeepAliveInterval", AZR_CT_INT, 0, 0, 2147483647L, "0", OFF(keep_alive_interval), 0, NULL,
+     "Milliseconds between unanswered TCP keep-alive probes (0: system default). Setting it turns "
+     "TCPKeepAlive on."},
+    {"KeepAliveRetryCount", AZR_CT_INT, 0, 0, 255, "0", OFF(keep_alive_retry_count), 0, NULL,
+     "Unanswered TCP keep-alive probes before the peer counts as gone (0: system default). "
+     "Setting it turns TCPKeepAlive on."},
+    {"LingerTime", AZR_CT_INT, 0, 0, 65535, "0", OFF(linger_time), 0, NULL,
+     "Seconds a closing socket may linger to send pending data (0: system default)."},
+    {"TcpNoDelay", AZR_CT_BOOL, 0, 0, 1, "False", OFF(tcp_no_delay), 0, NULL,
+     "Disable Nagle's algorithm on both sockets."},
+    {"InBufferSize", AZR_CT_INT, 0, 0, MAX_BUFSZ, "0", OFF(in_buffer_size), 0, NULL,
+     "Socket receive buffer in bytes (0: system default)."},
+    {"OutBufferSize", AZR_CT_INT, 0, 0, MAX_BUFSZ, "0", OFF(out_buffer_size), 0, NULL,
+     "Socket send buffer in bytes (0: system default)."},
+    {"UseIPv6", AZR_CT_ENUM, 0, 0, 2, "0", OFF(use_ipv6), 0, "0=IPv4,1=IPv6,2=Both",
+     "Address family towards the relay: 0 IPv4 only, 1 IPv6 only, 2 IPv6 then IPv4."},
+    /* upgrade request */
+    {"UserAgent", AZR_CT_STR, 0, 0, 255, "azrelay/" AZR_VERSION, STRF(user_agent), NULL,
+     "User-Agent header of the WebSocket upgrade request."},
+    {"OtherHeaders", AZR_CT_STR, 0, 0, AZR_CONF_VALUE_MAX - 1, "", STRF(other_headers), NULL,
+     "Extra request headers, 'Name: value' separated by newlines (write \\n in a config file "
+     "or on the command line). Refused: CR or LF inside a header, a name that is not an HTTP token."},
+    /* WebSocket */
+    {"MaxFrameSize", AZR_CT_INT, AZR_CF_OURS, 256, 1048576L, "16384", OFF(max_frame_size), 0, NULL,
+     "Largest payload in bytes of a frame sent to the relay."},
+    {"RelayKeepAliveInterval", AZR_CT_INT, AZR_CF_OURS, 0, 230, "30", OFF(relay_keep_alive_interval), 0, NULL,
+     "Seconds of relay silence before a WebSocket ping (0: never). The service drops "
+     "connections idle for about 4 minutes."},
+    {"StrictUTF8", AZR_CT_BOOL, AZR_CF_OURS, 0, 1, "False", OFF(strict_utf8), 0, NULL,
+     "Close the relay connection (1007) on invalid UTF-8 in a text frame instead of passing "
+     "the bytes through."},
+};
+/* clang-format on */
+const size_t azr_config_count = sizeof azr_config_table / sizeof azr_config_table[0];
+
+#define TLS_LATER "TLS settings arrive with the TLS issue"
+#define HTTP_ONLY "an HTTP client setting; azrelay speaks WebSocket only"
+#define PROXY_HINT                                                                                 \
+    "use FirewallType=1 with FirewallHost, FirewallPort, FirewallUser, FirewallPassword"
+
+const azr_conf_unsupported azr_config_unsupported[] = {
+    {"Connections", "use the connection functions of the C API"},
+    {"SSLEnabled", TLS_LATER},
+    {"SSLStartMode", TLS_LATER},
+    {"SSLCert", TLS_LATER},
+    {"SSLAuthenticateClients", TLS_LATER},
+    {"AcceptEncoding", HTTP_ONLY},
+    {"AllowHTTPCompression", HTTP_ONLY},
+    {"AllowHTTPFallback", HTTP_ONLY},
+    {"Append", HTTP_ONLY},
+    {"Authorization", "the SAS token is built from AccessKeyName and AccessKey"},
+    {"BytesTransferred", HTTP_ONLY},
+    {"ChunkSize", HTTP_ONLY},
+    {"CompressHTTPRequest", HTTP_ONLY},
+    {"EncodeURL", HTTP_ONLY},
+    {"FollowRedirects", HTTP_ONLY},
+    {"GetOn302Redirect", HTTP_ONLY},
+    {"HTTP2HeadersWithoutIndexing", HTTP_ONLY},
+    {"HTTPVersion", HTTP_ONLY},
+    {"IfModifiedSince", HTTP_ONLY},
+    {"KerberosSPN", HTTP_ONLY},
+    {"MaxRedirectAttempts", HTTP_ONLY},
+    {"NegotiatedHTTPVersion", HTTP_ONLY},
+    {"ProxyAuthorization", PROXY_HINT},
+    {"ProxyAuthScheme", PROXY_HINT},
+    {"ProxyPassword", PROXY_HINT},
+    {"ProxyPort", PROXY_HINT},
+    {"ProxyServer", PROXY_HINT},
+    {"ProxyUser", PROXY_HINT},
+    {"ProxyExceptionsList", NULL},
+    {"SentHeaders", HTTP_ONLY},
+    {"StatusCode", "see the Connected event's status code"},
+    {"StatusLine", "see the Connected event's description"},
+    {"TransferredData", HTTP_ONLY},
+    {"TransferredDataLimit", HTTP_ONLY},
+    {"TransferredHeaders", HTTP_ONLY},
+    {"TransferredRequest", HTTP_ONLY},
+    {"UseChunkedEncoding", HTTP_ONLY},
+    {"UseIDNs", NULL},
+    {"UsePlatformHTTPClient", HTTP_ONLY},
+    {"UseProxyAutoConfigURL", HTTP_ONLY},
+    {"FirewallAutoDetect", "set FirewallType, FirewallHost and FirewallPort"},
+    {"FirewallData", NULL},
+    {"MaxLineLength", "azrelay forwards bytes, not lines"},
+    {"MaxTransferRate", NULL},
+    {"AbsoluteTimeout", NULL},
+    {"LogSSLPackets", TLS_LATER},
+    {"OpenSSLCADir", "azrelay uses BearSSL; " TLS_LATER},
+    {"OpenSSLCAFile", "azrelay uses BearSSL; " TLS_LATER},
+    {"OpenSSLCipherList", "azrelay uses BearSSL; " TLS_LATER},
+    {"OpenSSLPrngSeedData", "azrelay uses BearSSL; " TLS_LATER},
+    {"ReuseSSLSession", TLS_LATER},
+    {"SSLCACertFilePaths", TLS_LATER},
+    {"SSLCACerts", TLS_LATER},
+    {"SSLCipherStrength", TLS_LATER},
+    {"SSLClientCACerts", TLS_LATER},
+    {"SSLEnabledCipherSuites", TLS_LATER},
+    {"SSLEnabledProtocols", TLS_LATER},
+    {"SSLEnableRenegotiation", TLS_LATER},
+    {"SSLIncludeCertChain", TLS_LATER},
+    {"SSLKeyLogFile", TLS_LATER},
+    {"SSLNegotiatedCipher", TLS_LATER},
+    {"SSLNegotiatedCipherStrength", TLS_LATER},
+    {"SSLNegotiatedCipherSuite", TLS_LATER},
+    {"SSLNegotiatedKeyExchange", TLS_LATER},
+    {"SSLNegotiatedKeyExchangeStrength", TLS_LATER},
+    {"SSLNegotiatedVersion", TLS_LATER},
+    {"SSLSecurityFlags", TLS_LATER},
+    {"SSLServerCACerts", TLS_LATER},
+    {"TLS12SignatureAlgorithms", TLS_LATER},
+    {"TLS12SupportedGroups", TLS_LATER},
+    {"TLS13KeyShareGroups", "BearSSL has no TLS 1.3"},
+    {"TLS13SignatureAlgorithms", "BearSSL has no TLS 1.3"},
+    {"TLS13SupportedGroups", "BearSSL has no TLS 1.3"},
+};
+const size_t azr_config_unsupported_count =
+    sizeof azr_config_unsupported / sizeof azr_config_unsupported[0];
+
+static char lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+static bool same_ci(const char *a, const char *b, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (lower(a[i]) != lower(b[i]))
+            return false;
+    return true;
+}
+
+static bool ieqn(const char *a, size_t alen, const char *b)
+{
+    size_t bl = strlen(b);
+    if (alen != bl)
+        return false;
+    for (size_t i = 0; i < alen; i++)
+        if (lower(a[i]) != lower(b[i]))
+            return false;
+    return true;
+}
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static void trim(const char **s, size_t *len)
+{
+    while (*len && is_space(**s)) {
+        (*s)++;
+        (*len)--;
+    }
+    while (*len && is_space((*s)[*len - 1]))
+        (*len)--;
+}
+
+/* Copy at most 64 printable characters of a user string for an error text. */
+static const char *shown(const char *s, size_t len, char buf[72])
+{
+    size_t n = len < 64 ? len : 64, o = 0;
+    for (size_t i = 0; i < n; i++)
+        buf[o++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+    if (len > 64) {
+        buf[o++] = '.';
+        buf[o++] = '.';
+        buf[o++] = '.';
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+azr_err azr_config_parse_bool(const char *v, size_t len, bool *out)
+{
+    static const char *yes[] = {"true", "yes", "1"}, *no[] = {"false", "no", "0"};
+    for (int i = 0; i < 3; i++) {
+        if (ieqn(v, len, yes[i])) {
+            *out = true;
+            return AZR_OK;
+        }
+        if (ieqn(v, len, no[i])) {
+            *out = false;
+            return AZR_OK;
+        }
+    }
+    return AZR_E_ARG;
+}
+
+azr_err azr_config_parse_long(const char *v, size_t len, long *out)
+{
+    size_t i = 0;
+    bool neg = false;
+    unsigned base = 10;
+    unsigned long acc = 0, lim;
+    if (i < len && (v[i] == '+' || v[i] == '-'))
+        neg = (v[i++] == '-');
+    if (len - i > 2 && v[i] == '0' && (v[i + 1] == 'x' || v[i + 1] == 'X')) {
+        base = 16;
+        i += 2;
+    }
+    if (i == len)
+        return AZR_E_ARG;
+    lim = neg ? (unsigned long)LONG_MAX + 1ul : (unsigned long)LONG_MAX;
+    for (; i < len; i++) {
+        unsigned d;
+        char c = v[i];
+        if (c >= '0' && c <= '9')
+            d = (unsigned)(c - '0');
+        else if (base == 16 && lower(c) >= 'a' && lower(c) <= 'f')
+            d = (unsigned)(lower(c) - 'a' + 10);
+        else
+            return AZR_E_ARG;
+        if (acc > (lim - d) / base)
+            return AZR_E_LIMIT;
+        acc = acc * base + d;
+    }
+    if (neg)
+        *out = acc == (unsigned long)LONG_MAX + 1ul ? LONG_MIN : -(long)acc;
+    else
+        *out = (long)acc;
+    return AZR_OK;
+}
+
+const azr_conf_def *azr_config_find(const char *name, size_t len)
+{
+    for (size_t i = 0; i < azr_config_count; i++)
+        if (ieqn(name, len, azr_config_table[i].name))
+            return &azr_config_table[i];
+    return NULL;
+}
+
+static const azr_conf_unsupported *find_unsupported(const char *name, size_t len)
+{
+    for (size_t i = 0; i < azr_config_unsupported_count; i++)
+        if (ieqn(name, len, azr_config_unsupported[i].name))
+            return &azr_config_unsupported[i];
+    return NULL;
+}
+
+/* Case-insensitive edit distance, capped at 64-character names. */
+static size_t distance(const char *a, size_t al, const char *b)
+{
+    size_t bl = strlen(b);
+    size_t row[65];
+    if (al > 64 || bl > 64)
+        return SIZE_MAX;
+    for (size_t j = 0; j <= bl; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= al; i++) {
+        size_t prev = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= bl; j++) {
+            size_t cur = row[j];
+            size_t sub = prev + (lower(a[i - 1]) != lower(b[j - 1]));
+            size_t best = row[j] + 1 < row[j - 1] + 1 ? row[j] + 1 : row[j - 1] + 1;
+            row[j] = sub < best ? sub : best;
+            prev = cur;
+        }
+    }
+    return row[bl];
+}
+
+static const char *nearest(const char *name, size_t len)
+{
+    const char *best = NULL;
+    size_t bd = SIZE_MAX;
+    for (size_t i = 0; i < azr_config_count + azr_config_unsupported_count; i++) {
+        const char *cand = i < azr_config_count ? azr_config_table[i].name
+                                                : azr_config_unsupported[i - azr_config_count].name;
+        size_t d = distance(name, len, cand);
+        if (d < bd) {
+            bd = d;
+            best = cand;
+        }
+    }
+    size_t allowed = len / 3 > 2 ? len / 3 : 2;
+    return bd <= allowed ? best : NULL;
+}
+
+static azr_err unknown(const char *name, size_t len, char *err, size_t errcap)
+{
+    char b[72];
+    const azr_conf_unsupported *u = find_unsupported(name, len);
+    if (u) {
+        snprintf(err, errcap,
+                 "%s is a setting of AzureRelayProxy that azrelay does not support%s%s", u->name,
+                 u->hint ? ": " : "", u->hint ? u->hint : "");
+        return AZR_E_UNSUPPORTED;
+    }
+    const char *near = nearest(name, len);
+    if (near)
+        snprintf(err, errcap, "unknown setting '%s'; did you mean %s?", shown(name, len, b), near);
+    else
+        snprintf(err, errcap, "unknown setting '%s' (azrelay-proxy --help lists them all)",
+                 shown(name, len, b));
+    return AZR_E_ARG;
+}
+
+/* ENUM: value by number or by name; returns false when not in the list. */
+static bool enum_lookup(const char *enums, const char *v, size_t len, long *out)
+{
+    long num;
+    bool is_num = azr_config_parse_long(v, len, &num) == AZR_OK;
+    const char *p = enums;
+    while (*p) {
+        long n = 0;
+        while (*p >= '0' && *p <= '9')
+            n = n * 10 + (*p++ - '0');
+        const char *nm = ++p; /* skip '=' */
+        while (*p && *p != ',')
+            p++;
+        if (is_num ? num == n : ((size_t)(p - nm) == len && same_ci(nm, v, len))) {
+            *out = n;
+            return true;
+        }
+        if (*p == ',')
+            p++;
+    }
+    return false;
+}
+
+/* OtherHeaders: "Name: value" lines, separated by LF, CRLF or a written "\n". */
+static azr_err set_headers(azr_settings *s, const char *v, size_t len, char *err, size_t errcap)
+{
+    char out[sizeof s->other_headers];
+    size_t o = 0, i = 0, lineno = 0;
+    while (i < len) {
+        size_t j = i;
+        while (j < len && v[j] != '\n' && !(v[j] == '\\' && j + 1 < len && v[j + 1] == 'n'))
+            j++;
+        const char *line = v + i;
+        size_t ll = j - i;
+        i = (j < len && v[j] == '\\') ? j + 2 : j + 1;
+        if (ll && line[ll - 1] == '\r')
+            ll--;
+        if (ll >= 2 && line[ll - 2] == '\\' && line[ll - 1] == 'r')
+            ll -= 2;
+        trim(&line, &ll);
+        lineno++;
+        if (ll == 0)
+            continue;
+        const char *colon = memchr(line, ':', ll);
+        if (!colon || colon == line) {
+            snprintf(err, errcap, "OtherHeaders line %zu: expected 'Name: value'", lineno);
+            return AZR_E_ARG;
+        }
+        for (const char *p = line; p < colon; p++) {
+            /* RFC 9110 §5.6.2 token characters */
+            unsigned char c = (unsigned char)*p;
+            if (!(c > 0x20 && c < 0x7f && !strchr("\"(),/:;<=>?@[\\]{}", c))) {
+                snprintf(err, errcap, "OtherHeaders line %zu: header name is not an HTTP token",
+                         lineno);
+                return AZR_E_ARG;
+            }
+        }
+        for (const char *p = colon + 1; p < line + ll; p++)
+            if (*p == '\r' || *p == '\n' || *p == '\0') {
+                snprintf(err, errcap, "OtherHeaders line %zu: CR, LF or NUL inside a header value",
+                         lineno);
+                return AZR_E_ARG;
+            }
+        if (ll + 2 > sizeof out - 1 - o) {
+            snprintf(err, errcap, "OtherHeaders longer than %zu bytes", sizeof out - 1);
+            return AZR_E_LIMIT;
+        }
+        memcpy(out + o, line, ll);
+        o += ll;
+        out[o++] = '\r';
+        out[o++] = '\n';
+    }
+    out[o] = '\0';
+    memcpy(s->other_headers, out, o + 1);
+    return AZR_OK;
+}
+
+static void wipe(void *p, size_t n)
+{
+    volatile uint8_t *v = p;
+    while (n--)
+        *v++ = 0;
+}
+
+static azr_err set_connstr(azr_settings *s, const char *v, size_t len, char *err, size_t errcap)
+{
+    azr_connstr cs;
+    azr_err e = azr_connstr_parse(v, len, &cs, err, errcap);
+    if (e != AZR_OK) {
+        wipe(&cs, sizeof cs);
+        return e;
+    }
+    s->relay = cs.endpoint;
+    /* keep the address the way the string gave it, minus the sb:// decoration */
+    snprintf(s->namespace_address, sizeof s->namespace_address, "%s%s%s%s:%u",
+             cs.endpoint.tls ? "" : "ws://", strchr(cs.endpoint.host, ':') ? "[" : "",
+             cs.endpoint.host, strchr(cs.endpoint.host, ':') ? "]" : "",
+             (unsigned)cs.endpoint.port);
+    if (cs.has_key_name) {
+        memcpy(s->access_key_name, cs.key_name, sizeof cs.key_name);
+        memcpy(s->access_key, cs.key, sizeof cs.key);
+        s->access_signature[0] = '\0';
+    }
+    if (cs.has_sas) {
+        memcpy(s->access_signature, cs.sas, sizeof cs.sas);
+        s->access_key_name[0] = s->access_key[0] = '\0';
+    }
+    if (cs.has_entity_path)
+        memcpy(s->hybrid_connection, cs.entity_path, sizeof cs.entity_path);
+    if (cs.operation_timeout > 0)
+        s->connection_timeout = cs.operation_timeout > 3600 ? 3600 : cs.operation_timeout;
+    wipe(&cs, sizeof cs);
+    return AZR_OK;
+}
+
+static void post_set(azr_settings *s, const azr_conf_def *d)
+{
+    if (d->offset == OFF(keep_alive_time) || d->offset == OFF(keep_alive_interval) ||
+        d->offset == OFF(keep_alive_retry_count))
+        s->keep_alive = true;
+    if (d->offset == OFF(firewall_type))
+        s->firewall_port = s->firewall_type == 0 ? 0 : s->firewall_type == 1 ? 80 : 1080;
+    if (d->offset == OFF(access_key) || d->offset == OFF(access_key_name))
+        s->access_signature[0] = '\0';
+}
+
+static azr_err set_def(azr_settings *s, const azr_conf_def *d, const char *v, size_t len, char *err,
+                       size_t errcap)
+{
+    char b[72];
+    uint8_t *field = (uint8_t *)s + d->offset;
+    switch (d->type) {
+    case AZR_CT_BOOL: {
+        bool x;
+        if (azr_config_parse_bool(v, len, &x) != AZR_OK) {
+            snprintf(err, errcap, "%s: '%s' is not a boolean (True/False, Yes/No, 1/0)", d->name,
+                     shown(v, len, b));
+            return AZR_E_ARG;
+        }
+        memcpy(field, &x, sizeof x);
+        break;
+    }
+    case AZR_CT_INT: {
+        long x;
+        if (azr_config_parse_long(v, len, &x) != AZR_OK || x < d->min || x > d->max) {
+            snprintf(err, errcap, "%s: '%s' is not an integer from %ld to %ld", d->name,
+                     shown(v, len, b), d->min, d->max);
+            return AZR_E_ARG;
+        }
+        memcpy(field, &x, sizeof x);
+        break;
+    }
+    case AZR_CT_ENUM: {
+        long x;
+        if (!enum_lookup(d->enums, v, len, &x)) {
+            snprintf(err, errcap, "%s: '%s' is not one of %s", d->name, shown(v, len, b), d->enums);
+            return AZR_E_ARG;
+        }
+        memcpy(field, &x, sizeof x);
+        break;
+    }
+    case AZR_CT_STR:
+        if (len > (size_t)d->max || len >= d->size) {
+            snprintf(err, errcap, "%s: value longer than %ld characters", d->name, d->max);
+            return AZR_E_LIMIT;
+        }
+        if (memchr(v, '\0', len) || memchr(v, '\n', len) || memchr(v, '\r', len)) {
+            if (d->offset != OFF(other_headers)) {
+                snprintf(err, errcap, "%s: value contains a control character (NUL, CR or LF)",
+                         d->name);
+                return AZR_E_ARG;
+            }
+        }
+        if (d->offset == OFF(namespace_address)) {
+            azr_endpoint ep;
+            if (len == 0) {
+                memset(&s->relay, 0, sizeof s->relay);
+            } else {
+                azr_err e = azr_endpoint_parse(v, len, &ep, err, errcap);
+                if (e != AZR_OK)
+                    return e;
+                s->relay = ep;
+            }
+        }
+        if (d->offset == OFF(other_headers))
+            return set_headers(s, v, len, err, errcap);
+        memcpy(field, v, len);
+        field[len] = '\0';
+        break;
+    default:
+        snprintf(err, errcap, "%s: internal table error", d->name);
+        return AZR_E_STATE;
+    }
+    post_set(s, d);
+    return AZR_OK;
+}
+
+void azr_settings_init(azr_settings *s)
+{
+    char err[AZR_CONF_ERR_MAX];
+    memset(s, 0, sizeof *s);
+    for (size_t i = 0; i < azr_config_count; i++) {
+        const azr_conf_def *d = &azr_config_table[i];
+        if (d->offset == SIZE_MAX)
+            continue;
+        /* defaults are checked by the tests; a bad one would stay zero */
+        if (set_def(s, d, d->dflt, strlen(d->dflt), err, sizeof err) != AZR_OK)
+            continue;
+    }
+    s->keep_alive = false; /* the keep-alive timers' defaults must not switch it on */
+}
+
+void azr_settings_wipe(azr_settings *s)
+{
+    wipe(s->access_key, sizeof s->access_key);
+    wipe(s->access_signature, sizeof s->access_signature);
+    wipe(s->firewall_password, sizeof s->firewall_password);
+}
+
+azr_err azr_config_set(azr_settings *s, const char *name, size_t name_len, const char *value,
+                       size_t value_len, char *err, size_t errcap)
+{
+    if (errcap)
+        err[0] = '\0';
+    trim(&name, &name_len);
+    trim(&value, &value_len);
+    const azr_conf_def *d = azr_config_find(name, name_len);
+    if (!d)
+        return unknown(name, name_len, err, errcap);
+    if (d->flags & AZR_CF_READONLY) {
+        snprintf(err, errcap, "%s is read-only", d->name);
+        return AZR_E_STATE;
+    }
+    if (ieqn(d->name, strlen(d->name), "ConnectionString"))
+        return set_connstr(s, value, value_len, err, errcap);
+    return set_def(s, d, value, value_len, err, errcap);
+}
+
+azr_err azr_config_apply(azr_settings *s, const char *stmt, size_t len, char *err, size_t errcap)
+{
+    const char *eq = memchr(stmt, '=', len);
+    if (!eq) {
+        const char *n = stmt;
+        size_t nl = len;
+        char b[72];
+        trim(&n, &nl);
+        if (nl == 0) {
+            snprintf(err, errcap, "empty setting");
+            return AZR_E_ARG;
+        }
+        const azr_conf_def *d = azr_config_find(n, nl);
+        if (!d)
+            return unknown(n, nl, err, errcap);
+        snprintf(err, errcap, "'%s' has no value: write %s=VALUE", shown(n, nl, b), d->name);
+        return AZR_E_ARG;
+    }
+    return azr_config_set(s, stmt, (size_t)(eq - stmt), eq + 1, len - (size_t)(eq - stmt) - 1, err,
+                          errcap);
+}
+
+azr_err azr_config_line(azr_settings *s, const char *line, size_t len, char *err, size_t errcap)
+{
+    if (len > AZR_CONF_LINE_MAX) {
+        snprintf(err, errcap, "line longer than %d characters", AZR_CONF_LINE_MAX);
+        return AZR_E_LIMIT;
+    }
+    const char *p = line;
+    size_t n = len;
+    trim(&p, &n);
+    if (n == 0 || p[0] == '#')
+        return AZR_OK;
+    return azr_config_apply(s, p, n, err, errcap);
+}
+
+static azr_err access_token(const azr_settings *s, int64_t now, char *out, size_t cap, char *err,
+                            size_t errcap)
+{
+    size_t n;
+    if (s->access_signature[0]) {
+        n = strlen(s->access_signature);
+        if (n >= cap)
+            return AZR_E_LIMIT;
+        memcpy(out, s->access_signature, n + 1);
+        return AZR_OK;
+    }
+    const char *missing = !s->relay.host[0]          ? "NamespaceAddress"
+                          : !s->hybrid_connection[0] ? "HybridConnection"
+                          : !s->access_key_name[0]   ? "AccessKeyName"
+                          : !s->access_key[0]        ? "AccessKey"
+                                                     : NULL;
+    if (missing) {
+        snprintf(err, errcap, "AccessToken needs %s to be set", missing);
+        return AZR_E_STATE;
+    }
+    azr_sas_params p = {
+        s->relay.host, s->relay.port,           s->hybrid_connection,           s->access_key_name,
+        s->access_key, now + s->token_validity, (azr_sas_form)s->token_audience};
+    azr_err e = azr_sas_token(&p, out, cap, &n);
+    if (e != AZR_OK)
+        snprintf(err, errcap, "AccessToken: %s", azr_err_name(e));
+    return e;
+}
+
+azr_err azr_config_get(const azr_settings *s, const char *name, size_t name_len, int64_t now,
+                       char *out, size_t cap, char *err, size_t errcap)
+{
+    if (errcap)
+        err[0] = '\0';
+    if (cap == 0)
+        return AZR_E_LIMIT;
+    out[0] = '\0';
+    trim(&name, &name_len);
+    const azr_conf_def *d = azr_config_find(name, name_len);
+    if (!d)
+        return unknown(name, name_len, err, errcap);
+    if (d->flags & AZR_CF_WRITEONLY) {
+        snprintf(err, errcap, "%s is write-only", d->name);
+        return AZR_E_STATE;
+    }
+    if (ieqn(d->name, strlen(d->name), "AccessToken"))
+        return access_token(s, now, out, cap, err, errcap);
+    const uint8_t *field = (const uint8_t *)s + d->offset;
+    int n;
+    switch (d->type) {
+    case AZR_CT_BOOL: {
+        bool x;
+        memcpy(&x, field, sizeof x);
+        n = snprintf(out, cap, "%s", x ? "True" : "False");
+        break;
+    }
+    case AZR_CT_INT:
+    case AZR_CT_ENUM: {
+        long x;
+        memcpy(&x, field, sizeof x);
+        n = snprintf(out, cap, "%ld", x);
+        break;
+    }
+    case AZR_CT_STR:
+        n = snprintf(out, cap, "%s", (const char *)field);
+        break;
+    default:
+        return AZR_E_STATE;
+    }
+    if (n < 0 || (size_t)n >= cap) {
+        snprintf(err, errcap, "%s: output buffer too small", d->name);
+        out[0] = '\0';
+        return AZR_E_LIMIT;
+    }
+    return AZR_OK;
+}

@@ -1,0 +1,144 @@
+/*
+ * The configuration vocabulary: the only place the reference class's names
+ * live. The C API's Config("Name=Value"), the daemon's config file and its
+ * command line all go through azr_config_set(), so a name means one thing
+ * and every value is checked once, against one table.
+ *
+ * Values: names are case-insensitive; booleans accept True/False, Yes/No,
+ * 1/0 (any case); integers are decimal (or 0x hex) and range-checked;
+ * enumerations accept their number or their name. Strings are stored in
+ * fixed arrays (no allocation); secrets are wiped by azr_settings_wipe().
+ */
+#ifndef AZR_CONFIG_H
+#define AZR_CONFIG_H
+
+#include "connstr.h"
+#include "err.h"
+#include "bounds.h"
+
+#define AZR_CONF_ERR_MAX 320
+
+typedef struct azr_settings {
+    /* relay (class properties) */
+    char namespace_address[AZR_HOST_MAX + 16]; /* as given */
+    azr_endpoint relay;                        /* parsed from namespace_address */
+    char hybrid_connection[AZR_HC_MAX + 1];
+    char access_key_name[AZR_KEYNAME_MAX + 1];
+    char access_key[AZR_KEY_MAX + 1];
+    char access_signature[AZR_SAS_MAX + 1]; /* ready-made token from a connection string */
+    /* local listener (class properties) */
+    char local_host[AZR_HOST_MAX + 1];
+    long local_port;
+    long connection_backlog;
+    long default_idle_timeout;
+    long default_timeout;
+    bool keep_alive;
+    bool linger;
+    bool listening; /* read-only: reported by the proxy */
+    /* class config settings */
+    long log_level;
+    long token_validity;
+    long connection_timeout;
+    long firewall_type;
+    char firewall_host[AZR_HOST_MAX + 1];
+    long firewall_port;
+    char firewall_user[AZR_SOCKS_MAX_NAME + 1];
+    char firewall_password[AZR_SOCKS_MAX_NAME + 1];
+    long keep_alive_time;
+    long keep_alive_interval;
+    long keep_alive_retry_count;
+    long linger_time;
+    bool tcp_no_delay;
+    long in_buffer_size;
+    long out_buffer_size;
+    long use_ipv6;
+    char user_agent[256];
+    char other_headers[AZR_CONF_VALUE_MAX];
+    /* azrelay's own settings */
+    long token_audience;
+    long token_location;
+    long max_frame_size;
+    long relay_keep_alive_interval;
+    bool strict_utf8;
+} azr_settings;
+
+/* Setting types and flags of the table. */
+enum { AZR_CT_BOOL = 1, AZR_CT_INT, AZR_CT_STR, AZR_CT_ENUM };
+#define AZR_CF_SECRET    1u /* never logged; --help shows no value */
+#define AZR_CF_READONLY  2u /* Config("Name") only */
+#define AZR_CF_OURS      4u /* azrelay's own, not the reference class's */
+#define AZR_CF_PROPERTY  8u /* a class property (the rest are config settings) */
+#define AZR_CF_WRITEONLY 16u
+
+typedef struct azr_conf_def {
+    const char *name;  /* the class's spelling */
+    uint8_t type;      /* AZR_CT_* */
+    uint8_t flags;     /* AZR_CF_* */
+    long min, max;     /* INT: range; STR: max length in min..max */
+    const char *dflt;  /* default as text */
+    size_t offset;     /* offsetof(azr_settings, field); SIZE_MAX: computed */
+    size_t size;       /* STR: array size */
+    const char *enums; /* ENUM: "0=None,1=Tunnel,..." */
+    const char *help;  /* one paragraph for --help */
+} azr_conf_def;
+
+/* The table, and its length. */
+extern const azr_conf_def azr_config_table[];
+extern const size_t azr_config_count;
+
+/* Names the reference class defines that azrelay does not implement (yet). */
+typedef struct azr_conf_unsupported {
+    const char *name;
+    const char *hint; /* what to use instead, or NULL */
+} azr_conf_unsupported;
+extern const azr_conf_unsupported azr_config_unsupported[];
+extern const size_t azr_config_unsupported_count;
+
+/* Every setting to its default. */
+void azr_settings_init(azr_settings *s);
+/* Wipe key material (AccessKey, FirewallPassword, tokens) before freeing. */
+void azr_settings_wipe(azr_settings *s);
+
+/* Table entry by name (case-insensitive), or NULL. */
+const azr_conf_def *azr_config_find(const char *name, size_t len);
+
+/*
+ * Set one value. Errors, with a sentence in err (AZR_CONF_ERR_MAX is enough):
+ * AZR_E_ARG unknown name (with the nearest known name suggested) or bad value
+ * (with the accepted range), AZR_E_UNSUPPORTED a class name azrelay lacks,
+ * AZR_E_STATE read-only. ConnectionString=... sets NamespaceAddress,
+ * AccessKeyName, AccessKey, HybridConnection (and ConnectionTimeout).
+ */
+AZR_MUST_CHECK azr_err azr_config_set(azr_settings *s, const char *name, size_t name_len,
+                                      const char *value, size_t value_len, char *err,
+                                      size_t errcap);
+
+/*
+ * Read one value as text. now (Unix seconds) is used by AccessToken only,
+ * which is computed from the settings. Secrets are returned as stored: the
+ * caller decides where they may go (never into logs).
+ */
+AZR_MUST_CHECK azr_err azr_config_get(const azr_settings *s, const char *name, size_t name_len,
+                                      int64_t now, char *out, size_t cap, char *err, size_t errcap);
+
+/*
+ * One "Name=Value" statement, as Config() and the daemon's argv take it.
+ * Whitespace around the name and the value is trimmed. A statement without
+ * '=' is refused with a hint (reading is azr_config_get's job).
+ */
+AZR_MUST_CHECK azr_err azr_config_apply(azr_settings *s, const char *stmt, size_t len, char *err,
+                                        size_t errcap);
+
+/*
+ * One line of a config file: blank lines and lines starting with '#' are
+ * skipped; otherwise as azr_config_apply. Lines over AZR_CONF_LINE_MAX are
+ * refused.
+ */
+AZR_MUST_CHECK azr_err azr_config_line(azr_settings *s, const char *line, size_t len, char *err,
+                                       size_t errcap);
+
+/* Boolean and integer parsers of the vocabulary (exposed for tests and argv). */
+AZR_MUST_CHECK azr_err azr_config_parse_bool(const char *v, size_t len, bool *out);
+AZR_MUST_CHECK azr_err azr_config_parse_long(const char *v, size_t len, long *out);
+
+#endif
