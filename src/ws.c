@@ -1,0 +1,332 @@
+/*
+ * IMPLEMENTATION NOTES
+ * The decoder is a resumable state machine (after wslay's frame reader):
+ * HDR collects the 2 fixed header bytes, then the 2 or 8 extended length
+ * bytes, into hdr[] and validates everything a header can break before any
+ * payload byte is taken (RFC 6455 §5.2: RSV bits, opcodes, the MASK bit of a
+ * server frame, control-frame size and FIN, minimal length encoding,
+ * message sequencing, max_frame). DATA hands payload out as it arrives, as
+ * pointers into the caller's input; CTRL gathers a control payload (<= 125
+ * bytes) into ctrl[] and reports it whole. After a close frame nothing more
+ * may arrive. The first error parks the decoder with the close code to send.
+ */
+#include "ws.h"
+
+enum { S_HDR, S_DATA, S_CTRL, S_CLOSED, S_FAILED };
+
+size_t azr_ws_hdr_write(uint8_t out[AZR_WS_MAX_HDR], uint8_t opcode, bool fin, uint64_t payload_len,
+                        const uint8_t mask[4])
+{
+    size_t n = 0;
+    out[n++] = (uint8_t)((fin ? 0x80u : 0u) | (opcode & 0x0fu));
+    if (payload_len < 126) {
+        out[n++] = (uint8_t)(0x80u | payload_len);
+    } else if (payload_len <= 0xffff) {
+        out[n++] = 0x80u | 126u;
+        out[n++] = (uint8_t)(payload_len >> 8);
+        out[n++] = (uint8_t)payload_len;
+    } else {
+        out[n++] = 0x80u | 127u;
+        for (int s = 56; s >= 0; s -= 8)
+            out[n++] = (uint8_t)(payload_len >> s);
+    }
+    memcpy(out + n, mask, 4);
+    return n + 4;
+}
+
+void azr_ws_mask(uint8_t *data, size_t len, const uint8_t mask[4], uint64_t offset)
+{
+    size_t k = (size_t)(offset & 3u);
+    for (size_t i = 0; i < len; i++) {
+        data[i] ^= mask[k];
+        k = (k + 1) & 3u;
+    }
+}
+
+azr_err azr_ws_ctrl_write(uint8_t *out, size_t cap, uint8_t opcode, const uint8_t *payload,
+                          size_t len, const uint8_t mask[4], size_t *out_len)
+{
+    *out_len = 0;
+    if (!(opcode == AZR_WS_CLOSE || opcode == AZR_WS_PING || opcode == AZR_WS_PONG) ||
+        len > AZR_WS_MAX_CTRL)
+        return AZR_E_ARG;
+    if (cap < 6 + len)
+        return AZR_E_LIMIT;
+    size_t h = azr_ws_hdr_write(out, opcode, true, len, mask);
+    if (len)
+        memcpy(out + h, payload, len);
+    azr_ws_mask(out + h, len, mask, 0);
+    *out_len = h + len;
+    return AZR_OK;
+}
+
+bool azr_ws_close_code_valid(uint16_t code)
+{
+    /* RFC 6455 §7.4.1/§7.4.2 and the IANA registry: 1004-1006 and 1015 must
+     * not be sent; 1016-2999 are reserved; 3000-4999 are for applications. */
+    if (code >= 1000 && code <= 1014)
+        return code != 1004 && code != 1005 && code != 1006;
+    return code >= 3000 && code <= 4999;
+}
+
+/* One step of the RFC 3629 §4 syntax; need/lo/hi carry the state. */
+static bool utf8_step(uint8_t *need, uint8_t *lo, uint8_t *hi, uint8_t b)
+{
+    if (*need == 0) {
+        if (b < 0x80)
+            return true;
+        *lo = 0x80;
+        *hi = 0xbf;
+        if (b >= 0xc2 && b <= 0xdf) {
+            *need = 1;
+        } else if (b >= 0xe0 && b <= 0xef) {
+            *need = 2;
+            if (b == 0xe0)
+                *lo = 0xa0; /* no overlong forms */
+            if (b == 0xed)
+                *hi = 0x9f; /* no surrogates */
+        } else if (b >= 0xf0 && b <= 0xf4) {
+            *need = 3;
+            if (b == 0xf0)
+                *lo = 0x90;
+            if (b == 0xf4)
+                *hi = 0x8f; /* nothing above U+10FFFF */
+        } else {
+            return false;
+        }
+        return true;
+    }
+    if (b < *lo || b > *hi)
+        return false;
+    *lo = 0x80;
+    *hi = 0xbf;
+    (*need)--;
+    return true;
+}
+
+bool azr_ws_utf8_valid(const uint8_t *s, size_t len)
+{
+    uint8_t need = 0, lo = 0x80, hi = 0xbf;
+    for (size_t i = 0; i < len; i++)
+        if (!utf8_step(&need, &lo, &hi, s[i]))
+            return false;
+    return need == 0;
+}
+
+size_t azr_ws_close_payload(uint8_t out[AZR_WS_MAX_CTRL], uint16_t code, const char *reason)
+{
+    size_t n = reason ? strlen(reason) : 0;
+    out[0] = (uint8_t)(code >> 8);
+    out[1] = (uint8_t)code;
+    if (n > AZR_WS_MAX_CTRL - 2) {
+        n = AZR_WS_MAX_CTRL - 2;
+        /* back up to a character boundary */
+        while (n > 0 && ((uint8_t)reason[n] & 0xc0) == 0x80)
+            n--;
+    }
+    if (n)
+        memcpy(out + 2, reason, n);
+    return n + 2;
+}
+
+void azr_ws_dec_init(azr_ws_dec *d, uint64_t max_frame, bool strict_utf8)
+{
+    memset(d, 0, sizeof *d);
+    d->state = S_HDR;
+    d->hdr_need = 2;
+    d->max_frame = max_frame;
+    d->strict_utf8 = strict_utf8;
+    d->u8_lo = 0x80;
+    d->u8_hi = 0xbf;
+}
+
+static azr_err fail(azr_ws_dec *d, azr_err e, uint16_t code, const char *why)
+{
+    d->err = e;
+    d->close_code = code;
+    d->why = why;
+    d->state = S_FAILED;
+    return e;
+}
+
+static bool is_control(uint8_t op)
+{
+    return (op & 0x08u) != 0;
+}
+
+/* Validate the 2 fixed bytes; sets hdr_need for the extended length. */
+static azr_err header_start(azr_ws_dec *d)
+{
+    uint8_t b0 = d->hdr[0], b1 = d->hdr[1];
+    uint8_t op = b0 & 0x0fu;
+    d->fin = (b0 & 0x80u) != 0;
+    d->opcode = op;
+    if (b0 & 0x70u) /* §5.2: RSV1-3 must be 0 unless an extension says otherwise */
+        return fail(d, AZR_E_PROTO, AZR_WS_CLOSE_PROTOCOL, "RSV bit set without an extension");
+    if (!(op <= AZR_WS_BINARY || (op >= AZR_WS_CLOSE && op <= AZR_WS_PONG)))
+        return fail(d, AZR_E_PROTO, AZR_WS_CLOSE_PROTOCOL, "reserved opcode");
+    if (b1 & 0x80u) /* §5.1: a client must close on a masked server frame */
+        return fail(d, AZR_E_PROTO, AZR_WS_CLOSE_PROTOCOL, "masked frame from the server");
+    uint8_t len7 = b1 & 0x7fu;
+    if (is_control(op)) {
+        if (!d->fin) /* §5.5: control frames must not be fragmented */
+            return fail(d, AZR_E_PROTO, AZR_WS_CLOSE_PROTOCOL, "fragmented control frame");
+        if (len7 > AZR_WS_MAX_CTRL)
+            return fail(d, AZR_E_PROTO, AZR_WS_CLOSE_PROTOCOL, "control frame over 125 bytes");
+    } else if (op == AZR_WS_CONT) {
+        if (!d->in_message) /* §5.4 */
+            return fail(d, AZR_E_PROTO, AZR_WS_CLOSE_PROTOCOL,
+                        "continuation frame without a message");
+    } else if (d->in_message) {
+        return fail(d, AZR_E_PROTO, AZR_WS_CLOSE_PROTOCOL,
+                    "new data frame inside a fragmented message");
+    }
+    d->hdr_need = (uint8_t)(len7 == 126 ? 4 : len7 == 127 ? 10 : 2);
+    return AZR_OK;
+}
+
+/* The whole header is in: payload length, its form and bound. */
+static azr_err header_end(azr_ws_dec *d)
+{
+    uint8_t len7 = d->hdr[1] & 0x7fu;
+    uint64_t n = len7;
+    if (len7 == 126) {
+        n = ((uint64_t)d->hdr[2] << 8) | d->hdr[3];
+        if (n < 126) /* §5.2: the minimal number of bytes must be used */
+            return fail(d, AZR_E_PROTO, AZR_WS_CLOSE_PROTOCOL, "non-minimal 16-bit length");
+    } else if (len7 == 127) {
+        n = 0;
+        for (int i = 2; i < 10; i++)
+            n = (n << 8) | d->hdr[i];
+        if (n >> 63)
+            return fail(d, AZR_E_PROTO, AZR_WS_CLOSE_PROTOCOL, "64-bit length with top bit set");
+        if (n <= 0xffff)
+            return fail(d, AZR_E_PROTO, AZR_WS_CLOSE_PROTOCOL, "non-minimal 64-bit length");
+    }
+    if (d->max_frame && n > d->max_frame)
+        return fail(d, AZR_E_LIMIT, AZR_WS_CLOSE_TOO_BIG, "frame larger than the limit");
+    d->payload_len = d->remaining = n;
+    d->started = false;
+    d->ctrl_have = 0;
+    if (!is_control(d->opcode) && d->opcode != AZR_WS_CONT)
+        d->msg_opcode = d->opcode;
+    d->state = is_control(d->opcode) ? S_CTRL : S_DATA;
+    return AZR_OK;
+}
+
+static void next_frame(azr_ws_dec *d)
+{
+    d->state = S_HDR;
+    d->hdr_have = 0;
+    d->hdr_need = 2;
+}
+
+static azr_err emit_control(azr_ws_dec *d, azr_ws_ev *ev)
+{
+    ev->opcode = ev->msg_opcode = d->opcode;
+    ev->fin = true;
+    ev->frame_start = ev->frame_end = true;
+    ev->payload_len = d->payload_len;
+    ev->data = d->ctrl;
+    ev->data_len = d->ctrl_have;
+    if (d->opcode == AZR_WS_CLOSE) {
+        if (d->ctrl_have == 1) /* §5.5.1: a body starts with a 2-byte code */
+            return fail(d, AZR_E_PROTO, AZR_WS_CLOSE_PROTOCOL, "close frame with a 1-byte body");
+        if (d->ctrl_have == 0) {
+            ev->close_code = AZR_WS_CLOSE_NO_STATUS;
+        } else {
+            uint16_t code = (uint16_t)((d->ctrl[0] << 8) | d->ctrl[1]);
+            if (!azr_ws_close_code_valid(code)) /* §7.4 */
+                return fail(d, AZR_E_PROTO, AZR_WS_CLOSE_PROTOCOL, "invalid close code");
+            if (!azr_ws_utf8_valid(d->ctrl + 2, d->ctrl_have - 2u)) /* §5.5.1 */
+                return fail(d, AZR_E_PROTO, AZR_WS_CLOSE_BAD_DATA, "close reason is not UTF-8");
+            ev->close_code = code;
+            ev->close_reason = d->ctrl + 2;
+            ev->close_reason_len = d->ctrl_have - 2u;
+        }
+        d->state = S_CLOSED;
+        return AZR_OK;
+    }
+    next_frame(d);
+    return AZR_OK;
+}
+
+azr_err azr_ws_dec_feed(azr_ws_dec *d, const uint8_t *in, size_t len, size_t *consumed,
+                        azr_ws_ev *ev)
+{
+    size_t i = 0;
+    azr_err e;
+    *consumed = 0;
+    memset(ev, 0, sizeof *ev);
+    if (d->err != AZR_OK)
+        return d->err;
+    for (;;) {
+        switch (d->state) {
+        case S_HDR:
+            while (d->hdr_have < d->hdr_need && i < len)
+                d->hdr[d->hdr_have++] = in[i++];
+            *consumed = i;
+            if (d->hdr_have < d->hdr_need)
+                return AZR_AGAIN;
+            e = d->hdr_have == 2 ? header_start(d) : AZR_OK;
+            if (e != AZR_OK)
+                return e;
+            if (d->hdr_have < d->hdr_need)
+                continue;
+            e = header_end(d);
+            if (e != AZR_OK)
+                return e;
+            continue;
+        case S_CTRL: {
+            size_t n = len - i;
+            if (n > d->remaining)
+                n = (size_t)d->remaining;
+            memcpy(d->ctrl + d->ctrl_have, in + i, n);
+            d->ctrl_have = (uint8_t)(d->ctrl_have + n);
+            d->remaining -= n;
+            i += n;
+            *consumed = i;
+            if (d->remaining > 0)
+                return AZR_AGAIN;
+            return emit_control(d, ev);
+        }
+        case S_DATA: {
+            if (d->remaining > 0 && i == len)
+                return AZR_AGAIN;
+            size_t n = len - i;
+            if (n > d->remaining)
+                n = (size_t)d->remaining;
+            bool text = d->msg_opcode == AZR_WS_TEXT && d->strict_utf8;
+            for (size_t k = 0; text && k < n; k++)
+                if (!utf8_step(&d->u8_need, &d->u8_lo, &d->u8_hi, in[i + k]))
+                    return fail(d, AZR_E_PROTO, AZR_WS_CLOSE_BAD_DATA, "text is not UTF-8");
+            ev->opcode = d->opcode;
+            ev->msg_opcode = d->msg_opcode;
+            ev->fin = d->fin;
+            ev->frame_start = !d->started;
+            ev->payload_len = d->payload_len;
+            ev->data = in + i;
+            ev->data_len = n;
+            d->started = true;
+            d->remaining -= n;
+            i += n;
+            *consumed = i;
+            ev->frame_end = d->remaining == 0;
+            if (ev->frame_end) {
+                d->in_message = !d->fin;
+                if (d->fin && text && d->u8_need != 0)
+                    return fail(d, AZR_E_PROTO, AZR_WS_CLOSE_BAD_DATA,
+                                "text ends inside a UTF-8 character");
+                next_frame(d);
+            }
+            return AZR_OK;
+        }
+        case S_CLOSED:
+            if (i == len)
+                return AZR_AGAIN;
+            return fail(d, AZR_E_PROTO, AZR_WS_CLOSE_PROTOCOL, "data after a close frame");
+        default:
+            return d->err != AZR_OK ? d->err : AZR_E_STATE;
+        }
+    }
+}

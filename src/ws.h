@@ -1,0 +1,126 @@
+/*
+ * WebSocket framing, RFC 6455 §5, for the client side of a connection:
+ * an encoder for (always masked) client frames and a streaming decoder for
+ * (never masked) server frames. No allocation, no I/O, no clock.
+ */
+#ifndef AZR_WS_H
+#define AZR_WS_H
+
+#include "bounds.h"
+#include "err.h"
+
+/* RFC 6455 §5.2 opcodes */
+#define AZR_WS_CONT   0x0
+#define AZR_WS_TEXT   0x1
+#define AZR_WS_BINARY 0x2
+#define AZR_WS_CLOSE  0x8
+#define AZR_WS_PING   0x9
+#define AZR_WS_PONG   0xA
+
+/* RFC 6455 §7.4.1 close codes we send or report */
+#define AZR_WS_CLOSE_NORMAL     1000
+#define AZR_WS_CLOSE_GOING_AWAY 1001
+#define AZR_WS_CLOSE_PROTOCOL   1002
+#define AZR_WS_CLOSE_NO_STATUS  1005 /* never on the wire: "close frame had no code" */
+#define AZR_WS_CLOSE_BAD_DATA   1007
+#define AZR_WS_CLOSE_POLICY     1008
+#define AZR_WS_CLOSE_TOO_BIG    1009
+#define AZR_WS_CLOSE_INTERNAL   1011
+
+/* ------------------------------------------------------------------ encoder */
+
+/*
+ * Write a client frame header (FIN/opcode byte, masked length in its minimal
+ * form, 4 mask bytes) into out; returns its length, 6 to 14. The caller
+ * copies the payload after it through azr_ws_mask(). mask comes from the
+ * caller's random source (RFC 6455 §5.3: fresh and unpredictable per frame).
+ */
+size_t azr_ws_hdr_write(uint8_t out[AZR_WS_MAX_HDR], uint8_t opcode, bool fin, uint64_t payload_len,
+                        const uint8_t mask[4]);
+
+/*
+ * Mask (or unmask) len bytes in place. offset is the position of data[0]
+ * within the frame's payload, so a payload can be masked in pieces.
+ */
+void azr_ws_mask(uint8_t *data, size_t len, const uint8_t mask[4], uint64_t offset);
+
+/*
+ * Write a whole masked control frame (ping, pong, close) with a payload of at
+ * most 125 bytes into out[cap]. AZR_E_ARG for a non-control opcode or a
+ * payload over 125 bytes; AZR_E_LIMIT when cap is too small.
+ */
+AZR_MUST_CHECK azr_err azr_ws_ctrl_write(uint8_t *out, size_t cap, uint8_t opcode,
+                                         const uint8_t *payload, size_t len, const uint8_t mask[4],
+                                         size_t *out_len);
+
+/*
+ * Build a close payload: 2-byte code + reason (truncated to 123 bytes at a
+ * UTF-8 character boundary). out must hold AZR_WS_MAX_CTRL bytes. Returns its
+ * length. code must be one a sender may use (RFC 6455 §7.4).
+ */
+size_t azr_ws_close_payload(uint8_t out[AZR_WS_MAX_CTRL], uint16_t code, const char *reason);
+
+/* True when code may appear in a close frame (RFC 6455 §7.4.1, §7.4.2). */
+bool azr_ws_close_code_valid(uint16_t code);
+
+/* True when s[0..len) is well-formed UTF-8 (RFC 3629). */
+bool azr_ws_utf8_valid(const uint8_t *s, size_t len);
+
+/* ------------------------------------------------------------------ decoder */
+
+typedef struct azr_ws_ev {
+    uint8_t opcode;       /* of this frame (AZR_WS_CONT for continuations) */
+    uint8_t msg_opcode;   /* TEXT or BINARY for data frames, else = opcode */
+    bool fin;             /* FIN bit of this frame */
+    bool frame_start;     /* first chunk of this frame */
+    bool frame_end;       /* this chunk completes the frame */
+    uint64_t payload_len; /* whole frame, as announced by the header */
+    const uint8_t *data;  /* data frames: inside the caller's input; control: the ctx's slot */
+    size_t data_len;
+    /* close frames only (frame_end set): code (1005 if the frame had none) and reason */
+    uint16_t close_code;
+    const uint8_t *close_reason;
+    size_t close_reason_len;
+} azr_ws_ev;
+
+typedef struct azr_ws_dec {
+    /* private */
+    uint8_t state;
+    uint8_t hdr[AZR_WS_MAX_HDR];
+    uint8_t hdr_have, hdr_need;
+    uint8_t opcode, msg_opcode;
+    bool fin, in_message, started;
+    uint64_t payload_len, remaining;
+    uint8_t ctrl[AZR_WS_MAX_CTRL];
+    uint8_t ctrl_have;
+    uint8_t u8_need, u8_lo, u8_hi; /* streaming UTF-8 check of text messages */
+    /* settings */
+    uint64_t max_frame; /* 0: no limit */
+    bool strict_utf8;   /* check text messages (close reasons are always checked) */
+    /* first error: what to answer in our close frame, and why */
+    azr_err err;
+    uint16_t close_code;
+    const char *why;
+} azr_ws_dec;
+
+/*
+ * Start a decoder. max_frame bounds a single frame's payload (0: none;
+ * exceeded -> 1009). strict_utf8 validates text messages (-> 1007).
+ */
+void azr_ws_dec_init(azr_ws_dec *d, uint64_t max_frame, bool strict_utf8);
+
+/*
+ * Feed server bytes. *consumed is always set. Returns:
+ *   AZR_OK     ev holds one event (a payload chunk of a data frame, or a whole
+ *              control frame); call again with the rest of the input;
+ *   AZR_AGAIN  all input used, nothing to report yet;
+ *   AZR_E_PROTO / AZR_E_LIMIT  the stream is broken: d->close_code is the
+ *              code to send (1002, 1007, 1009), d->why a fixed text. Sticky.
+ * Data chunks point into in and stay valid while in does; control payloads
+ * point into d and stay valid until the next call. A data frame of N bytes
+ * never yields more than N bytes, and needs no N-byte buffer.
+ */
+AZR_MUST_CHECK azr_err azr_ws_dec_feed(azr_ws_dec *d, const uint8_t *in, size_t len,
+                                       size_t *consumed, azr_ws_ev *ev);
+
+#endif
