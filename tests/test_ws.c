@@ -6,8 +6,9 @@
  *       rsv1:false},o))).toString("hex");
  *     const m={mask:true,generateMask:b=>{b[0]=1;b[1]=2;b[2]=3;b[3]=4}};
  *     console.log(f(Buffer.from("hello"),Object.assign({opcode:2},m)))'   # and so on
- * Every decoder case runs whole, byte by byte and split at every offset, with
- * each piece against a guard page.
+ * Every decoder case runs whole, byte by byte and split at every offset (for
+ * inputs over 4 KiB: every offset near both ends and every 997th between),
+ * with each piece against a guard page.
  */
 #include "testutil.h"
 #include "ws.h"
@@ -104,6 +105,9 @@ static void expect(const uint8_t *in, size_t len, uint64_t max_frame, bool stric
     if (want_end != AZR_AGAIN)
         assert_int_equal(a.close_code, want_code);
     for (size_t cut = 1; cut < len; cut++) {
+        /* large inputs: every offset near the header and the end, a sample between */
+        if (len > 4096 && cut > 64 && cut < len - 64 && cut % 997 != 0)
+            continue;
         feed_cuts(in, len, &cut, 1, max_frame, strict, &b);
         assert_string_equal(b.text, a.text);
         assert_int_equal(b.end, a.end);
