@@ -251,19 +251,20 @@ static azr_err parse_head(azr_http1_resp *r)
             if (r->nheaders == 0)
                 return fail(r, AZR_E_PROTO, "continuation line before any header");
             azr_http1_hdr *h = &r->headers[r->nheaders - 1];
+            for (size_t c = 0; c < n; c++)
+                if (line[c] == '\0' || line[c] == '\r')
+                    return fail(r, AZR_E_PROTO, "NUL or CR inside a header value");
             char *from = (char *)h->value + h->value_len;
             while (from < line)
                 *from++ = ' ';
-            size_t vl = (size_t)(line + n - h->value);
-            while (vl && is_ows(h->value[vl - 1]))
-                vl--;
-            if (h->value_len == 0) { /* value began on the folded line */
-                const char *v = h->value;
-                while (v < line + n && is_ows(*v))
-                    v++;
-                vl -= (size_t)(v - h->value);
-                h->value = v;
-            }
+            const char *start = h->value, *stop = line + n;
+            if (h->value_len == 0) /* the value begins on the folded line */
+                while (start < stop && is_ows(*start))
+                    start++;
+            while (stop > start && is_ows(stop[-1]))
+                stop--;
+            h->value = start;
+            size_t vl = (size_t)(stop - start);
             h->value_len = vl;
             continue;
         }

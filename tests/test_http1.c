@@ -446,6 +446,40 @@ static void test_http1_connect_responses(void **s)
     assert_int_equal(azr_http1_check_connect(&p.r), AZR_E_REFUSED);
 }
 
+/* Found by fuzz_http1_resp / fuzz_connect_resp: an empty header value continued
+ * by a whitespace-only obs-fold line made the value length wrap around. */
+static void test_http1_regression_fold_of_empty_value(void **s)
+{
+    (void)s;
+    static parsed p;
+    parse_all("HTTP/1.1 101 x\nUpgrade: \n  \n\n", &p);
+    assert_int_equal(p.e, AZR_OK);
+    const azr_http1_hdr *h = azr_http1_resp_header(&p.r, "Upgrade");
+    assert_non_null(h);
+    assert_int_equal(h->value_len, 0);
+    parse_all("HTTP/1.1 101 x\nUpgrade:\n \t \n   websocket \n\n", &p);
+    assert_int_equal(p.e, AZR_OK);
+    h = azr_http1_resp_header(&p.r, "Upgrade");
+    assert_int_equal(h->value_len, 9);
+    assert_memory_equal(h->value, "websocket", 9);
+    /* the fuzzer's inputs, verbatim */
+    static const char *crash[] = {
+        "HTTP/1.1 407 Prexaoyh: 0ed\r\nPr: =0e=0ed\r\n Ba 0eP/1.1 200 ConecPr: 1ed\r\n \"\r\n"
+        "Content-:\n \n Basi\xc7 0ed\r\nPr: 1ed\r\n \nContent-:\r\nContent\xff\xff\xff\xff  "
+        "\r\n\r\n",
+        "HTTP/1.1 101 x\nupgzaVe: GGGGGGGGGGGGGGGGGGGGG: a,\nept:  \n  a,\x0c"
+        "ction: a,\nept:  \n  \nu:\x0e\xba\x37uOo=\n\n",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        parse_all(crash[i], &p);
+        for (size_t k = 0; k < p.r.nheaders; k++)
+            assert_true(p.r.headers[k].value + p.r.headers[k].value_len <= p.r.buf + p.r.have);
+    }
+    /* CR inside a folded line is refused like in a first line */
+    parse_all("HTTP/1.1 200 x\nA: b\n c\rd\n\n", &p);
+    assert_int_equal(p.e, AZR_E_PROTO);
+}
+
 static void test_http1_sanitize(void **s)
 {
     (void)s;
@@ -471,6 +505,7 @@ int main(void)
         cmocka_unit_test(test_http1_malformed_heads),
         cmocka_unit_test(test_http1_limits),
         cmocka_unit_test(test_http1_connect_responses),
+        cmocka_unit_test(test_http1_regression_fold_of_empty_value),
         cmocka_unit_test(test_http1_sanitize),
     };
     return cmocka_run_group_tests_name("http1", tests, NULL, NULL);
