@@ -35,8 +35,9 @@ const azr_conf_def azr_config_table[] = {
     {"AccessKey", AZR_CT_STR, AZR_CF_PROPERTY | AZR_CF_SECRET, 0, AZR_KEY_MAX, "", STRF(access_key), NULL,
      "Shared access key of that policy (its base64 text, used as is). Never logged."},
     {"ConnectionString", AZR_CT_STR, AZR_CF_OURS | AZR_CF_WRITEONLY | AZR_CF_SECRET, 0, AZR_CONNSTR_MAX, "", NOFIELD, NULL,
-     "Endpoint=sb://NS/;SharedAccessKeyName=..;SharedAccessKey=..;EntityPath=HC as the Azure "
-     "portal shows it: sets NamespaceAddress, AccessKeyName, AccessKey and HybridConnection."},
+     "A connection string as the Azure portal shows it, Endpoint=sb://NS/; "
+     "SharedAccessKeyName=NAME; SharedAccessKey=KEY; EntityPath=HC: sets NamespaceAddress, "
+     "AccessKeyName, AccessKey and HybridConnection."},
     {"AccessToken", AZR_CT_STR, AZR_CF_READONLY | AZR_CF_SECRET, 0, AZR_SAS_MAX, "", NOFIELD, NULL,
      "Read only: a fresh SAS token for HybridConnection, valid TokenValidity seconds."},
     {"TokenValidity", AZR_CT_INT, 0, 1, LONG_SECS, "3600", OFF(token_validity), 0, NULL,

@@ -1,5 +1,296 @@
+/*
+ * azrelay-proxy: the daemon's command line. Settings come from a config file
+ * (-c FILE, one Name=Value per line, '#' comments) and then from Name=Value
+ * arguments, which win; both go through the vocabulary table in config.c, so
+ * names and values mean what they mean in the C API's Config().
+ */
 #include "platform.h"
-int main(void)
+
+#include <errno.h>
+#include <time.h>
+
+#include "config.h"
+
+#define PROG "azrelay-proxy"
+
+static void wrap(FILE *f, const char *text, int indent, int width)
 {
-    return 0;
+    int col = indent;
+    fprintf(f, "%*s", indent, "");
+    const char *p = text;
+    while (*p) {
+        const char *w = p;
+        while (*w && *w != ' ')
+            w++;
+        int len = (int)(w - p);
+        if (col > indent && col + 1 + len > width) {
+            fprintf(f, "\n%*s", indent, "");
+            col = indent;
+        } else if (col > indent) {
+            fputc(' ', f);
+            col++;
+        }
+        fprintf(f, "%.*s", len, p);
+        col += len;
+        p = *w ? w + 1 : w;
+    }
+    fputc('\n', f);
+}
+
+static const char *type_name(const azr_conf_def *d)
+{
+    switch (d->type) {
+    case AZR_CT_BOOL:
+        return "True|False";
+    case AZR_CT_INT:
+        return "N";
+    case AZR_CT_ENUM:
+        return "N|NAME";
+    default:
+        return "TEXT";
+    }
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: " PROG " [-c FILE] [--check | --get NAME] [Name=Value ...]\n"
+               "       " PROG " --help | --version\n");
+}
+
+static void help(void)
+{
+    FILE *f = stdout;
+    fprintf(f, "NAME\n    " PROG " - forward local TCP connections to an Azure Relay\n"
+               "    hybrid connection\n\nSYNOPSIS\n");
+    fprintf(f, "    " PROG " [-c FILE] [Name=Value ...]\n"
+               "    " PROG " --check [-c FILE] [Name=Value ...]\n"
+               "    " PROG " --get NAME [-c FILE] [Name=Value ...]\n"
+               "    " PROG " --help | --version\n\n");
+    fprintf(f, "DESCRIPTION\n");
+    wrap(f,
+         "Listens on LocalHost:LocalPort. For every accepted client it opens its own wss:// "
+         "connection to NamespaceAddress as a sender on HybridConnection, authenticated with a "
+         "Shared Access Signature made from AccessKeyName and AccessKey, and forwards bytes both "
+         "ways as binary WebSocket frames. One client, one relay connection.",
+         4, 78);
+    fputc('\n', f);
+    wrap(f,
+         "Settings use the names of the AzureRelayProxy class. They are read from FILE first "
+         "(one Name=Value per line; blank lines and lines starting with # are ignored), then "
+         "from the command line, which wins. Names are case-insensitive; booleans accept "
+         "True/False, Yes/No, 1/0; enumerations accept their number or their name.",
+         4, 78);
+    fprintf(f, "\nOPTIONS\n");
+    fprintf(f, "    -c FILE, --config FILE\n");
+    wrap(f, "Read settings from FILE.", 8, 78);
+    fprintf(f, "    --check\n");
+    wrap(f,
+         "Validate the settings, say what is missing for a relay connection, and exit: 0 when "
+         "they can be used, 1 otherwise.",
+         8, 78);
+    fprintf(f, "    --get NAME\n");
+    wrap(f,
+         "Apply the settings, print the value of NAME and exit (for example --get AccessToken "
+         "prints a fresh SAS token).",
+         8, 78);
+    fprintf(f, "    -h, --help\n");
+    wrap(f, "Show this text.", 8, 78);
+    fprintf(f, "    -V, --version\n");
+    wrap(f, "Show the version.", 8, 78);
+    fprintf(f, "\nSETTINGS\n");
+    for (size_t i = 0; i < azr_config_count; i++) {
+        const azr_conf_def *d = &azr_config_table[i];
+        if (d->flags & AZR_CF_READONLY)
+            fprintf(f, "    %s (read only)\n", d->name);
+        else if (d->flags & AZR_CF_SECRET || !d->dflt[0])
+            fprintf(f, "    %s=%s\n", d->name, type_name(d));
+        else
+            fprintf(f, "    %s=%s (default %s)\n", d->name, type_name(d), d->dflt);
+        wrap(f, d->help, 8, 78);
+        if (d->type == AZR_CT_INT)
+            fprintf(f, "        Range %ld to %ld.\n", d->min, d->max);
+        if (d->type == AZR_CT_ENUM)
+            fprintf(f, "        Values %s.\n", d->enums);
+    }
+    fprintf(f, "\n");
+    wrap(f,
+         "Names of the AzureRelayProxy class that azrelay does not implement are refused with "
+         "\"not supported\":",
+         4, 78);
+    char line[4096];
+    size_t o = 0;
+    for (size_t i = 0; i < azr_config_unsupported_count; i++) {
+        int n = snprintf(line + o, sizeof line - o, "%s%s", i ? ", " : "",
+                         azr_config_unsupported[i].name);
+        if (n < 0 || (size_t)n >= sizeof line - o)
+            break;
+        o += (size_t)n;
+    }
+    wrap(f, line, 8, 78);
+    fprintf(f, "\nEXIT STATUS\n");
+    wrap(f,
+         "0 on success (and after SIGINT or SIGTERM), 1 on a settings error, 2 on a usage "
+         "error.",
+         4, 78);
+    fprintf(f, "\nEXAMPLES\n");
+    fprintf(f, "    " PROG " --check -c /etc/azrelay.conf\n");
+    fprintf(f, "    " PROG " LocalPort=5000 NamespaceAddress=NS.servicebus.windows.net \\\n"
+               "        HybridConnection=hc1 AccessKeyName=send AccessKey=KEY\n");
+    fprintf(f, "    " PROG " --get AccessToken -c /etc/azrelay.conf TokenValidity=600\n");
+}
+
+/* Apply one config file; on error print FILE:LINE and return false. */
+static bool load_file(azr_settings *s, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+        return false;
+    }
+    static char line[AZR_CONF_LINE_MAX + 2];
+    unsigned lineno = 0;
+    bool ok = true;
+    while (fgets(line, sizeof line, f)) {
+        size_t n = strlen(line);
+        lineno++;
+        if (n == sizeof line - 1 && line[n - 1] != '\n') {
+            fprintf(stderr, PROG ": %s:%u: line longer than %d characters\n", path, lineno,
+                    AZR_CONF_LINE_MAX);
+            ok = false;
+            break;
+        }
+        char err[AZR_CONF_ERR_MAX];
+        if (azr_config_line(s, line, n, err, sizeof err) != AZR_OK) {
+            fprintf(stderr, PROG ": %s:%u: %s\n", path, lineno, err);
+            ok = false;
+            break;
+        }
+    }
+    if (ok && ferror(f)) {
+        fprintf(stderr, PROG ": %s: read error\n", path);
+        ok = false;
+    }
+    fclose(f);
+    return ok;
+}
+
+/* What a relay connection needs; prints each problem, returns false if any. */
+static bool check(const azr_settings *s)
+{
+    bool ok = true;
+    if (!s->relay.host[0]) {
+        fprintf(stderr, PROG ": NamespaceAddress is not set (or give ConnectionString)\n");
+        ok = false;
+    }
+    if (!s->hybrid_connection[0]) {
+        fprintf(stderr, PROG ": HybridConnection is not set (or EntityPath in "
+                             "ConnectionString)\n");
+        ok = false;
+    }
+    if (s->local_port == 0) {
+        fprintf(stderr, PROG ": LocalPort is 0: set the port local clients connect to\n");
+        ok = false;
+    }
+    if (!s->access_signature[0] && (!s->access_key_name[0] || !s->access_key[0])) {
+        if (s->access_key_name[0] || s->access_key[0]) {
+            fprintf(stderr, PROG ": %s is set but %s is not\n",
+                    s->access_key_name[0] ? "AccessKeyName" : "AccessKey",
+                    s->access_key_name[0] ? "AccessKey" : "AccessKeyName");
+            ok = false;
+        } else {
+            fprintf(stderr, PROG ": warning: no AccessKeyName/AccessKey: connecting without a "
+                                 "token works only for hybrid connections that allow anonymous "
+                                 "senders\n");
+        }
+    }
+    if (s->firewall_type != 0 && !s->firewall_host[0]) {
+        fprintf(stderr, PROG ": FirewallType is %ld but FirewallHost is not set\n",
+                s->firewall_type);
+        ok = false;
+    }
+    return ok;
+}
+
+int main(int argc, char **argv)
+{
+    static azr_settings s;
+    const char *cfg = NULL, *get = NULL;
+    bool do_check = false;
+    int first_setting = argc;
+    azr_settings_init(&s);
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            help();
+            return 0;
+        } else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+            printf(PROG " %s (azrelay, BearSSL)\n", AZR_VERSION);
+            return 0;
+        } else if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
+            if (++i == argc) {
+                fprintf(stderr, PROG ": %s needs a file name\n", a);
+                usage(stderr);
+                return 2;
+            }
+            cfg = argv[i];
+        } else if (!strcmp(a, "--check")) {
+            do_check = true;
+        } else if (!strcmp(a, "--get")) {
+            if (++i == argc) {
+                fprintf(stderr, PROG ": --get needs a setting name\n");
+                usage(stderr);
+                return 2;
+            }
+            get = argv[i];
+        } else if (a[0] == '-') {
+            fprintf(stderr, PROG ": unknown option '%s'\n", a);
+            usage(stderr);
+            return 2;
+        } else if (first_setting == argc) {
+            first_setting = i;
+        }
+    }
+    if (cfg && !load_file(&s, cfg))
+        return 1;
+    /* arguments after the file, so they win */
+    for (int i = first_setting; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] == '-') {
+            if (!strcmp(a, "-c") || !strcmp(a, "--config") || !strcmp(a, "--get"))
+                i++;
+            continue;
+        }
+        char err[AZR_CONF_ERR_MAX];
+        if (azr_config_apply(&s, a, strlen(a), err, sizeof err) != AZR_OK) {
+            fprintf(stderr, PROG ": %s\n", err);
+            return 1;
+        }
+    }
+    if (get) {
+        static char out[AZR_CONF_VALUE_MAX + AZR_SAS_MAX];
+        char err[AZR_CONF_ERR_MAX];
+        if (azr_config_get(&s, get, strlen(get), (int64_t)time(NULL), out, sizeof out, err,
+                           sizeof err) != AZR_OK) {
+            fprintf(stderr, PROG ": %s\n", err);
+            azr_settings_wipe(&s);
+            return 1;
+        }
+        printf("%s\n", out);
+        azr_settings_wipe(&s);
+        return 0;
+    }
+    bool ok = check(&s);
+    azr_settings_wipe(&s);
+    if (do_check) {
+        if (ok)
+            fprintf(stderr, PROG ": settings OK\n");
+        return ok ? 0 : 1;
+    }
+    if (!ok)
+        return 1;
+    fprintf(stderr, PROG ": settings OK, but this build has no relay engine yet: the reactor, "
+                         "TLS client and relay connection are still being built. Use --check or "
+                         "--get.\n");
+    return 1;
 }
