@@ -21,7 +21,7 @@ CC=${CC:-cc}
 CFLAGS=${CFLAGS:-}
 LDFLAGS=${LDFLAGS:-}
 WERROR=${WERROR:-1}
-VERSION=0.1.0
+VERSION=$(sed -n 's/^#define AZRELAY_VERSION "\(.*\)"$/\1/p' include/azrelay.h)
 
 say() { printf 'build.sh: %s\n' "$*"; }
 die() { printf 'build.sh: error: %s\n' "$*" >&2; exit 1; }
@@ -89,9 +89,13 @@ need_fuzz() {
     need_base
     command -v clang >/dev/null 2>&1 || want_pkg clang
     install_missing
-    [ -f "$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a)" ] ||
-        ls "$(dirname "$(clang -print-file-name=libclang_rt.asan-x86_64.a)")"/libclang_rt.fuzzer* >/dev/null 2>&1 ||
-        { want_pkg libclang-rt-dev; install_missing; }
+    # libFuzzer's runtime lives in libclang-rt-*-dev, which clang only recommends
+    if ! printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n)\n{ (void)d; (void)n; return 0; }\n' |
+        clang -fsanitize=fuzzer,address,undefined -x c - -o "${TMPDIR:-/tmp}/azr-fuzz-probe.$$" >/dev/null 2>&1; then
+        want_pkg libclang-rt-dev
+        install_missing
+    fi
+    rm -f "${TMPDIR:-/tmp}/azr-fuzz-probe.$$"
 }
 
 # --------------------------------------------------------------------- flags
@@ -151,7 +155,7 @@ do_build() {
     [ -n "$BR_LIB" ] || die "libbearssl.a not found (install libbearssl-dev or set BEARSSL_DIR)"
     say "release build with $CC (BearSSL: ${BR_LIB})"
     mkdir -p "$B"
-    flags="$WARN_SRC -O2 -ffunction-sections -fdata-sections -DAZR_VERSION=\"$VERSION\" $CFLAGS"
+    flags="$WARN_SRC -O2 -ffunction-sections -fdata-sections $CFLAGS"
     compile_lib "$B/release" "$flags"
     rm -f "$B/libazrelay.a"
     run ar rcs "$B/libazrelay.a" $OBJS
@@ -180,12 +184,12 @@ do_test() {
     check_symbols
     if command -v clang >/dev/null 2>&1 && [ "$CC" != clang ]; then
         say "second compiler: clang -O2 -Werror library build"
-        compile_lib "$B/clang" "$WARN_SRC -O2 -DAZR_VERSION=\"$VERSION\"" clang
+        compile_lib "$B/clang" "$WARN_SRC -O2" clang
     fi
     check_format
     san="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
     say "sanitizer build (ASan+UBSan)"
-    compile_lib "$B/test" "$WARN_SRC $san -DAZR_VERSION=\"$VERSION\" $CFLAGS"
+    compile_lib "$B/test" "$WARN_SRC $san $CFLAGS"
     suites=0 failed=0 failed_names=""
     for t in "$ROOT"/tests/test_*.c; do
         name=$(basename "$t" .c)
@@ -213,7 +217,7 @@ do_fuzz() {
     bearssl_paths
     fz="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all"
     say "fuzz build with clang (libFuzzer, ASan+UBSan), $secs s per target"
-    compile_lib "$B/fuzz" "$WARN_SRC $fz -DAZR_FUZZING -DAZR_VERSION=\"$VERSION\"" clang
+    compile_lib "$B/fuzz" "$WARN_SRC $fz -DAZR_FUZZING" clang
     summary=""
     rc=0
     for f in "$ROOT"/fuzz/fuzz_*.c; do

@@ -10,11 +10,8 @@
  * so "not supported" and "misspelt" never look alike.
  */
 #include "config.h"
+#include "azrelay.h"
 #include "sas.h"
-
-#ifndef AZR_VERSION
-#define AZR_VERSION "0"
-#endif
 
 #define OFF(f)    offsetof(azr_settings, f)
 #define STRF(f)   OFF(f), sizeof(((azr_settings *)0)->f)
@@ -109,7 +106,7 @@ const azr_conf_def azr_config_table[] = {
     {"UseIPv6", AZR_CT_ENUM, 0, 0, 2, "0", OFF(use_ipv6), 0, "0=IPv4,1=IPv6,2=Both",
      "Address family towards the relay: 0 IPv4 only, 1 IPv6 only, 2 IPv6 then IPv4."},
     /* upgrade request */
-    {"UserAgent", AZR_CT_STR, 0, 0, 255, "azrelay/" AZR_VERSION, STRF(user_agent), NULL,
+    {"UserAgent", AZR_CT_STR, 0, 0, 255, "azrelay/" AZRELAY_VERSION, STRF(user_agent), NULL,
      "User-Agent header of the WebSocket upgrade request."},
     {"OtherHeaders", AZR_CT_STR, 0, 0, AZR_CONF_VALUE_MAX - 1, "", STRF(other_headers), NULL,
      "Extra request headers, 'Name: value' separated by newlines (write \\n in a config file "

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <time.h>
 
+#include "azrelay.h"
 #include "config.h"
 
 #define PROG "azrelay-proxy"
@@ -225,7 +226,7 @@ int main(int argc, char **argv)
             help();
             return 0;
         } else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
-            printf(PROG " %s (azrelay, BearSSL)\n", AZR_VERSION);
+            printf(PROG " %s (azrelay, BearSSL)\n", azr_version());
             return 0;
         } else if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
             if (++i == argc) {

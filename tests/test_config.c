@@ -348,6 +348,24 @@ static void test_config_number_parsers(void **s)
     assert_int_equal(azr_config_parse_bool("tru", 3, &b), AZR_E_ARG);
 }
 
+/* The README's settings table names every setting of the table. */
+static void test_config_readme_lists_every_setting(void **s)
+{
+    (void)s;
+    FILE *f = fopen("../README.md", "r");
+    assert_non_null(f);
+    static char text[200000];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    for (size_t i = 0; i < azr_config_count; i++) {
+        char want[80];
+        snprintf(want, sizeof want, "| `%s`", azr_config_table[i].name);
+        if (!strstr(text, want))
+            fail_msg("README.md settings table lacks %s", azr_config_table[i].name);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -368,6 +386,7 @@ int main(void)
         cmocka_unit_test(test_config_file_lines),
         cmocka_unit_test(test_config_string_bounds),
         cmocka_unit_test(test_config_number_parsers),
+        cmocka_unit_test(test_config_readme_lists_every_setting),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
