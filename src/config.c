@@ -10,6 +10,7 @@
  * so "not supported" and "misspelt" never look alike.
  */
 #include "config.h"
+#include "text.h"
 #include "azrelay.h"
 #include "sas.h"
 
@@ -207,57 +208,18 @@ const azr_conf_unsupported azr_config_unsupported[] = {
 const size_t azr_config_unsupported_count =
     sizeof azr_config_unsupported / sizeof azr_config_unsupported[0];
 
-static char lower(char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-}
-
 static bool same_ci(const char *a, const char *b, size_t len)
 {
     for (size_t i = 0; i < len; i++)
-        if (lower(a[i]) != lower(b[i]))
+        if (azr_text_lower(a[i]) != azr_text_lower(b[i]))
             return false;
     return true;
 }
 
-static bool ieqn(const char *a, size_t alen, const char *b)
-{
-    size_t bl = strlen(b);
-    if (alen != bl)
-        return false;
-    for (size_t i = 0; i < alen; i++)
-        if (lower(a[i]) != lower(b[i]))
-            return false;
-    return true;
-}
-
-static bool is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-static void trim(const char **s, size_t *len)
-{
-    while (*len && is_space(**s)) {
-        (*s)++;
-        (*len)--;
-    }
-    while (*len && is_space((*s)[*len - 1]))
-        (*len)--;
-}
-
-/* Copy at most 64 printable characters of a user string for an error text. */
+/* A user string shown in an error text: at most 64 printable characters. */
 static const char *shown(const char *s, size_t len, char buf[72])
 {
-    size_t n = len < 64 ? len : 64, o = 0;
-    for (size_t i = 0; i < n; i++)
-        buf[o++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-    if (len > 64) {
-        buf[o++] = '.';
-        buf[o++] = '.';
-        buf[o++] = '.';
-    }
-    buf[o] = '\0';
+    azr_text_printable(s, len, 64, buf, 72);
     return buf;
 }
 
@@ -265,11 +227,11 @@ azr_err azr_config_parse_bool(const char *v, size_t len, bool *out)
 {
     static const char *yes[] = {"true", "yes", "1"}, *no[] = {"false", "no", "0"};
     for (int i = 0; i < 3; i++) {
-        if (ieqn(v, len, yes[i])) {
+        if (azr_text_ieq(v, len, yes[i])) {
             *out = true;
             return AZR_OK;
         }
-        if (ieqn(v, len, no[i])) {
+        if (azr_text_ieq(v, len, no[i])) {
             *out = false;
             return AZR_OK;
         }
@@ -297,8 +259,8 @@ azr_err azr_config_parse_long(const char *v, size_t len, long *out)
         char c = v[i];
         if (c >= '0' && c <= '9')
             d = (unsigned)(c - '0');
-        else if (base == 16 && lower(c) >= 'a' && lower(c) <= 'f')
-            d = (unsigned)(lower(c) - 'a' + 10);
+        else if (base == 16 && azr_text_lower(c) >= 'a' && azr_text_lower(c) <= 'f')
+            d = (unsigned)(azr_text_lower(c) - 'a' + 10);
         else
             return AZR_E_ARG;
         if (acc > (lim - d) / base)
@@ -315,7 +277,7 @@ azr_err azr_config_parse_long(const char *v, size_t len, long *out)
 const azr_conf_def *azr_config_find(const char *name, size_t len)
 {
     for (size_t i = 0; i < azr_config_count; i++)
-        if (ieqn(name, len, azr_config_table[i].name))
+        if (azr_text_ieq(name, len, azr_config_table[i].name))
             return &azr_config_table[i];
     return NULL;
 }
@@ -323,7 +285,7 @@ const azr_conf_def *azr_config_find(const char *name, size_t len)
 static const azr_conf_unsupported *find_unsupported(const char *name, size_t len)
 {
     for (size_t i = 0; i < azr_config_unsupported_count; i++)
-        if (ieqn(name, len, azr_config_unsupported[i].name))
+        if (azr_text_ieq(name, len, azr_config_unsupported[i].name))
             return &azr_config_unsupported[i];
     return NULL;
 }
@@ -342,7 +304,7 @@ static size_t distance(const char *a, size_t al, const char *b)
         row[0] = i;
         for (size_t j = 1; j <= bl; j++) {
             size_t cur = row[j];
-            size_t sub = prev + (lower(a[i - 1]) != lower(b[j - 1]));
+            size_t sub = prev + (azr_text_lower(a[i - 1]) != azr_text_lower(b[j - 1]));
             size_t best = row[j] + 1 < row[j - 1] + 1 ? row[j] + 1 : row[j - 1] + 1;
             row[j] = sub < best ? sub : best;
             prev = cur;
@@ -355,16 +317,19 @@ static const char *nearest(const char *name, size_t len)
 {
     const char *best = NULL;
     size_t bd = SIZE_MAX;
+    size_t allowed = len / 3 > 2 ? len / 3 : 2;
     for (size_t i = 0; i < azr_config_count + azr_config_unsupported_count; i++) {
         const char *cand = i < azr_config_count ? azr_config_table[i].name
                                                 : azr_config_unsupported[i - azr_config_count].name;
+        size_t cl = strlen(cand);
+        if ((cl > len ? cl - len : len - cl) > allowed)
+            continue; /* the distance is at least the length difference */
         size_t d = distance(name, len, cand);
         if (d < bd) {
             bd = d;
             best = cand;
         }
     }
-    size_t allowed = len / 3 > 2 ? len / 3 : 2;
     return bd <= allowed ? best : NULL;
 }
 
@@ -426,7 +391,7 @@ static azr_err set_headers(azr_settings *s, const char *v, size_t len, char *err
             ll--;
         if (ll >= 2 && line[ll - 2] == '\\' && line[ll - 1] == 'r')
             ll -= 2;
-        trim(&line, &ll);
+        azr_text_trim(&line, &ll);
         lineno++;
         if (ll == 0)
             continue;
@@ -464,19 +429,12 @@ static azr_err set_headers(azr_settings *s, const char *v, size_t len, char *err
     return AZR_OK;
 }
 
-static void wipe(void *p, size_t n)
-{
-    volatile uint8_t *v = p;
-    while (n--)
-        *v++ = 0;
-}
-
 static azr_err set_connstr(azr_settings *s, const char *v, size_t len, char *err, size_t errcap)
 {
     azr_connstr cs;
     azr_err e = azr_connstr_parse(v, len, &cs, err, errcap);
     if (e != AZR_OK) {
-        wipe(&cs, sizeof cs);
+        azr_wipe(&cs, sizeof cs);
         return e;
     }
     s->relay = cs.endpoint;
@@ -498,7 +456,7 @@ static azr_err set_connstr(azr_settings *s, const char *v, size_t len, char *err
         memcpy(s->hybrid_connection, cs.entity_path, sizeof cs.entity_path);
     if (cs.operation_timeout > 0)
         s->connection_timeout = cs.operation_timeout > 3600 ? 3600 : cs.operation_timeout;
-    wipe(&cs, sizeof cs);
+    azr_wipe(&cs, sizeof cs);
     return AZR_OK;
 }
 
@@ -601,9 +559,9 @@ void azr_settings_init(azr_settings *s)
 
 void azr_settings_wipe(azr_settings *s)
 {
-    wipe(s->access_key, sizeof s->access_key);
-    wipe(s->access_signature, sizeof s->access_signature);
-    wipe(s->firewall_password, sizeof s->firewall_password);
+    azr_wipe(s->access_key, sizeof s->access_key);
+    azr_wipe(s->access_signature, sizeof s->access_signature);
+    azr_wipe(s->firewall_password, sizeof s->firewall_password);
 }
 
 azr_err azr_config_set(azr_settings *s, const char *name, size_t name_len, const char *value,
@@ -611,8 +569,8 @@ azr_err azr_config_set(azr_settings *s, const char *name, size_t name_len, const
 {
     if (errcap)
         err[0] = '\0';
-    trim(&name, &name_len);
-    trim(&value, &value_len);
+    azr_text_trim(&name, &name_len);
+    azr_text_trim(&value, &value_len);
     const azr_conf_def *d = azr_config_find(name, name_len);
     if (!d)
         return unknown(name, name_len, err, errcap);
@@ -620,7 +578,7 @@ azr_err azr_config_set(azr_settings *s, const char *name, size_t name_len, const
         snprintf(err, errcap, "%s is read-only", d->name);
         return AZR_E_STATE;
     }
-    if (ieqn(d->name, strlen(d->name), "ConnectionString"))
+    if (azr_text_ieq(d->name, strlen(d->name), "ConnectionString"))
         return set_connstr(s, value, value_len, err, errcap);
     return set_def(s, d, value, value_len, err, errcap);
 }
@@ -632,7 +590,7 @@ azr_err azr_config_apply(azr_settings *s, const char *stmt, size_t len, char *er
         const char *n = stmt;
         size_t nl = len;
         char b[72];
-        trim(&n, &nl);
+        azr_text_trim(&n, &nl);
         if (nl == 0) {
             snprintf(err, errcap, "empty setting");
             return AZR_E_ARG;
@@ -655,7 +613,7 @@ azr_err azr_config_line(azr_settings *s, const char *line, size_t len, char *err
     }
     const char *p = line;
     size_t n = len;
-    trim(&p, &n);
+    azr_text_trim(&p, &n);
     if (n == 0 || p[0] == '#')
         return AZR_OK;
     return azr_config_apply(s, p, n, err, errcap);
@@ -698,7 +656,7 @@ azr_err azr_config_get(const azr_settings *s, const char *name, size_t name_len,
     if (cap == 0)
         return AZR_E_LIMIT;
     out[0] = '\0';
-    trim(&name, &name_len);
+    azr_text_trim(&name, &name_len);
     const azr_conf_def *d = azr_config_find(name, name_len);
     if (!d)
         return unknown(name, name_len, err, errcap);
@@ -706,7 +664,7 @@ azr_err azr_config_get(const azr_settings *s, const char *name, size_t name_len,
         snprintf(err, errcap, "%s is write-only", d->name);
         return AZR_E_STATE;
     }
-    if (ieqn(d->name, strlen(d->name), "AccessToken"))
+    if (azr_text_ieq(d->name, strlen(d->name), "AccessToken"))
         return access_token(s, now, out, cap, err, errcap);
     const uint8_t *field = (const uint8_t *)s + d->offset;
     int n;

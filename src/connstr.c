@@ -1,58 +1,18 @@
 #include "connstr.h"
+#include "text.h"
 
 /* Error text: fmt with one "%s" for a (possibly unterminated) argument, printed at most 120 chars.
  */
 static void seterr(char *err, size_t cap, const char *fmt, const char *a, size_t alen)
 {
     char tmp[128];
-    size_t n = alen < 120 ? alen : 120;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) /* keep error texts printable */
-        tmp[o++] = (a[i] >= 0x20 && a[i] < 0x7f) ? a[i] : '?';
-    if (alen > 120) {
-        tmp[o++] = '.';
-        tmp[o++] = '.';
-        tmp[o++] = '.';
-    }
-    tmp[o] = '\0';
+    azr_text_printable(a, alen, 120, tmp, sizeof tmp);
     if (cap) {
         /* fmt holds one "%s": substituted here so no format string is built at run time */
         const char *at = strstr(fmt, "%s");
         int pre = at ? (int)(at - fmt) : (int)strlen(fmt);
         snprintf(err, cap, "%.*s%s%s", pre, fmt, at ? tmp : "", at ? at + 2 : "");
     }
-}
-
-static bool ieq(const char *a, size_t alen, const char *b)
-{
-    size_t bl = strlen(b);
-    if (alen != bl)
-        return false;
-    for (size_t i = 0; i < alen; i++) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z')
-            x = (char)(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z')
-            y = (char)(y - 'A' + 'a');
-        if (x != y)
-            return false;
-    }
-    return true;
-}
-
-static bool is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-static void trim(const char **s, size_t *len)
-{
-    while (*len && is_space(**s)) {
-        (*s)++;
-        (*len)--;
-    }
-    while (*len && is_space((*s)[*len - 1]))
-        (*len)--;
 }
 
 static bool host_char(char c)
@@ -64,7 +24,7 @@ static bool host_char(char c)
 azr_err azr_endpoint_parse(const char *s, size_t len, azr_endpoint *ep, char *err, size_t errcap)
 {
     memset(ep, 0, sizeof *ep);
-    trim(&s, &len);
+    azr_text_trim(&s, &len);
     const char *whole = s;
     size_t wlen = len;
     ep->tls = true;
@@ -77,10 +37,10 @@ azr_err azr_endpoint_parse(const char *s, size_t len, azr_endpoint *ep, char *er
         }
     if (sep) {
         size_t sl = (size_t)(sep - s);
-        if (ieq(s, sl, "ws")) {
+        if (azr_text_ieq(s, sl, "ws")) {
             ep->tls = false;
             ep->port = 80;
-        } else if (!ieq(s, sl, "sb") && !ieq(s, sl, "wss")) {
+        } else if (!azr_text_ieq(s, sl, "sb") && !azr_text_ieq(s, sl, "wss")) {
             seterr(err, errcap,
                    "NamespaceAddress '%s': scheme must be sb://, wss:// or ws:// (or none)", whole,
                    wlen);
@@ -228,7 +188,7 @@ azr_err azr_connstr_parse(const char *s, size_t len, azr_connstr *cs, char *err,
         const char *item = s + i;
         size_t il = j - i;
         i = j + 1;
-        trim(&item, &il);
+        azr_text_trim(&item, &il);
         if (il == 0)
             continue;
         const char *eq = memchr(item, '=', il);
@@ -238,14 +198,14 @@ azr_err azr_connstr_parse(const char *s, size_t len, azr_connstr *cs, char *err,
         }
         const char *k = item, *v = eq + 1;
         size_t kl = (size_t)(eq - item), vl = il - kl - 1;
-        trim(&k, &kl);
-        trim(&v, &vl);
+        azr_text_trim(&k, &kl);
+        azr_text_trim(&v, &vl);
         azr_err e = AZR_OK;
         bool dup = false;
-        if (ieq(k, kl, "Endpoint")) {
+        if (azr_text_ieq(k, kl, "Endpoint")) {
             dup = has_endpoint;
             has_endpoint = true;
-            if (vl >= 5 && ieq(v, 5, "hc://")) {
+            if (vl >= 5 && azr_text_ieq(v, 5, "hc://")) {
                 seterr(err, errcap,
                        "connection string: Endpoint '%s' is a BizTalk Services address, not an "
                        "Azure Relay namespace (sb://...)",
@@ -258,24 +218,24 @@ azr_err azr_connstr_parse(const char *s, size_t len, azr_connstr *cs, char *err,
                 return AZR_E_ARG;
             }
             e = azr_endpoint_parse(v, vl, &cs->endpoint, err, errcap);
-        } else if (ieq(k, kl, "SharedAccessKeyName")) {
+        } else if (azr_text_ieq(k, kl, "SharedAccessKeyName")) {
             dup = cs->has_key_name;
             cs->has_key_name = true;
             e = copy_val(cs->key_name, sizeof cs->key_name, v, vl, "SharedAccessKeyName", err,
                          errcap);
-        } else if (ieq(k, kl, "SharedAccessKey")) {
+        } else if (azr_text_ieq(k, kl, "SharedAccessKey")) {
             dup = cs->has_key;
             cs->has_key = true;
             e = copy_val(cs->key, sizeof cs->key, v, vl, "SharedAccessKey", err, errcap);
-        } else if (ieq(k, kl, "EntityPath")) {
+        } else if (azr_text_ieq(k, kl, "EntityPath")) {
             dup = cs->has_entity_path;
             cs->has_entity_path = true;
             e = copy_val(cs->entity_path, sizeof cs->entity_path, v, vl, "EntityPath", err, errcap);
-        } else if (ieq(k, kl, "SharedAccessSignature")) {
+        } else if (azr_text_ieq(k, kl, "SharedAccessSignature")) {
             dup = cs->has_sas;
             cs->has_sas = true;
             e = copy_val(cs->sas, sizeof cs->sas, v, vl, "SharedAccessSignature", err, errcap);
-        } else if (ieq(k, kl, "OperationTimeout")) {
+        } else if (azr_text_ieq(k, kl, "OperationTimeout")) {
             dup = has_timeout;
             has_timeout = true;
             if (!parse_timespan(v, vl, &cs->operation_timeout)) {
@@ -284,7 +244,7 @@ azr_err azr_connstr_parse(const char *s, size_t len, azr_connstr *cs, char *err,
                        vl);
                 return AZR_E_ARG;
             }
-        } else if (ieq(k, kl, "Authentication")) {
+        } else if (azr_text_ieq(k, kl, "Authentication")) {
             seterr(err, errcap,
                    "connection string: Authentication=%s (Entra ID) is not supported: use a "
                    "SharedAccessKeyName and SharedAccessKey",

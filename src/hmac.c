@@ -1,12 +1,6 @@
 /* HMAC-SHA256 after RFC 2104 §2: H(K ^ opad, H(K ^ ipad, text)). */
 #include "hmac.h"
-
-static void wipe(void *p, size_t n)
-{
-    volatile uint8_t *v = p;
-    while (n--)
-        *v++ = 0;
-}
+#include "text.h"
 
 void azr_hmac_init(azr_hmac_ctx *c, const void *key, size_t key_len)
 {
@@ -22,8 +16,8 @@ void azr_hmac_init(azr_hmac_ctx *c, const void *key, size_t key_len)
     }
     azr_sha256_init(&c->inner);
     azr_sha256_update(&c->inner, ipad, sizeof ipad);
-    wipe(k, sizeof k);
-    wipe(ipad, sizeof ipad);
+    azr_wipe(k, sizeof k);
+    azr_wipe(ipad, sizeof ipad);
 }
 
 void azr_hmac_update(azr_hmac_ctx *c, const void *data, size_t len)
@@ -40,8 +34,8 @@ void azr_hmac_final(azr_hmac_ctx *c, uint8_t out[AZR_SHA256_LEN])
     azr_sha256_update(&outer, c->opad_key, sizeof c->opad_key);
     azr_sha256_update(&outer, ih, sizeof ih);
     azr_sha256_final(&outer, out);
-    wipe(ih, sizeof ih);
-    wipe(c, sizeof *c);
+    azr_wipe(ih, sizeof ih);
+    azr_wipe(c, sizeof *c);
 }
 
 void azr_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,

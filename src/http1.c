@@ -9,6 +9,7 @@
  * the line break into spaces, which keeps the value contiguous.
  */
 #include "http1.h"
+#include "text.h"
 #include "base64.h"
 #include "sha1.h"
 
@@ -24,22 +25,6 @@ static bool clean(const char *s)
 {
     for (; s && *s; s++)
         if (*s == '\r' || *s == '\n')
-            return false;
-    return true;
-}
-
-static char lower(char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-}
-
-static bool ieq(const char *a, size_t alen, const char *b)
-{
-    size_t bl = strlen(b);
-    if (alen != bl)
-        return false;
-    for (size_t i = 0; i < alen; i++)
-        if (lower(a[i]) != lower(b[i]))
             return false;
     return true;
 }
@@ -165,8 +150,8 @@ azr_err azr_http1_connect_write(const char *host, uint16_t port, const char *use
         ok = cn > 0 && (size_t)cn < sizeof cred &&
              azr_b64_encode((const uint8_t *)cred, (size_t)cn, b64, sizeof b64, &n) == AZR_OK &&
              add(out, cap, &o, "Proxy-Authorization: Basic ", b64, "\r\n");
-        memset(cred, 0, sizeof cred);
-        memset(b64, 0, sizeof b64);
+        azr_wipe(cred, sizeof cred);
+        azr_wipe(b64, sizeof b64);
     }
     if (ok)
         ok = add(out, cap, &o, "Proxy-Connection: Keep-Alive\r\n\r\n", NULL, NULL);
@@ -291,7 +276,7 @@ static azr_err parse_head(azr_http1_resp *r)
     }
     for (size_t i = 0; i < r->nheaders; i++) {
         const azr_http1_hdr *h = &r->headers[i];
-        if (ieq(h->name, h->name_len, "Content-Length")) {
+        if (azr_text_ieq(h->name, h->name_len, "Content-Length")) {
             int64_t v = 0;
             if (h->value_len == 0 || h->value_len > 15)
                 return fail(r, AZR_E_PROTO, "bad Content-Length");
@@ -303,7 +288,7 @@ static azr_err parse_head(azr_http1_resp *r)
             if (r->content_length >= 0 && r->content_length != v)
                 return fail(r, AZR_E_PROTO, "conflicting Content-Length headers");
             r->content_length = v;
-        } else if (ieq(h->name, h->name_len, "Transfer-Encoding")) {
+        } else if (azr_text_ieq(h->name, h->name_len, "Transfer-Encoding")) {
             r->chunked = true; /* any coding: length unknown, read to the slice's end */
         }
     }
@@ -375,7 +360,7 @@ azr_err azr_http1_resp_body(azr_http1_resp *r, const uint8_t *in, size_t len, si
 const azr_http1_hdr *azr_http1_resp_header(const azr_http1_resp *r, const char *name)
 {
     for (size_t i = 0; i < r->nheaders; i++)
-        if (ieq(r->headers[i].name, r->headers[i].name_len, name))
+        if (azr_text_ieq(r->headers[i].name, r->headers[i].name_len, name))
             return &r->headers[i];
     return NULL;
 }
@@ -393,7 +378,7 @@ static bool has_token(const char *v, size_t len, const char *token)
         size_t e = i;
         while (e > s && is_ows(v[e - 1]))
             e--;
-        if (e > s && ieq(v + s, e - s, token))
+        if (e > s && azr_text_ieq(v + s, e - s, token))
             return true;
     }
     return false;
@@ -414,24 +399,24 @@ azr_err azr_http1_check_upgrade(const azr_http1_resp *r, const char *key, const 
     azr_http1_ws_accept(key, want);
     for (size_t i = 0; i < r->nheaders; i++) {
         const azr_http1_hdr *h = &r->headers[i];
-        if (ieq(h->name, h->name_len, "Upgrade")) {
-            if (!ieq(h->value, h->value_len, "websocket")) {
+        if (azr_text_ieq(h->name, h->name_len, "Upgrade")) {
+            if (!azr_text_ieq(h->value, h->value_len, "websocket")) {
                 *why = "Upgrade header is not 'websocket'";
                 return AZR_E_PROTO;
             }
             upgrade = true;
-        } else if (ieq(h->name, h->name_len, "Connection")) {
+        } else if (azr_text_ieq(h->name, h->name_len, "Connection")) {
             connection = connection || has_token(h->value, h->value_len, "upgrade");
-        } else if (ieq(h->name, h->name_len, "Sec-WebSocket-Accept")) {
+        } else if (azr_text_ieq(h->name, h->name_len, "Sec-WebSocket-Accept")) {
             if (accept) {
                 *why = "more than one Sec-WebSocket-Accept header";
                 return AZR_E_PROTO;
             }
             accept = h;
-        } else if (ieq(h->name, h->name_len, "Sec-WebSocket-Extensions") && h->value_len) {
+        } else if (azr_text_ieq(h->name, h->name_len, "Sec-WebSocket-Extensions") && h->value_len) {
             *why = "server chose an extension we did not offer";
             return AZR_E_PROTO;
-        } else if (ieq(h->name, h->name_len, "Sec-WebSocket-Protocol") && h->value_len) {
+        } else if (azr_text_ieq(h->name, h->name_len, "Sec-WebSocket-Protocol") && h->value_len) {
             *why = "server chose a subprotocol we did not offer";
             return AZR_E_PROTO;
         }
@@ -462,17 +447,4 @@ azr_err azr_http1_check_connect(const azr_http1_resp *r)
     if (r->status >= 200 && r->status <= 299)
         return AZR_OK;
     return r->status == 407 ? AZR_E_AUTH : AZR_E_REFUSED;
-}
-
-size_t azr_http1_sanitize(const char *in, size_t len, char *out, size_t cap)
-{
-    size_t o = 0;
-    if (cap == 0)
-        return 0;
-    for (size_t i = 0; i < len && o + 1 < cap; i++) {
-        unsigned char c = (unsigned char)in[i];
-        out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-    }
-    out[o] = '\0';
-    return o;
 }

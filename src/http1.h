@@ -120,10 +120,4 @@ AZR_MUST_CHECK azr_err azr_http1_check_upgrade(const azr_http1_resp *r, const ch
  */
 AZR_MUST_CHECK azr_err azr_http1_check_connect(const azr_http1_resp *r);
 
-/*
- * Copy text for a log line or an event: printable ASCII kept, every other byte
- * becomes '?', at most cap - 1 bytes, always NUL-terminated. Returns the length.
- */
-size_t azr_http1_sanitize(const char *in, size_t len, char *out, size_t cap);
-
 #endif

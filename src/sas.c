@@ -2,14 +2,8 @@
 #include "base64.h"
 #include "hmac.h"
 #include "bounds.h"
+#include "text.h"
 #include "url.h"
-
-static void wipe(void *p, size_t n)
-{
-    volatile uint8_t *v = p;
-    while (n--)
-        *v++ = 0;
-}
 
 azr_err azr_sas_resource(const azr_sas_params *p, char *out, size_t cap)
 {
@@ -83,7 +77,7 @@ azr_err azr_sas_token(const azr_sas_params *p, char *out, size_t cap, size_t *ou
     char b64[AZR_B64_ENC_LEN(AZR_SHA256_LEN) + 1], sig[3 * sizeof b64 + 1];
     size_t b64len, siglen;
     e = azr_b64_encode(mac, sizeof mac, b64, sizeof b64, &b64len);
-    wipe(mac, sizeof mac);
+    azr_wipe(mac, sizeof mac);
     if (e != AZR_OK)
         return e;
     /* '+', '/' and '=' always percent-encoded (relay-protocol.md §4.3) */

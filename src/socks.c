@@ -6,6 +6,7 @@
  * bytes give the address type (and a domain's length), which sets the rest.
  */
 #include "socks.h"
+#include "text.h"
 #include <arpa/inet.h>
 
 enum { S4_REPLY = 1, S5_METHOD, S5_AUTH, S5_REPLY_HEAD, S5_REPLY_REST, S_DONE, S_FAILED };
@@ -267,10 +268,6 @@ azr_err azr_socks_feed(azr_socks *s, const uint8_t *in, size_t len, size_t *cons
 
 void azr_socks_wipe(azr_socks *s)
 {
-    volatile uint8_t *p = (volatile uint8_t *)s->pass;
-    for (size_t i = 0; i < sizeof s->pass; i++)
-        p[i] = 0;
-    p = (volatile uint8_t *)s->out;
-    for (size_t i = 0; i < sizeof s->out; i++)
-        p[i] = 0;
+    azr_wipe(s->pass, sizeof s->pass);
+    azr_wipe(s->out, sizeof s->out);
 }

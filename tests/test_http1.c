@@ -480,16 +480,6 @@ static void test_http1_regression_fold_of_empty_value(void **s)
     assert_int_equal(p.e, AZR_E_PROTO);
 }
 
-static void test_http1_sanitize(void **s)
-{
-    (void)s;
-    char out[8];
-    assert_int_equal(azr_http1_sanitize("a\x1b[2Jb\xc3", 7, out, sizeof out), 7);
-    assert_string_equal(out, "a?[2Jb?");
-    assert_int_equal(azr_http1_sanitize("abcdefghij", 10, out, sizeof out), 7);
-    assert_string_equal(out, "abcdefg");
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -506,7 +496,6 @@ int main(void)
         cmocka_unit_test(test_http1_limits),
         cmocka_unit_test(test_http1_connect_responses),
         cmocka_unit_test(test_http1_regression_fold_of_empty_value),
-        cmocka_unit_test(test_http1_sanitize),
     };
     return cmocka_run_group_tests_name("http1", tests, NULL, NULL);
 }
