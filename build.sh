@@ -83,7 +83,7 @@ need_test() {
     have_header "$CC" cmocka.h "" || want_pkg libcmocka-dev
     command -v clang-format >/dev/null 2>&1 || want_pkg clang-format
     # 32-bit compile check (firmware targets are 32-bit ARM): gcc -m32 needs multilib on x86_64
-    if [ "$CC" = cc ] && [ "$(uname -m)" = x86_64 ] && ! printf 'int x;\n' |
+    if [ "$CC" = cc ] && [ "$(uname -m)" = x86_64 ] && ! printf '#include <limits.h>\n#include <stdio.h>\nint x;\n' |
         cc -m32 -x c -c - -o /dev/null >/dev/null 2>&1; then
         want_pkg gcc-multilib
     fi
@@ -192,7 +192,7 @@ do_test() {
         compile_lib "$B/clang" "$WARN_SRC -O2" clang
     fi
     check_format
-    if [ "$(uname -m)" = x86_64 ] && printf 'int x;\n' | $CC -m32 -x c -c - -o /dev/null >/dev/null 2>&1; then
+    if [ "$(uname -m)" = x86_64 ] && printf '#include <limits.h>\n#include <stdio.h>\nint x;\n' | $CC -m32 -x c -c - -o /dev/null >/dev/null 2>&1; then
         say "32-bit check: every source with -m32 (32-bit size_t, as on ARM firmware)"
         for f in "$ROOT"/src/*.c; do
             run $CC -m32 $WARN_SRC -O2 $(inc_flags) -fsyntax-only "$f"
