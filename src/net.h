@@ -1,0 +1,63 @@
+/*
+ * Sockets for the reactor. Every descriptor is non-blocking and
+ * close-on-exec; reads and writes never block and never raise SIGPIPE.
+ * Failures return AZR_E_IO with errno left as the system set it.
+ */
+#ifndef AZR_NET_H
+#define AZR_NET_H
+
+#include "err.h"
+#include <sys/socket.h>
+
+typedef struct azr_net_opts {
+    bool keep_alive;
+    long keep_idle_ms, keep_intvl_ms, keep_cnt; /* 0: system default */
+    bool no_delay;
+    bool linger;         /* false: reset on close (SO_LINGER 0) */
+    long linger_secs;    /* with linger: 0 system default, > 0 SO_LINGER time */
+    long rcvbuf, sndbuf; /* 0: system default */
+} azr_net_opts;
+
+typedef struct azr_sockaddr {
+    struct sockaddr_storage ss;
+    socklen_t len;
+} azr_sockaddr;
+
+/*
+ * Resolve host (a name or a literal) and port. family: 0 IPv4 only, 1 IPv6
+ * only, 2 IPv6 then IPv4 (UseIPv6). Blocking: use at start-up or after a
+ * failure only. AZR_E_IO with a reason in err (gai_strerror).
+ */
+AZR_MUST_CHECK azr_err azr_net_resolve(const char *host, uint16_t port, int family, bool passive,
+                                       azr_sockaddr *out, char *err, size_t cap);
+
+/* Listen on addr with SO_REUSEADDR; *port_out gets the bound port. */
+AZR_MUST_CHECK azr_err azr_net_listen(const azr_sockaddr *addr, int backlog, int *fd,
+                                      uint16_t *port_out);
+
+/* Accept one connection: AZR_AGAIN when none is waiting. */
+AZR_MUST_CHECK azr_err azr_net_accept(int lfd, int *fd, azr_sockaddr *peer);
+
+/* Start a connect: AZR_OK (connected at once) or AZR_AGAIN (wait for writable,
+ * then azr_net_connect_done). */
+AZR_MUST_CHECK azr_err azr_net_connect(const azr_sockaddr *addr, int *fd);
+
+/* Outcome of a pending connect: AZR_OK, or AZR_E_IO with errno set to it. */
+AZR_MUST_CHECK azr_err azr_net_connect_done(int fd);
+
+/* Read: AZR_OK with *n > 0, AZR_AGAIN, AZR_E_CLOSED at EOF, AZR_E_IO. */
+AZR_MUST_CHECK azr_err azr_net_read(int fd, uint8_t *buf, size_t cap, size_t *n);
+
+/* Write: AZR_OK with *n > 0, AZR_AGAIN, AZR_E_IO (EPIPE, ECONNRESET, ...). */
+AZR_MUST_CHECK azr_err azr_net_write(int fd, const uint8_t *buf, size_t len, size_t *n);
+
+/* Apply options; the first failing setsockopt is returned, the rest still tried. */
+AZR_MUST_CHECK azr_err azr_net_set_opts(int fd, const azr_net_opts *o);
+
+/* "127.0.0.1" / "::1" and the port of addr. */
+void azr_net_addr_text(const azr_sockaddr *addr, char *host, size_t cap, uint16_t *port);
+
+/* Local address of a connected socket. */
+AZR_MUST_CHECK azr_err azr_net_local(int fd, azr_sockaddr *out);
+
+#endif
