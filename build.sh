@@ -82,12 +82,20 @@ need_test() {
     install_missing
     have_header "$CC" cmocka.h "" || want_pkg libcmocka-dev
     command -v clang-format >/dev/null 2>&1 || want_pkg clang-format
+    command -v node >/dev/null 2>&1 || want_pkg nodejs
+    command -v npm >/dev/null 2>&1 || want_pkg npm
     # 32-bit compile check (firmware targets are 32-bit ARM): gcc -m32 needs multilib on x86_64
     if [ "$CC" = cc ] && [ "$(uname -m)" = x86_64 ] && ! printf '#include <limits.h>\n#include <stdio.h>\nint x;\n' |
         cc -m32 -x c -c - -o /dev/null >/dev/null 2>&1; then
         want_pkg gcc-multilib
     fi
     install_missing
+    # the integration tests' independent peers, pinned by tests/node/package-lock.json
+    if [ ! -f tests/node/node_modules/.package-lock.json ] ||
+        [ tests/node/package-lock.json -nt tests/node/node_modules/.package-lock.json ]; then
+        say "installing test peers: npm ci in tests/node"
+        (cd tests/node && npm ci --silent --no-audit --no-fund) || die "npm ci in tests/node failed"
+    fi
 }
 
 need_fuzz() {

@@ -1,20 +1,122 @@
 /*
  * azrelay: forward local TCP connections to an Azure Relay hybrid connection.
  *
- * This is the only installed header. The proxy object (StartListening,
- * DoEvents, Config("Name=Value"), the Connected/Disconnected/Error/Log
- * events) is being built; until it lands, the library offers its version.
- * Every exported symbol starts with azr_, so a static link into firmware
- * cannot collide with the application's names.
+ * This is the only installed header. It mirrors the AzureRelayProxy class:
+ * an opaque proxy object, settings through Config("Name=Value") and
+ * Config("Name") with the class's names, the methods StartListening,
+ * StopListening, Shutdown, Disconnect, Reset and DoEvents, and the events
+ * ConnectionRequest, Connected, Disconnected, Error and Log as callbacks.
+ *
+ * Threading: one thread. Every call on a proxy, and every callback it makes,
+ * happens in the thread that calls azr_proxy_do_events(). Callbacks may call
+ * back into the proxy (Config, Disconnect, ...), but not azr_proxy_free().
+ *
+ * The library never exits the process, never writes to stdout or stderr
+ * (logging goes through the log callback) and allocates only when a proxy is
+ * created, a setting is changed, listening starts, and a connection opens or
+ * closes; moving bytes allocates nothing. Every exported symbol starts with
+ * azr_, so a static link into firmware cannot collide with the application.
  */
 #ifndef AZRELAY_H
 #define AZRELAY_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 #define AZRELAY_VERSION "0.1.0"
+
+/* Result codes. 0 is success; 4001-4003 are the reference class's; azrelay's
+ * own follow and are never renumbered. */
+#define AZR_ERR_TRANSMIT    4001 /* error transmitting packet */
+#define AZR_ERR_CLOSE       4002 /* error sending CLOSE packet */
+#define AZR_ERR_PROTOCOL    4003 /* general protocol error */
+#define AZR_ERR_SETTING     4101 /* unknown setting or invalid value */
+#define AZR_ERR_UNSUPPORTED 4102 /* a class setting azrelay does not implement */
+#define AZR_ERR_STATE       4103 /* not valid now (e.g. read-only, or listening) */
+#define AZR_ERR_IO          4104 /* system call failed (listen, connect, ...) */
+#define AZR_ERR_NOMEM       4105 /* out of memory */
+#define AZR_ERR_NOT_FOUND   4106 /* no connection with that id */
+#define AZR_ERR_TIMEOUT     4107 /* a deadline passed */
+#define AZR_ERR_TLS         4108 /* TLS handshake or record failure */
+#define AZR_ERR_AUTH        4109 /* the relay or a proxy refused our credentials */
+#define AZR_ERR_REFUSED     4110 /* the relay or a proxy refused the connection */
+
+typedef struct azr_proxy azr_proxy;
+
+/* Events. Any member may be NULL. Strings are valid during the call only. */
+typedef struct azr_events {
+    /* A client connected from address:port; set *accept to 0 to refuse it. */
+    void (*connection_request)(void *ud, const char *address, int port, int *accept);
+    /* The relay connection for conn_id is open (status_code 0) or failed
+     * (status_code: the relay's HTTP status, or an AZR_ERR_* code). */
+    void (*connected)(void *ud, int conn_id, int status_code, const char *description);
+    /* conn_id ended; status_code 0 for an orderly close. Fires exactly once
+     * for every accepted connection. */
+    void (*disconnected)(void *ud, int conn_id, int status_code, const char *description);
+    /* An error outside the normal flow of a connection. */
+    void (*error)(void *ud, int conn_id, int error_code, const char *description);
+    /* One log line; log_level 1-3, log_type "Info", "Error", "Verbose" or "Debug". */
+    void (*log)(void *ud, int conn_id, int log_level, const char *message, const char *log_type);
+} azr_events;
+
+/* A proxy with default settings, or NULL when out of memory. */
+azr_proxy *azr_proxy_new(const azr_events *events, void *ud);
+/* Close every connection and free the proxy. */
+void azr_proxy_free(azr_proxy *p);
+
+/*
+ * Config("Name=Value") sets; Config("Name") reads into out[out_len] (NUL-
+ * terminated). Names are the class's (see azrelay-proxy --help). Connection
+ * fields read per connection as "Name[id]", e.g. "RemoteHost[3]".
+ */
+int azr_proxy_config(azr_proxy *p, const char *setting, char *out, size_t out_len);
+
+/* StartListening: bind LocalHost:LocalPort and accept clients. */
+int azr_proxy_start_listening(azr_proxy *p);
+/* StopListening: stop accepting; open connections go on. */
+int azr_proxy_stop_listening(azr_proxy *p);
+/* Shutdown: stop listening and close every connection (close 1001 to the relay). */
+int azr_proxy_shutdown(azr_proxy *p);
+/* Reset: Shutdown, then every setting back to its default. */
+int azr_proxy_reset(azr_proxy *p);
+/* Disconnect one client (and its relay connection). */
+int azr_proxy_disconnect(azr_proxy *p, int conn_id);
+/* DoEvents: one turn of the event loop, waiting at most timeout_ms
+ * (-1: until something happens). */
+int azr_proxy_do_events(azr_proxy *p, int timeout_ms);
+/* A descriptor that turns readable when the proxy has work, for an
+ * application's own poll()/select(); -1 when not available. */
+int azr_proxy_fd(const azr_proxy *p);
+
+/* The last call's result code and text (GetLastErrorCode / GetLastError). */
+int azr_proxy_last_error_code(const azr_proxy *p);
+const char *azr_proxy_last_error(const azr_proxy *p);
+
+/* The Connections collection. */
+typedef struct azr_connection_info {
+    int id;
+    int connected;        /* relay WebSocket open */
+    char remote_host[64]; /* the client's address */
+    int remote_port;
+    char local_address[64]; /* our address on the client's connection */
+    int idle_timeout;       /* seconds, 0 none */
+    int timeout;            /* seconds, 0 none */
+    uint64_t bytes_in;      /* from the client */
+    uint64_t bytes_out;     /* to the client */
+} azr_connection_info;
+
+int azr_proxy_connection_count(const azr_proxy *p);
+/* Write up to cap ids; returns how many connections there are. */
+int azr_proxy_connection_ids(const azr_proxy *p, int *ids, int cap);
+int azr_proxy_connection_info(const azr_proxy *p, int conn_id, azr_connection_info *out);
+int azr_proxy_set_idle_timeout(azr_proxy *p, int conn_id, int seconds);
+int azr_proxy_set_timeout(azr_proxy *p, int conn_id, int seconds);
+int azr_proxy_set_user_data(azr_proxy *p, int conn_id, void *user_data);
+void *azr_proxy_user_data(const azr_proxy *p, int conn_id);
 
 /* The library's version, "MAJOR.MINOR.PATCH"; a static string. */
 const char *azr_version(void);

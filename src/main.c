@@ -7,10 +7,12 @@
 #include "platform.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <time.h>
 
 #include "azrelay.h"
 #include "config.h"
+#include "text.h"
 
 #define PROG "azrelay-proxy"
 
@@ -212,6 +214,121 @@ static bool check(const azr_settings *s)
     return ok;
 }
 
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+static void log_line(void *ud, int conn_id, int level, const char *msg, const char *type)
+{
+    (void)ud;
+    (void)level;
+    char ts[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (conn_id > 0)
+        fprintf(stderr, "%s %-7s [%d] %s\n", ts, type, conn_id, msg);
+    else
+        fprintf(stderr, "%s %-7s %s\n", ts, type, msg);
+}
+
+/* One statement into the proxy through Config(), skipping blanks and comments. */
+static bool proxy_line(azr_proxy *px, char *line, const char *where, unsigned lineno)
+{
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+    const char *p = line;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (!*p || *p == '#')
+        return true;
+    if (azr_proxy_config(px, p, NULL, 0) != 0) {
+        if (where)
+            fprintf(stderr, PROG ": %s:%u: %s\n", where, lineno, azr_proxy_last_error(px));
+        else
+            fprintf(stderr, PROG ": %s\n", azr_proxy_last_error(px));
+        return false;
+    }
+    return true;
+}
+
+/* The same statements --check validated, applied to the proxy: file, then argv. */
+static bool configure(azr_proxy *px, const char *cfg, int argc, char **argv, int first)
+{
+    if (cfg) {
+        FILE *f = fopen(cfg, "r");
+        if (!f) {
+            fprintf(stderr, PROG ": %s: %s\n", cfg, strerror(errno));
+            return false;
+        }
+        static char line[AZR_CONF_LINE_MAX + 2];
+        unsigned lineno = 0;
+        bool ok = true;
+        while (ok && fgets(line, sizeof line, f))
+            ok = proxy_line(px, line, cfg, ++lineno);
+        azr_wipe(line, sizeof line);
+        fclose(f);
+        if (!ok)
+            return false;
+    }
+    for (int i = first; i < argc; i++) {
+        if (argv[i][0] == '-') {
+            if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config") || !strcmp(argv[i], "--get"))
+                i++;
+            continue;
+        }
+        if (!proxy_line(px, argv[i], NULL, 0))
+            return false;
+    }
+    return true;
+}
+
+static int run(const char *cfg, int argc, char **argv, int first)
+{
+    azr_events ev = {0};
+    ev.log = log_line;
+    azr_proxy *px = azr_proxy_new(&ev, NULL);
+    if (!px) {
+        fprintf(stderr, PROG ": cannot start: out of memory or no system random source\n");
+        return 1;
+    }
+    if (!configure(px, cfg, argc, argv, first)) {
+        azr_proxy_free(px);
+        return 1;
+    }
+    if (azr_proxy_start_listening(px) != 0) {
+        fprintf(stderr, PROG ": %s\n", azr_proxy_last_error(px));
+        azr_proxy_free(px);
+        return 1;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal; /* no SA_RESTART: the wait returns on a signal */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    int rc = 0;
+    while (!stop_signal) {
+        if (azr_proxy_do_events(px, -1) != 0) {
+            fprintf(stderr, PROG ": %s\n", azr_proxy_last_error(px));
+            rc = 1;
+            break;
+        }
+    }
+    if (stop_signal)
+        log_line(NULL, 0, 1,
+                 stop_signal == SIGINT ? "SIGINT: shutting down" : "SIGTERM: shutting down",
+                 "Info");
+    azr_proxy_shutdown(px);
+    azr_proxy_free(px);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     static azr_settings s;
@@ -290,8 +407,5 @@ int main(int argc, char **argv)
     }
     if (!ok)
         return 1;
-    fprintf(stderr, PROG ": settings OK, but this build has no relay engine yet: the reactor, "
-                         "TLS client and relay connection are still being built. Use --check or "
-                         "--get.\n");
-    return 1;
+    return run(cfg, argc, argv, first_setting);
 }

@@ -1,0 +1,92 @@
+/*
+ * One client <-> relay pair, and the proxy state the connections share.
+ * Private to api.c and conn.c.
+ */
+#ifndef AZR_CONN_H
+#define AZR_CONN_H
+
+#include "azrelay.h"
+#include "config.h"
+#include "http1.h"
+#include "net.h"
+#include "reactor.h"
+#include "ws.h"
+#include "xport.h"
+#include <bearssl.h>
+
+/* Fixed per-connection buffer sizes (the relay output adds a frame header). */
+#define AZR_CONN_IO_BUF   16384
+#define AZR_CONN_DRAIN_MS 30000 /* closing may take this long, then it is cut */
+#define AZR_MAX_CONNS     4096
+
+typedef enum azr_phase {
+    AZR_P_CONNECTING, /* TCP connect to the relay */
+    AZR_P_UPGRADE,    /* upgrade request sent, waiting for the 101 */
+    AZR_P_OPEN,       /* splicing */
+    AZR_P_DEAD        /* torn down, waiting to be reaped */
+} azr_phase;
+
+typedef struct azr_conn azr_conn;
+
+typedef struct azr_proxy_state {
+    azr_settings set;
+    azr_events ev;
+    void *ud;
+    azr_reactor *loop;
+    int lfd;
+    azr_sockaddr relay_addr;
+    bool relay_resolved;
+    azr_conn **conns; /* by slot */
+    size_t nconns, max_conns;
+    int next_id;
+    br_hmac_drbg_context rng;
+    azr_task reap;
+    int last_code;
+    char last_error[AZR_CONF_ERR_MAX];
+} azr_proxy_state;
+
+struct azr_conn {
+    azr_proxy_state *p;
+    int id;
+    size_t slot;
+    azr_phase phase;
+    int cfd, rfd;
+    azr_xport cx, rx;
+    azr_ws_dec dec;
+    azr_http1_resp resp;
+    char key[25];
+    uint8_t ctrl[2 * (AZR_WS_MAX_CTRL + 6)]; /* pong/close frames waiting for room */
+    size_t ctrl_len;
+    bool client_eof, client_shut, close_sent, close_rcvd, relay_eof, connected_fired;
+    uint16_t close_code_rcvd;
+    char close_reason_rcvd[AZR_WS_MAX_CTRL];
+    azr_timer timer;
+    azr_task more;         /* work left when a wakeup's budget ran out */
+    uint64_t deadline;     /* connect/upgrade, then drain */
+    uint64_t last_client;  /* last byte from or to the client */
+    uint64_t last_relay;   /* last byte from the relay */
+    uint64_t ping_sent_at; /* 0: none outstanding */
+    long idle_timeout, timeout;
+    uint64_t bytes_in, bytes_out;
+    char remote_host[64], local_addr[64];
+    int remote_port;
+    void *user_data;
+    int status;
+    char reason[320];
+    uint8_t mem[]; /* the four buffers */
+};
+
+/* conn.c */
+AZR_MUST_CHECK azr_err azr_conn_open(azr_proxy_state *p, int cfd, const azr_sockaddr *peer,
+                                     azr_conn **out);
+/* Close now: status and reason go to Disconnected (and Connected when the
+ * relay never answered). going_away sends close 1001 first when open. */
+void azr_conn_close(azr_conn *c, int status, const char *reason, bool going_away);
+void azr_conn_free(azr_conn *c);
+
+/* api.c */
+void azr_proxy_log(azr_proxy_state *p, int conn_id, int level, const char *fmt, ...)
+    AZR_PRINTF(4, 5);
+void azr_proxy_reap_later(azr_proxy_state *p);
+
+#endif

@@ -1,0 +1,90 @@
+#include "xport.h"
+
+void azr_xport_init(azr_xport *x, uint8_t *in, size_t in_cap, uint8_t *out, size_t out_cap)
+{
+    memset(x, 0, sizeof *x);
+    x->in = in;
+    x->in_cap = in_cap;
+    x->out = out;
+    x->out_cap = out_cap;
+}
+
+unsigned azr_xport_state(const azr_xport *x)
+{
+    unsigned s = 0;
+    if (x->out_len)
+        s |= AZR_X_SENDREC;
+    if (x->in_len < x->in_cap)
+        s |= AZR_X_RECVREC;
+    if (x->out_len < x->out_cap)
+        s |= AZR_X_SENDAPP;
+    if (x->in_len)
+        s |= AZR_X_RECVAPP;
+    return s;
+}
+
+/* Move unread bytes to the front when the tail is short of room (a quarter
+ * of the buffer), so writers that need contiguous room (a frame header and
+ * its payload) always get it once the buffer drains a little. */
+static void compact(uint8_t *buf, size_t *off, size_t len, size_t cap)
+{
+    if (*off == 0)
+        return;
+    if (len == 0 || cap - *off - len < cap / 4) {
+        if (len)
+            memmove(buf, buf + *off, len);
+        *off = 0;
+    }
+}
+
+uint8_t *azr_xport_recvrec_buf(azr_xport *x, size_t *len)
+{
+    compact(x->in, &x->in_off, x->in_len, x->in_cap);
+    *len = x->in_cap - x->in_off - x->in_len;
+    return *len ? x->in + x->in_off + x->in_len : NULL;
+}
+
+void azr_xport_recvrec_ack(azr_xport *x, size_t n)
+{
+    x->in_len += n;
+}
+
+const uint8_t *azr_xport_recvapp_buf(const azr_xport *x, size_t *len)
+{
+    *len = x->in_len;
+    return x->in_len ? x->in + x->in_off : NULL;
+}
+
+void azr_xport_recvapp_ack(azr_xport *x, size_t n)
+{
+    x->in_off += n;
+    x->in_len -= n;
+    if (x->in_len == 0)
+        x->in_off = 0;
+}
+
+uint8_t *azr_xport_sendapp_buf(azr_xport *x, size_t *len)
+{
+    compact(x->out, &x->out_off, x->out_len, x->out_cap);
+    *len = x->out_cap - x->out_off - x->out_len;
+    return *len ? x->out + x->out_off + x->out_len : NULL;
+}
+
+void azr_xport_sendapp_ack(azr_xport *x, size_t n)
+{
+    x->out_len += n;
+}
+
+const uint8_t *azr_xport_sendrec_buf(const azr_xport *x, size_t *len)
+{
+    *len = x->out_len;
+    return x->out_len ? x->out + x->out_off : NULL;
+}
+
+void azr_xport_sendrec_ack(azr_xport *x, size_t n)
+{
+    x->out_off += n;
+    x->out_len -= n;
+    if (x->out_len == 0)
+        x->out_off = 0;
+}

@@ -1,0 +1,557 @@
+/*
+ * The proxy end to end, in process, over real sockets on 127.0.0.1, against
+ * an independent WebSocket peer: tests/node/ws-relay.js (Node's ws) playing
+ * the relay's sender endpoint and a listener behind it. Every loop is bounded
+ * in time; every case checks the events the application sees.
+ */
+#include "testutil.h"
+#include "azrelay.h"
+#include "sha256.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+
+extern char **environ;
+
+#define KEY "8oKRDwkl0s440MlLUi4qHxDL34j1FS6K3t5TRoJ216c="
+
+/* ------------------------------------------------------------ the relay */
+
+typedef struct relay {
+    pid_t pid;
+    int in, out; /* its stdin (kept open), its stdout */
+    int port;
+    char buf[65536];
+    size_t len;
+} relay;
+
+static bool relay_line(relay *r, const char *prefix, char *line, size_t cap, int ms)
+{
+    uint64_t stop = (uint64_t)time(NULL) * 1000 + (uint64_t)ms;
+    for (;;) {
+        char *nl;
+        while ((nl = memchr(r->buf, '\n', r->len))) {
+            size_t n = (size_t)(nl - r->buf);
+            bool match = strncmp(r->buf, prefix, strlen(prefix)) == 0;
+            if (match) {
+                size_t k = n < cap - 1 ? n : cap - 1;
+                memcpy(line, r->buf, k);
+                line[k] = '\0';
+            }
+            memmove(r->buf, nl + 1, r->len - n - 1);
+            r->len -= n + 1;
+            if (match)
+                return true;
+        }
+        if ((uint64_t)time(NULL) * 1000 > stop)
+            return false;
+        struct pollfd p = {r->out, POLLIN, 0};
+        if (poll(&p, 1, 100) == 1) {
+            ssize_t n = read(r->out, r->buf + r->len, sizeof r->buf - r->len - 1);
+            if (n <= 0)
+                return false;
+            r->len += (size_t)n;
+        }
+    }
+}
+
+static void relay_start(relay *r, const char *const *extra)
+{
+    int in[2], out[2];
+    assert_int_equal(pipe(in), 0);
+    assert_int_equal(pipe(out), 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_addclose(&fa, in[1]);
+    posix_spawn_file_actions_addclose(&fa, out[0]);
+    const char *argv[16] = {"node", "node/ws-relay.js"};
+    int k = 2;
+    for (; extra && *extra && k < 15; extra++)
+        argv[k++] = *extra;
+    argv[k] = NULL;
+    assert_int_equal(posix_spawnp(&r->pid, "node", &fa, NULL, (char *const *)argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    close(in[0]);
+    close(out[1]);
+    r->in = in[1];
+    r->out = out[0];
+    r->len = 0;
+    char line[128];
+    assert_true(relay_line(r, "LISTENING ", line, sizeof line, 10000));
+    r->port = (int)strtol(line + 10, NULL, 10);
+    assert_true(r->port > 0);
+}
+
+static void relay_stop(relay *r)
+{
+    kill(r->pid, SIGTERM);
+    close(r->in);
+    close(r->out);
+    waitpid(r->pid, NULL, 0);
+}
+
+/* ------------------------------------------------------------ the proxy */
+
+typedef struct seen {
+    int connected, disconnected, requests;
+    int conn_id, connected_status, disconnected_status;
+    char connected_desc[400], disconnected_desc[400];
+    char log[16384];
+    int refuse;
+} seen;
+
+static void on_request(void *ud, const char *address, int port, int *accept)
+{
+    seen *s = ud;
+    s->requests++;
+    assert_string_equal(address, "127.0.0.1");
+    assert_true(port > 0);
+    if (s->refuse)
+        *accept = 0;
+}
+
+static void on_connected(void *ud, int id, int status, const char *desc)
+{
+    seen *s = ud;
+    s->connected++;
+    s->conn_id = id;
+    s->connected_status = status;
+    snprintf(s->connected_desc, sizeof s->connected_desc, "%s", desc);
+}
+
+static void on_disconnected(void *ud, int id, int status, const char *desc)
+{
+    seen *s = ud;
+    s->disconnected++;
+    s->conn_id = id;
+    s->disconnected_status = status;
+    snprintf(s->disconnected_desc, sizeof s->disconnected_desc, "%s", desc);
+}
+
+static void on_log(void *ud, int id, int level, const char *msg, const char *type)
+{
+    seen *s = ud;
+    size_t n = strlen(s->log);
+    (void)level;
+    snprintf(s->log + n, sizeof s->log - n, "[%d %s] %s\n", id, type, msg);
+}
+
+static azr_proxy *proxy_for(relay *r, seen *s, const char *const *settings, int *port)
+{
+    azr_events ev = {on_request, on_connected, on_disconnected, NULL, on_log};
+    azr_proxy *p = azr_proxy_new(&ev, s);
+    assert_non_null(p);
+    char stmt[256], out[64];
+    snprintf(stmt, sizeof stmt, "NamespaceAddress=ws://127.0.0.1:%d", r ? r->port : 9);
+    assert_int_equal(azr_proxy_config(p, stmt, NULL, 0), 0);
+    assert_int_equal(azr_proxy_config(p, "HybridConnection=hc1", NULL, 0), 0);
+    assert_int_equal(azr_proxy_config(p, "AccessKeyName=RootManageSharedAccessKey", NULL, 0), 0);
+    assert_int_equal(azr_proxy_config(p, "AccessKey=" KEY, NULL, 0), 0);
+    assert_int_equal(azr_proxy_config(p, "LocalHost=127.0.0.1", NULL, 0), 0);
+    assert_int_equal(azr_proxy_config(p, "LogLevel=3", NULL, 0), 0);
+    for (; settings && *settings; settings++)
+        if (azr_proxy_config(p, *settings, NULL, 0) != 0)
+            fail_msg("%s: %s", *settings, azr_proxy_last_error(p));
+    assert_int_equal(azr_proxy_start_listening(p), 0);
+    assert_int_equal(azr_proxy_config(p, "LocalPort", out, sizeof out), 0);
+    *port = (int)strtol(out, NULL, 10);
+    assert_true(*port > 0);
+    assert_int_equal(azr_proxy_config(p, "Listening", out, sizeof out), 0);
+    assert_string_equal(out, "True");
+    return p;
+}
+
+static int client(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int rc = connect(fd, (struct sockaddr *)&a, sizeof a);
+    assert_true(rc == 0 || errno == EINPROGRESS);
+    return fd;
+}
+
+static uint64_t ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Turn the loop until cond holds or ms pass. */
+#define SPIN(p, cond, limit_ms)                                                                    \
+    do {                                                                                           \
+        uint64_t _stop = ms() + (limit_ms);                                                        \
+        while (!(cond) && ms() < _stop)                                                            \
+            assert_int_equal(azr_proxy_do_events((p), 20), 0);                                     \
+    } while (0)
+
+/* Read what is there now; returns bytes, 0 at EOF, -1 when nothing yet. */
+static ssize_t take(int fd, uint8_t *buf, size_t cap)
+{
+    ssize_t n = read(fd, buf, cap);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return -1;
+    if (n < 0 && errno == ECONNRESET)
+        return 0;
+    return n;
+}
+
+/* ------------------------------------------------------------------ cases */
+
+static void test_e2e_echo_both_ways_and_half_close(void **st)
+{
+    (void)st;
+    relay r;
+    static seen s;
+    memset(&s, 0, sizeof s);
+    relay_start(&r, NULL);
+    int port;
+    azr_proxy *p = proxy_for(&r, &s, NULL, &port);
+    int fd = client(port);
+    /* 2 MiB of pseudo-random bytes out, all of it back, in order */
+    static uint8_t out[2 << 20], back[2 << 20];
+    for (size_t i = 0; i < sizeof out; i++)
+        out[i] = (uint8_t)((i * 2654435761u) >> 13);
+    size_t sent = 0, got = 0;
+    bool fin = false;
+    uint64_t stop = ms() + 30000;
+    while (got < sizeof back && ms() < stop) {
+        assert_int_equal(azr_proxy_do_events(p, 5), 0);
+        if (sent < sizeof out) {
+            ssize_t n = write(fd, out + sent, sizeof out - sent);
+            if (n > 0)
+                sent += (size_t)n;
+        } else if (!fin) {
+            shutdown(fd, SHUT_WR); /* half-close: the echo must still come back */
+            fin = true;
+        }
+        ssize_t n = take(fd, back + got, sizeof back - got);
+        if (n > 0)
+            got += (size_t)n;
+        if (n == 0)
+            break;
+    }
+    assert_int_equal(got, sizeof out);
+    assert_memory_equal(back, out, sizeof out);
+    /* then EOF from the proxy, and one Disconnected with status 0 */
+    uint8_t b;
+    ssize_t n = -1;
+    stop = ms() + 10000;
+    while (n < 0 && ms() < stop) {
+        assert_int_equal(azr_proxy_do_events(p, 20), 0);
+        n = take(fd, &b, 1);
+    }
+    assert_int_equal(n, 0);
+    SPIN(p, s.disconnected == 1, 5000);
+    assert_int_equal(s.requests, 1);
+    assert_int_equal(s.connected, 1);
+    assert_int_equal(s.connected_status, 0);
+    assert_int_equal(s.disconnected, 1);
+    assert_int_equal(s.disconnected_status, 0);
+    assert_non_null(strstr(s.disconnected_desc, "client finished"));
+    /* what the relay saw: path, action, id, token in the header, no key */
+    char line[8192];
+    assert_true(relay_line(&r, "REQUEST ", line, sizeof line, 2000));
+    assert_non_null(strstr(line, "\"path\":\"/$hc/hc1\""));
+    assert_non_null(strstr(line, "\"sb-hc-action\":\"connect\""));
+    assert_non_null(strstr(line, "\"sb-hc-id\":\""));
+    assert_non_null(strstr(line, "\"servicebusauthorization\":\"SharedAccessSignature "
+                                 "sr=sb%3a%2f%2f127.0.0.1%2fhc1&sig="));
+    assert_null(strstr(line, KEY));
+    assert_null(strstr(line, "sec-websocket-extensions"));
+    assert_null(strstr(s.log, KEY));
+    close(fd);
+    azr_proxy_free(p);
+    relay_stop(&r);
+}
+
+static void test_e2e_relay_refuses(void **st)
+{
+    (void)st;
+    relay r;
+    static seen s;
+    memset(&s, 0, sizeof s);
+    const char *const args[] = {"--mode", "reject", NULL};
+    relay_start(&r, args);
+    int port;
+    azr_proxy *p = proxy_for(&r, &s, NULL, &port);
+    int fd = client(port);
+    SPIN(p, s.disconnected == 1, 10000);
+    assert_int_equal(s.connected, 1);
+    assert_int_equal(s.connected_status, 404);
+    assert_string_equal(s.connected_desc,
+                        "relay: 404 There are no listeners connected for the endpoint. "
+                        "TrackingId:test_G13");
+    assert_int_equal(s.disconnected_status, 404);
+    /* the client is closed without a byte */
+    uint8_t b;
+    ssize_t n = -1;
+    uint64_t stop = ms() + 2000;
+    while (n < 0 && ms() < stop)
+        n = take(fd, &b, 1);
+    assert_int_equal(n, 0);
+    close(fd);
+    azr_proxy_free(p);
+    relay_stop(&r);
+}
+
+static void test_e2e_relay_unreachable(void **st)
+{
+    (void)st;
+    static seen s;
+    memset(&s, 0, sizeof s);
+    int port;
+    /* port 9 on loopback: nothing listens there */
+    azr_proxy *p = proxy_for(NULL, &s, NULL, &port);
+    int fd = client(port);
+    SPIN(p, s.disconnected == 1, 10000);
+    assert_int_equal(s.connected_status, AZR_ERR_IO);
+    assert_non_null(strstr(s.connected_desc, "cannot reach relay 127.0.0.1:9: Connection refused"));
+    close(fd);
+    azr_proxy_free(p);
+}
+
+static void test_e2e_connection_timeout(void **st)
+{
+    (void)st;
+    relay r;
+    static seen s;
+    memset(&s, 0, sizeof s);
+    const char *const args[] = {"--mode", "silent", NULL};
+    const char *const set[] = {"ConnectionTimeout=1", NULL};
+    relay_start(&r, args);
+    int port;
+    azr_proxy *p = proxy_for(&r, &s, set, &port);
+    int fd = client(port);
+    SPIN(p, s.disconnected == 1, 10000);
+    assert_int_equal(s.connected_status, AZR_ERR_TIMEOUT);
+    assert_string_equal(s.connected_desc, "relay did not answer within 1 s (ConnectionTimeout)");
+    close(fd);
+    azr_proxy_free(p);
+    relay_stop(&r);
+}
+
+static void test_e2e_listener_closes_first(void **st)
+{
+    (void)st;
+    relay r;
+    static seen s;
+    memset(&s, 0, sizeof s);
+    const char *const args[] = {"--mode", "close-first", NULL};
+    relay_start(&r, args);
+    int port;
+    azr_proxy *p = proxy_for(&r, &s, NULL, &port);
+    int fd = client(port);
+    uint8_t buf[16];
+    size_t got = 0;
+    ssize_t n = -1;
+    uint64_t stop = ms() + 10000;
+    while (ms() < stop) {
+        assert_int_equal(azr_proxy_do_events(p, 10), 0);
+        n = take(fd, buf + got, sizeof buf - got);
+        if (n > 0)
+            got += (size_t)n;
+        if (n == 0)
+            break;
+    }
+    /* the data, then FIN (relay close -> drain -> shutdown) */
+    assert_int_equal(n, 0);
+    assert_int_equal(got, 3);
+    assert_memory_equal(buf, "bye", 3);
+    /* our side can still send until we close: then the proxy finishes */
+    assert_int_equal(write(fd, "late", 4), 4);
+    shutdown(fd, SHUT_WR);
+    SPIN(p, s.disconnected == 1, 10000);
+    assert_int_equal(s.disconnected_status, 0);
+    assert_non_null(strstr(s.disconnected_desc, "relay closed 4001: listener closed first"));
+    close(fd);
+    azr_proxy_free(p);
+    relay_stop(&r);
+}
+
+static void test_e2e_relay_drops(void **st)
+{
+    (void)st;
+    relay r;
+    static seen s;
+    memset(&s, 0, sizeof s);
+    const char *const args[] = {"--mode", "drop", NULL};
+    relay_start(&r, args);
+    int port;
+    azr_proxy *p = proxy_for(&r, &s, NULL, &port);
+    int fd = client(port);
+    SPIN(p, s.disconnected == 1, 10000);
+    assert_int_equal(s.disconnected, 1);
+    assert_int_not_equal(s.disconnected_status, 0);
+    assert_non_null(strstr(s.disconnected_desc, "relay connection lost"));
+    close(fd);
+    azr_proxy_free(p);
+    relay_stop(&r);
+}
+
+static void test_e2e_refused_by_application(void **st)
+{
+    (void)st;
+    relay r;
+    static seen s;
+    memset(&s, 0, sizeof s);
+    s.refuse = 1;
+    relay_start(&r, NULL);
+    int port;
+    azr_proxy *p = proxy_for(&r, &s, NULL, &port);
+    int fd = client(port);
+    uint8_t b;
+    ssize_t n = -1;
+    uint64_t stop = ms() + 5000;
+    while (n < 0 && ms() < stop) {
+        assert_int_equal(azr_proxy_do_events(p, 10), 0);
+        n = take(fd, &b, 1);
+    }
+    assert_int_equal(n, 0);
+    assert_int_equal(s.requests, 1);
+    assert_int_equal(s.connected + s.disconnected, 0); /* never accepted */
+    close(fd);
+    azr_proxy_free(p);
+    relay_stop(&r);
+}
+
+static void test_e2e_disconnect_and_connections(void **st)
+{
+    (void)st;
+    relay r;
+    static seen s;
+    memset(&s, 0, sizeof s);
+    relay_start(&r, NULL);
+    int port;
+    azr_proxy *p = proxy_for(&r, &s, NULL, &port);
+    int fd = client(port);
+    SPIN(p, s.connected == 1, 10000);
+    assert_int_equal(s.connected_status, 0);
+    assert_int_equal(azr_proxy_connection_count(p), 1);
+    int ids[4];
+    assert_int_equal(azr_proxy_connection_ids(p, ids, 4), 1);
+    azr_connection_info info;
+    assert_int_equal(azr_proxy_connection_info(p, ids[0], &info), 0);
+    assert_true(info.connected);
+    assert_string_equal(info.remote_host, "127.0.0.1");
+    char out[64], name[32];
+    snprintf(name, sizeof name, "RemoteHost[%d]", ids[0]);
+    assert_int_equal(azr_proxy_config(p, name, out, sizeof out), 0);
+    assert_string_equal(out, "127.0.0.1");
+    assert_int_equal(azr_proxy_disconnect(p, ids[0]), 0);
+    assert_int_equal(s.disconnected, 1);
+    assert_string_equal(s.disconnected_desc, "disconnected by the application");
+    assert_int_equal(azr_proxy_disconnect(p, ids[0]), AZR_ERR_NOT_FOUND);
+    assert_int_equal(azr_proxy_last_error_code(p), AZR_ERR_NOT_FOUND);
+    SPIN(p, azr_proxy_connection_count(p) == 0, 2000);
+    assert_int_equal(azr_proxy_connection_count(p), 0);
+    close(fd);
+    azr_proxy_free(p);
+    relay_stop(&r);
+}
+
+static void test_e2e_idle_timeout(void **st)
+{
+    (void)st;
+    relay r;
+    static seen s;
+    memset(&s, 0, sizeof s);
+    const char *const set[] = {"DefaultIdleTimeout=1", NULL};
+    relay_start(&r, NULL);
+    int port;
+    azr_proxy *p = proxy_for(&r, &s, set, &port);
+    int fd = client(port);
+    SPIN(p, s.disconnected == 1, 10000);
+    assert_int_equal(s.connected_status, 0);
+    assert_int_equal(s.disconnected_status, AZR_ERR_TIMEOUT);
+    assert_string_equal(s.disconnected_desc, "idle timeout 1 s");
+    close(fd);
+    azr_proxy_free(p);
+    relay_stop(&r);
+}
+
+/* A client that does not read while the listener sends 16 MiB: the proxy
+ * holds only its buffers (the rest waits in TCP), then all of it arrives. */
+static void test_e2e_slow_reader_pushes_back(void **st)
+{
+    (void)st;
+    relay r;
+    static seen s;
+    memset(&s, 0, sizeof s);
+    const char *const args[] = {"--mode", "source", "--bytes", "16777216", NULL};
+    const char *const set[] = {"OutBufferSize=65536", NULL};
+    relay_start(&r, args);
+    int port;
+    azr_proxy *p = proxy_for(&r, &s, set, &port);
+    int fd = client(port);
+    SPIN(p, s.connected == 1, 10000);
+    uint64_t stop = ms() + 1000;
+    while (ms() < stop)
+        assert_int_equal(azr_proxy_do_events(p, 20), 0);
+    int ids[1];
+    assert_int_equal(azr_proxy_connection_ids(p, ids, 1), 1);
+    azr_connection_info info;
+    assert_int_equal(azr_proxy_connection_info(p, ids[0], &info), 0);
+    /* what went to the client is bounded by the socket buffers between us */
+    assert_true(info.bytes_out < 2u << 20);
+    /* now read everything and compare with what the listener hashed */
+    azr_sha256_ctx h;
+    azr_sha256_init(&h);
+    static uint8_t buf[65536];
+    size_t total = 0;
+    stop = ms() + 60000;
+    while (ms() < stop) {
+        assert_int_equal(azr_proxy_do_events(p, 2), 0);
+        ssize_t n = take(fd, buf, sizeof buf);
+        if (n > 0) {
+            azr_sha256_update(&h, buf, (size_t)n);
+            total += (size_t)n;
+        }
+        if (n == 0)
+            break;
+    }
+    uint8_t d[32];
+    char hex[65], line[256];
+    azr_sha256_final(&h, d);
+    tu_tohex(d, 32, hex);
+    if (total != 16777216 && azr_proxy_connection_info(p, ids[0], &info) == 0)
+        fprintf(stderr, "bytes_out %llu total %zu\n", (unsigned long long)info.bytes_out, total);
+    if (total != 16777216)
+        fprintf(stderr, "disconnected: %d %s\nlog:\n%s\n", s.disconnected_status,
+                s.disconnected_desc, s.log + (strlen(s.log) > 3000 ? strlen(s.log) - 3000 : 0));
+    assert_int_equal(total, 16777216);
+    assert_true(relay_line(&r, "SENT ", line, sizeof line, 5000));
+    assert_non_null(strstr(line, hex));
+    close(fd);
+    azr_proxy_free(p);
+    relay_stop(&r);
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_e2e_echo_both_ways_and_half_close),
+        cmocka_unit_test(test_e2e_relay_refuses),
+        cmocka_unit_test(test_e2e_relay_unreachable),
+        cmocka_unit_test(test_e2e_connection_timeout),
+        cmocka_unit_test(test_e2e_listener_closes_first),
+        cmocka_unit_test(test_e2e_relay_drops),
+        cmocka_unit_test(test_e2e_refused_by_application),
+        cmocka_unit_test(test_e2e_disconnect_and_connections),
+        cmocka_unit_test(test_e2e_idle_timeout),
+        cmocka_unit_test(test_e2e_slow_reader_pushes_back),
+    };
+    return cmocka_run_group_tests_name("e2e", tests, NULL, NULL);
+}
