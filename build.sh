@@ -222,6 +222,15 @@ do_test() {
             failed=$((failed + 1))
             failed_names="$failed_names $name"
         fi
+        if [ "$name" = test_e2e ]; then
+            # the integration suite again on the portable backend: two backends, one interface
+            suites=$((suites + 1))
+            printf '\n== %s (EventLoop=poll)\n' "$name"
+            if ! (cd "$ROOT/tests" && AZR_TEST_EVENT_LOOP=poll ASAN_OPTIONS=detect_leaks=1 "$B/test/$name"); then
+                failed=$((failed + 1))
+                failed_names="$failed_names $name(poll)"
+            fi
+        fi
     done
     printf '\n'
     if [ $failed -ne 0 ]; then

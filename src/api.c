@@ -279,11 +279,14 @@ int azr_proxy_start_listening(azr_proxy *px)
         p->conns = calloc(p->max_conns, sizeof *p->conns);
         if (!p->conns)
             return result(p, AZR_ERR_NOMEM, "out of memory");
-        azr_err e = azr_reactor_new(&p->loop, fds, p->max_conns + 8, AZR_BACKEND_DEFAULT);
+        azr_err e =
+            azr_reactor_new(&p->loop, fds, p->max_conns + 8, (azr_backend_kind)p->set.event_loop);
         if (e != AZR_OK) {
             free(p->conns);
             p->conns = NULL;
-            return result(p, code_of(e), "cannot create the event loop: %s", strerror(errno));
+            return result(p, code_of(e), "cannot create the event loop: %s",
+                          e == AZR_E_UNSUPPORTED ? "EventLoop not available on this platform"
+                                                 : strerror(errno));
         }
     }
     azr_sockaddr addr;

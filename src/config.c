@@ -118,6 +118,10 @@ const azr_conf_def azr_config_table[] = {
     {"RelayKeepAliveInterval", AZR_CT_INT, AZR_CF_OURS, 0, 230, "30", OFF(relay_keep_alive_interval), 0, NULL,
      "Seconds of relay silence before a WebSocket ping (0: never). The service drops "
      "connections idle for about 4 minutes."},
+    {"EventLoop", AZR_CT_ENUM, AZR_CF_OURS, 0, 3, "0", OFF(event_loop), 0,
+     "0=auto,1=epoll,2=kqueue,3=poll",
+     "Readiness API of the event loop: 0 the platform's best (epoll on Linux, kqueue on BSD "
+     "and macOS), 1 epoll, 2 kqueue, 3 poll(). Read when listening starts."},
     {"StrictUTF8", AZR_CT_BOOL, AZR_CF_OURS, 0, 1, "False", OFF(strict_utf8), 0, NULL,
      "Close the relay connection (1007) on invalid UTF-8 in a text frame instead of passing "
      "the bytes through."},

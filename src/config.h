@@ -60,6 +60,7 @@ typedef struct azr_settings {
     long max_frame_size;
     long relay_keep_alive_interval;
     bool strict_utf8;
+    long event_loop;
 } azr_settings;
 
 /* Setting types and flags of the table. */

@@ -157,6 +157,12 @@ static azr_proxy *proxy_for(relay *r, seen *s, const char *const *settings, int 
     assert_int_equal(azr_proxy_config(p, "AccessKey=" KEY, NULL, 0), 0);
     assert_int_equal(azr_proxy_config(p, "LocalHost=127.0.0.1", NULL, 0), 0);
     assert_int_equal(azr_proxy_config(p, "LogLevel=3", NULL, 0), 0);
+    /* ./build.sh test runs this suite once per event-loop backend */
+    const char *loop = getenv("AZR_TEST_EVENT_LOOP");
+    if (loop) {
+        snprintf(stmt, sizeof stmt, "EventLoop=%s", loop);
+        assert_int_equal(azr_proxy_config(p, stmt, NULL, 0), 0);
+    }
     for (; settings && *settings; settings++)
         if (azr_proxy_config(p, *settings, NULL, 0) != 0)
             fail_msg("%s: %s", *settings, azr_proxy_last_error(p));
@@ -166,6 +172,8 @@ static azr_proxy *proxy_for(relay *r, seen *s, const char *const *settings, int 
     assert_true(*port > 0);
     assert_int_equal(azr_proxy_config(p, "Listening", out, sizeof out), 0);
     assert_string_equal(out, "True");
+    if (loop)
+        assert_non_null(strstr(s->log, loop)); /* "event loop: poll" in the first line */
     return p;
 }
 
