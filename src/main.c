@@ -190,10 +190,9 @@ static bool check(const azr_settings *s)
                              "ConnectionString)\n");
         ok = false;
     }
-    if (s->local_port == 0) {
-        fprintf(stderr, PROG ": LocalPort is 0: set the port local clients connect to\n");
-        ok = false;
-    }
+    if (s->local_port == 0)
+        fprintf(stderr, PROG ": warning: LocalPort is 0: the system picks a port (the log "
+                             "names it); set LocalPort for a port clients can rely on\n");
     if (!s->access_signature[0] && (!s->access_key_name[0] || !s->access_key[0])) {
         if (s->access_key_name[0] || s->access_key[0]) {
             fprintf(stderr, PROG ": %s is set but %s is not\n",

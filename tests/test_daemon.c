@@ -1,0 +1,225 @@
+/*
+ * The daemon as a real process (build/azrelay-proxy) between real clients
+ * on 127.0.0.1 and tests/node/ws-relay.js: an idle proxy uses no CPU, 100
+ * concurrent clients each get their own bytes back, the key never reaches
+ * the log at LogLevel 3, SIGTERM with live connections exits 0 and closes
+ * them. The RSS with 100 open connections is printed (measured, not
+ * asserted).
+ */
+#include "testutil.h"
+#include "peers.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#define KEY "8oKRDwkl0s440MlLUi4qHxDL34j1FS6K3t5TRoJ216c="
+
+typedef struct daemon_proc {
+    pid_t pid;
+    int err; /* its stderr */
+    int port;
+    char log[1 << 20];
+    size_t len;
+} daemon_proc;
+
+static void drain_log(daemon_proc *d, int wait_ms)
+{
+    struct pollfd p = {d->err, POLLIN, 0};
+    while (poll(&p, 1, wait_ms) == 1) {
+        ssize_t n = read(d->err, d->log + d->len, sizeof d->log - d->len - 1);
+        if (n <= 0)
+            break;
+        d->len += (size_t)n;
+        d->log[d->len] = '\0';
+        wait_ms = 0;
+    }
+}
+
+static void daemon_start(daemon_proc *d, int relay_port)
+{
+    int e[2];
+    assert_int_equal(pipe(e), 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, e[1], 2);
+    posix_spawn_file_actions_addclose(&fa, e[0]);
+    char ns[64];
+    snprintf(ns, sizeof ns, "NamespaceAddress=ws://127.0.0.1:%d", relay_port);
+    const char *bin = getenv("AZR_PROXY_BIN") ? getenv("AZR_PROXY_BIN") : "../build/azrelay-proxy";
+    const char *argv[] = {bin,
+                          ns,
+                          "HybridConnection=hc1",
+                          "AccessKeyName=RootManageSharedAccessKey",
+                          "AccessKey=" KEY,
+                          "LocalHost=127.0.0.1",
+                          "LocalPort=0",
+                          "LogLevel=3",
+                          NULL};
+    /* --check would refuse LocalPort=0; running picks a port and logs it */
+    assert_int_equal(posix_spawn(&d->pid, bin, &fa, NULL, (char *const *)argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    close(e[1]);
+    d->err = e[0];
+    d->len = 0;
+    uint64_t stop = ms() + 10000;
+    const char *at = NULL;
+    while (!(at = strstr(d->log, "listening on 127.0.0.1:")) && ms() < stop)
+        drain_log(d, 100);
+    assert_non_null(at);
+    d->port = (int)strtol(at + strlen("listening on 127.0.0.1:"), NULL, 10);
+    assert_true(d->port > 0);
+}
+
+static int daemon_stop(daemon_proc *d, int sig)
+{
+    int st;
+    kill(d->pid, sig);
+    uint64_t stop = ms() + 10000;
+    while (waitpid(d->pid, &st, WNOHANG) == 0 && ms() < stop)
+        drain_log(d, 20);
+    drain_log(d, 0);
+    close(d->err);
+    assert_true(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+/* utime + stime of a process, in clock ticks */
+static long cpu_ticks(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    assert_non_null(p);
+    long utime = 0, stime = 0;
+    /* fields after ')': state(3) ... utime(14) stime(15) */
+    int field = 2;
+    for (char *t = p + 2; *t && field < 15; t++) {
+        if (*t == ' ') {
+            field++;
+            if (field == 14)
+                utime = strtol(t + 1, NULL, 10);
+            if (field == 15)
+                stime = strtol(t + 1, NULL, 10);
+        }
+    }
+    return utime + stime;
+}
+
+static long rss_kib(pid_t pid)
+{
+    char path[64], line[256];
+    long kib = -1;
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "VmRSS:", 6) == 0)
+            kib = strtol(line + 6, NULL, 10);
+    fclose(f);
+    return kib;
+}
+
+static int connect_to(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    return fd;
+}
+
+static void test_daemon_idle_uses_no_cpu(void **st)
+{
+    (void)st;
+    relay r;
+    static daemon_proc d;
+    relay_start(&r, NULL);
+    daemon_start(&d, r.port);
+    usleep(300000);
+    long a = cpu_ticks(d.pid);
+    sleep(2);
+    long b = cpu_ticks(d.pid);
+    /* no busy loop: at most one tick (10 ms) in 2 s */
+    if (b - a > 1)
+        fail_msg("idle proxy used %ld ticks in 2 s", b - a);
+    assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+    assert_non_null(strstr(d.log, "SIGTERM: shutting down"));
+    relay_stop(&r);
+}
+
+#define NCLIENTS 100
+#define PAYLOAD  65536
+
+static void test_daemon_100_clients_and_sigterm(void **st)
+{
+    (void)st;
+    relay r;
+    static daemon_proc d;
+    static uint8_t out[NCLIENTS][PAYLOAD], back[NCLIENTS][PAYLOAD];
+    static size_t sent[NCLIENTS], got[NCLIENTS];
+    int fds[NCLIENTS];
+    relay_start(&r, NULL);
+    daemon_start(&d, r.port);
+    for (int c = 0; c < NCLIENTS; c++) {
+        for (size_t i = 0; i < PAYLOAD; i++)
+            out[c][i] = (uint8_t)((i * 31u + (size_t)c * 7919u) >> 3);
+        fds[c] = connect_to(d.port);
+        sent[c] = got[c] = 0;
+    }
+    uint64_t stop = ms() + 60000;
+    int done = 0;
+    while (done < NCLIENTS && ms() < stop) {
+        done = 0;
+        for (int c = 0; c < NCLIENTS; c++) {
+            if (sent[c] < PAYLOAD) {
+                ssize_t n = write(fds[c], out[c] + sent[c], PAYLOAD - sent[c]);
+                if (n > 0)
+                    sent[c] += (size_t)n;
+            }
+            ssize_t n = read(fds[c], back[c] + got[c], PAYLOAD - got[c]);
+            if (n > 0)
+                got[c] += (size_t)n;
+            if (got[c] == PAYLOAD)
+                done++;
+        }
+        drain_log(&d, 1);
+    }
+    assert_int_equal(done, NCLIENTS);
+    for (int c = 0; c < NCLIENTS; c++)
+        assert_memory_equal(back[c], out[c], PAYLOAD);
+    long rss = rss_kib(d.pid);
+    print_message("azrelay-proxy RSS with %d open connections: %ld KiB\n", NCLIENTS, rss);
+    /* SIGTERM with 100 live connections: exit 0, every client sees EOF */
+    assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+    for (int c = 0; c < NCLIENTS; c++) {
+        uint8_t b;
+        fcntl(fds[c], F_SETFL, 0);
+        ssize_t n = read(fds[c], &b, 1);
+        assert_true(n == 0 || (n < 0 && errno == ECONNRESET));
+        close(fds[c]);
+    }
+    /* every connection was logged, the key never */
+    assert_non_null(strstr(d.log, "[100]"));
+    assert_null(strstr(d.log, KEY));
+    assert_null(strstr(d.log, "sig="));
+    relay_stop(&r);
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_daemon_idle_uses_no_cpu),
+        cmocka_unit_test(test_daemon_100_clients_and_sigterm),
+    };
+    return cmocka_run_group_tests_name("daemon", tests, NULL, NULL);
+}
