@@ -209,6 +209,8 @@ do_test() {
     san="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
     say "sanitizer build (ASan+UBSan)"
     compile_lib "$B/test" "$WARN_SRC $san $CFLAGS"
+    say "test certificates (openssl): tests/tls/make-certs.sh build/test-certs"
+    sh "$ROOT/tests/tls/make-certs.sh" "$B/test-certs" || die "cannot make test certificates"
     suites=0 failed=0 failed_names=""
     for t in "$ROOT"/tests/test_*.c; do
         name=$(basename "$t" .c)

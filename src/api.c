@@ -196,6 +196,8 @@ int azr_proxy_config(azr_proxy *px, const char *setting, char *out, size_t out_l
     if (azr_text_ieq(name, nl, "NamespaceAddress") || azr_text_ieq(name, nl, "ConnectionString") ||
         azr_text_ieq(name, nl, "UseIPv6"))
         p->relay_resolved = false;
+    if (azr_text_ieq(name, nl, "SSLCACertFilePaths") || azr_text_ieq(name, nl, "SSLServerCACerts"))
+        azr_tls_anchors_free(&p->anchors); /* reloaded at the next StartListening */
     return result(p, 0, NULL);
 }
 
@@ -263,6 +265,48 @@ static size_t fd_limit(void)
     return rl.rlim_cur > 65536 ? 65536 : (size_t)rl.rlim_cur;
 }
 
+/* SSLCACertFilePaths (first file found) plus SSLServerCACerts (PEM or a path). */
+static azr_err load_anchors(azr_proxy_state *p, char *err, size_t cap)
+{
+    size_t added = 0;
+    const char *paths = p->set.ssl_ca_cert_file_paths;
+    char one[1024], why[300];
+    while (*paths) {
+        const char *semi = strchr(paths, ';');
+        size_t n = semi ? (size_t)(semi - paths) : strlen(paths);
+        snprintf(one, sizeof one, "%.*s", (int)n, paths);
+        paths += semi ? n + 1 : n;
+        if (!one[0] || access(one, R_OK) != 0)
+            continue;
+        azr_err e = azr_tls_anchors_add_file(&p->anchors, one, &added, why, sizeof why);
+        if (e != AZR_OK) {
+            snprintf(err, cap, "SSLCACertFilePaths: %.200s", why);
+            return e;
+        }
+        azr_proxy_log(p, 0, 2, "loaded %zu CA certificates from %s", added, one);
+        break;
+    }
+    const char *extra = p->set.ssl_server_ca_certs;
+    if (*extra) {
+        azr_err e = strstr(extra, "-----BEGIN")
+                        ? azr_tls_anchors_add_pem(&p->anchors, extra, strlen(extra), &added, why,
+                                                  sizeof why)
+                        : azr_tls_anchors_add_file(&p->anchors, extra, &added, why, sizeof why);
+        if (e != AZR_OK) {
+            snprintf(err, cap, "SSLServerCACerts: %.200s", why);
+            return e;
+        }
+        azr_proxy_log(p, 0, 2, "loaded %zu CA certificates from SSLServerCACerts", added);
+    }
+    if (p->anchors.n == 0) {
+        snprintf(err, cap,
+                 "no CA certificates for wss://: none of SSLCACertFilePaths exists and "
+                 "SSLServerCACerts is empty");
+        return AZR_E_STATE;
+    }
+    return AZR_OK;
+}
+
 int azr_proxy_start_listening(azr_proxy *px)
 {
     azr_proxy_state *p = &px->st;
@@ -288,6 +332,11 @@ int azr_proxy_start_listening(azr_proxy *px)
                           e == AZR_E_UNSUPPORTED ? "EventLoop not available on this platform"
                                                  : strerror(errno));
         }
+    }
+    if (p->set.relay.tls && p->anchors.n == 0) {
+        azr_err e = load_anchors(p, err, sizeof err);
+        if (e != AZR_OK)
+            return result(p, code_of(e), "%s", err);
     }
     azr_sockaddr addr;
     if (azr_net_resolve(p->set.local_host, (uint16_t)p->set.local_port, 2, true, &addr, err,
@@ -361,6 +410,7 @@ void azr_proxy_free(azr_proxy *px)
     (void)azr_proxy_shutdown(px);
     azr_reactor_free(px->st.loop);
     free(px->st.conns);
+    azr_tls_anchors_free(&px->st.anchors);
     azr_settings_wipe(&px->st.set);
     azr_wipe(&px->st.rng, sizeof px->st.rng);
     free(px);

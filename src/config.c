@@ -118,6 +118,15 @@ const azr_conf_def azr_config_table[] = {
     {"RelayKeepAliveInterval", AZR_CT_INT, AZR_CF_OURS, 0, 230, "30", OFF(relay_keep_alive_interval), 0, NULL,
      "Seconds of relay silence before a WebSocket ping (0: never). The service drops "
      "connections idle for about 4 minutes."},
+    {"SSLCACertFilePaths", AZR_CT_STR, 0, 0, 1023,
+     "/etc/ssl/ca-bundle.pem;/etc/pki/tls/certs/ca-bundle.crt;/etc/ssl/certs/ca-certificates.crt;"
+     "/etc/pki/tls/cacert.pem",
+     STRF(ssl_ca_cert_file_paths), NULL,
+     "CA bundles for checking the relay's certificate, separated by ';'. The first file that "
+     "exists is loaded; empty loads none."},
+    {"SSLServerCACerts", AZR_CT_STR, 0, 0, 16383, "", STRF(ssl_server_ca_certs), NULL,
+     "More CA certificates for the relay's certificate: PEM text (certificates separated by "
+     "newlines) or, in a config file or on the command line, the path of a PEM file."},
     {"EventLoop", AZR_CT_ENUM, AZR_CF_OURS, 0, 3, "0", OFF(event_loop), 0,
      "0=auto,1=epoll,2=kqueue,3=poll",
      "Readiness API of the event loop: 0 the platform's best (epoll on Linux, kqueue on BSD "
@@ -186,7 +195,6 @@ const azr_conf_unsupported azr_config_unsupported[] = {
     {"OpenSSLCipherList", "azrelay uses BearSSL; " TLS_LATER},
     {"OpenSSLPrngSeedData", "azrelay uses BearSSL; " TLS_LATER},
     {"ReuseSSLSession", TLS_LATER},
-    {"SSLCACertFilePaths", TLS_LATER},
     {"SSLCACerts", TLS_LATER},
     {"SSLCipherStrength", TLS_LATER},
     {"SSLClientCACerts", TLS_LATER},
@@ -202,7 +210,6 @@ const azr_conf_unsupported azr_config_unsupported[] = {
     {"SSLNegotiatedKeyExchangeStrength", TLS_LATER},
     {"SSLNegotiatedVersion", TLS_LATER},
     {"SSLSecurityFlags", TLS_LATER},
-    {"SSLServerCACerts", TLS_LATER},
     {"TLS12SignatureAlgorithms", TLS_LATER},
     {"TLS12SupportedGroups", TLS_LATER},
     {"TLS13KeyShareGroups", "BearSSL has no TLS 1.3"},
@@ -516,7 +523,7 @@ static azr_err set_def(azr_settings *s, const azr_conf_def *d, const char *v, si
             return AZR_E_LIMIT;
         }
         if (memchr(v, '\0', len) || memchr(v, '\n', len) || memchr(v, '\r', len)) {
-            if (d->offset != OFF(other_headers)) {
+            if (d->offset != OFF(other_headers) && d->offset != OFF(ssl_server_ca_certs)) {
                 snprintf(err, errcap, "%s: value contains a control character (NUL, CR or LF)",
                          d->name);
                 return AZR_E_ARG;

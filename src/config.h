@@ -61,6 +61,8 @@ typedef struct azr_settings {
     long relay_keep_alive_interval;
     bool strict_utf8;
     long event_loop;
+    char ssl_ca_cert_file_paths[1024];
+    char ssl_server_ca_certs[16384];
 } azr_settings;
 
 /* Setting types and flags of the table. */

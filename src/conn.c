@@ -94,8 +94,15 @@ static void start_connect(azr_conn *c)
 
 azr_err azr_conn_open(azr_proxy_state *p, int cfd, const azr_sockaddr *peer, azr_conn **out)
 {
-    size_t mem = 3 * AZR_CONN_IO_BUF + RELAY_OUT_CAP;
-    azr_conn *c = calloc(1, sizeof *c + mem);
+    /* one block: client buffers, then either plaintext relay buffers or the
+     * TLS client context, X.509 validator and engine buffer */
+    size_t al = _Alignof(max_align_t);
+    size_t cc_off = (2 * AZR_CONN_IO_BUF + al - 1) / al * al;
+    size_t xc_off = (cc_off + sizeof(br_ssl_client_context) + al - 1) / al * al;
+    size_t io_off = (xc_off + sizeof(br_x509_minimal_context) + al - 1) / al * al;
+    size_t mem =
+        p->set.relay.tls ? io_off + BR_SSL_BUFSIZE_BIDI : 3 * AZR_CONN_IO_BUF + RELAY_OUT_CAP;
+    azr_conn *c = calloc(1, sizeof *c + mem + al);
     *out = NULL;
     if (!c)
         return AZR_E_NOMEM;
@@ -103,9 +110,19 @@ azr_err azr_conn_open(azr_proxy_state *p, int cfd, const azr_sockaddr *peer, azr
     c->cfd = cfd;
     c->rfd = -1;
     uint8_t *m = c->mem;
+    size_t skew = (size_t)((uintptr_t)m % al);
+    if (skew)
+        m += al - skew;
     azr_xport_init(&c->cx, m, AZR_CONN_IO_BUF, m + AZR_CONN_IO_BUF, AZR_CONN_IO_BUF);
-    azr_xport_init(&c->rx, m + 2 * AZR_CONN_IO_BUF, AZR_CONN_IO_BUF, m + 3 * AZR_CONN_IO_BUF,
-                   RELAY_OUT_CAP);
+    if (p->set.relay.tls) {
+        c->tls = (br_ssl_client_context *)(void *)(m + cc_off);
+        c->tls_x509 = (br_x509_minimal_context *)(void *)(m + xc_off);
+        c->tls_buf = m + io_off;
+        azr_xport_init_tls(&c->rx, &c->tls->eng);
+    } else {
+        azr_xport_init(&c->rx, m + 2 * AZR_CONN_IO_BUF, AZR_CONN_IO_BUF, m + 3 * AZR_CONN_IO_BUF,
+                       RELAY_OUT_CAP);
+    }
     azr_ws_dec_init(&c->dec, 0, p->set.strict_utf8);
     c->idle_timeout = p->set.default_idle_timeout;
     c->timeout = p->set.default_timeout;
@@ -146,6 +163,33 @@ void azr_conn_start(azr_conn *c)
         return;
     }
     rearm(c);
+}
+
+/* --------------------------------------------------------------------- TLS */
+
+static void start_tls(azr_conn *c)
+{
+    azr_proxy_state *p = c->p;
+    br_ssl_client_init_full(c->tls, c->tls_x509, p->anchors.ta, p->anchors.n);
+    br_ssl_engine_set_versions(&c->tls->eng, BR_TLS12, BR_TLS12);
+    br_ssl_engine_set_buffer(&c->tls->eng, c->tls_buf, BR_SSL_BUFSIZE_BIDI, 1);
+    if (!br_ssl_client_reset(c->tls, p->set.relay.host, 0)) {
+        azr_conn_close(c, AZR_ERR_TLS, "TLS setup failed", false);
+        return;
+    }
+    c->phase = AZR_P_TLS;
+    azr_proxy_log(p, c->id, 2, "TLS handshake with %s (SNI), %zu trust anchors", p->set.relay.host,
+                  p->anchors.n);
+}
+
+/* The relay's TLS engine closed: an error during the handshake or later. */
+static void tls_failed(azr_conn *c)
+{
+    char why[320];
+    int e = azr_xport_error(&c->rx);
+    snprintf(why, sizeof why, "TLS with relay %s failed: %s (BearSSL error %d)",
+             c->p->set.relay.host, azr_tls_error_text(e), e);
+    azr_conn_close(c, AZR_ERR_TLS, why, false);
 }
 
 /* ----------------------------------------------------------------- upgrade */
@@ -242,6 +286,7 @@ static void send_upgrade(azr_conn *c)
         return;
     }
     azr_xport_sendapp_ack(&c->rx, n);
+    azr_xport_flush(&c->rx);
     azr_http1_resp_init(&c->resp, 0);
     c->phase = AZR_P_UPGRADE;
     azr_proxy_log(p, c->id, 2, "upgrade request sent: GET /$hc/%s (sb-hc-id %s)",
@@ -405,6 +450,7 @@ static size_t pump_to_client(azr_conn *c)
 /* Write what is buffered; false when the connection was closed. */
 static bool flush(azr_conn *c, int fd, azr_xport *x, const char *side)
 {
+    azr_xport_flush(x);
     for (int i = 0; i < 4; i++) {
         size_t len, n;
         const uint8_t *b = azr_xport_sendrec_buf(x, &len);
@@ -461,11 +507,11 @@ static bool work_left(const azr_conn *c)
     if (c->phase != AZR_P_OPEN)
         return false;
     (void)azr_xport_recvapp_buf(&c->rx, &a);
-    b = c->cx.out_cap - c->cx.out_len;
+    b = azr_xport_sendapp_room((azr_xport *)&c->cx);
     if (!c->close_rcvd && a && b)
         return true;
     (void)azr_xport_recvapp_buf(&c->cx, &a);
-    b = c->rx.out_cap - c->rx.out_len;
+    b = azr_xport_sendapp_room((azr_xport *)&c->rx);
     return !c->close_sent && a && b > AZR_WS_MAX_HDR;
 }
 
@@ -481,8 +527,11 @@ static void update_interest(azr_conn *c)
     unsigned cs = azr_xport_state(&c->cx), rs = azr_xport_state(&c->rx);
     if (c->phase == AZR_P_CONNECTING) {
         rm = AZR_WRITABLE;
-    } else if (c->phase == AZR_P_UPGRADE) {
-        rm = AZR_READABLE | ((rs & AZR_X_SENDREC) ? AZR_WRITABLE : 0u);
+    } else if (c->phase == AZR_P_TLS || c->phase == AZR_P_UPGRADE) {
+        /* read only when the transport takes records: level-triggered
+         * readiness with nobody reading would spin */
+        rm =
+            ((rs & AZR_X_RECVREC) ? AZR_READABLE : 0u) | ((rs & AZR_X_SENDREC) ? AZR_WRITABLE : 0u);
     } else {
         if (cs & AZR_X_SENDREC)
             cm |= AZR_WRITABLE;
@@ -542,7 +591,10 @@ static void io_cb(azr_reactor *r, int fd, unsigned ev, void *ud)
             fail_io(c, what);
             return;
         }
-        send_upgrade(c);
+        if (c->tls)
+            start_tls(c);
+        else
+            send_upgrade(c);
     } else if (ev & AZR_READABLE) {
         if (fd == c->rfd)
             read_side(c, c->rfd, &c->rx, false);
@@ -551,7 +603,34 @@ static void io_cb(azr_reactor *r, int fd, unsigned ev, void *ud)
     }
     if (c->phase == AZR_P_DEAD)
         return;
+    if (c->phase == AZR_P_TLS) {
+        if (!flush(c, c->rfd, &c->rx, "relay"))
+            return;
+        unsigned st = azr_xport_state(&c->rx);
+        if (st & AZR_X_CLOSED) {
+            tls_failed(c);
+            return;
+        }
+        if (c->relay_eof) {
+            azr_conn_close(c, AZR_ERR_TLS, "relay closed the connection during the TLS handshake",
+                           false);
+            return;
+        }
+        if (st & AZR_X_SENDAPP) {
+            azr_proxy_log(c->p, c->id, 2, "TLS established with %s", c->p->set.relay.host);
+            send_upgrade(c);
+            if (c->phase == AZR_P_DEAD)
+                return;
+        } else {
+            update_interest(c);
+            return;
+        }
+    }
     if (c->phase == AZR_P_UPGRADE) {
+        if (azr_xport_state(&c->rx) & AZR_X_CLOSED) {
+            tls_failed(c);
+            return;
+        }
         if (!flush(c, c->rfd, &c->rx, "relay"))
             return;
         upgrade_response(c);
@@ -576,6 +655,13 @@ static void io_cb(azr_reactor *r, int fd, unsigned ev, void *ud)
             return;
         if (moved == 0)
             break;
+    }
+    if (c->phase == AZR_P_OPEN && (azr_xport_state(&c->rx) & AZR_X_CLOSED)) {
+        if (azr_xport_error(&c->rx) != 0) {
+            tls_failed(c);
+            return;
+        }
+        c->relay_eof = true; /* close_notify */
     }
     closing_checks(c);
     if (c->phase == AZR_P_DEAD)

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "http1.h"
 #include "net.h"
+#include "tls.h"
 #include "reactor.h"
 #include "ws.h"
 #include "xport.h"
@@ -21,6 +22,7 @@
 
 typedef enum azr_phase {
     AZR_P_CONNECTING, /* TCP connect to the relay */
+    AZR_P_TLS,        /* TLS handshake with the relay (wss://) */
     AZR_P_UPGRADE,    /* upgrade request sent, waiting for the 101 */
     AZR_P_OPEN,       /* splicing */
     AZR_P_DEAD        /* torn down, waiting to be reaped */
@@ -35,6 +37,7 @@ typedef struct azr_proxy_state {
     azr_reactor *loop;
     int lfd;
     azr_sockaddr relay_addr;
+    azr_tls_anchors anchors; /* loaded when listening starts, for wss:// */
     bool relay_resolved;
     azr_conn **conns; /* by slot */
     size_t nconns, max_conns;
@@ -52,6 +55,9 @@ struct azr_conn {
     azr_phase phase;
     int cfd, rfd;
     azr_xport cx, rx;
+    br_ssl_client_context *tls; /* wss://: inside mem[] */
+    br_x509_minimal_context *tls_x509;
+    unsigned char *tls_buf;
     azr_ws_dec dec;
     azr_http1_resp resp;
     char key[25];

@@ -107,13 +107,25 @@ static void help(void)
             fprintf(f, "    %s (read only)\n", d->name);
         else if (d->flags & AZR_CF_SECRET || !d->dflt[0])
             fprintf(f, "    %s=%s\n", d->name, type_name(d));
-        else
+        else if (strlen(d->name) + strlen(d->dflt) < 56)
             fprintf(f, "    %s=%s (default %s)\n", d->name, type_name(d), d->dflt);
+        else /* a long default (a list) gets its own lines */
+            fprintf(f, "    %s=%s (default below)\n", d->name, type_name(d));
         wrap(f, d->help, 8, 78);
         if (d->type == AZR_CT_INT)
             fprintf(f, "        Range %ld to %ld.\n", d->min, d->max);
         if (d->type == AZR_CT_ENUM)
             fprintf(f, "        Values %s.\n", d->enums);
+        if (!(d->flags & (AZR_CF_SECRET | AZR_CF_READONLY)) && d->dflt[0] &&
+            strlen(d->name) + strlen(d->dflt) >= 56) {
+            fprintf(f, "        Default:\n");
+            for (const char *q = d->dflt; *q;) {
+                const char *semi = strchr(q, ';');
+                int n = semi ? (int)(semi - q) : (int)strlen(q);
+                fprintf(f, "          %.*s%s\n", n, q, semi ? ";" : "");
+                q += semi ? n + 1 : n;
+            }
+        }
     }
     fprintf(f, "\n");
     wrap(f,

@@ -9,9 +9,42 @@ void azr_xport_init(azr_xport *x, uint8_t *in, size_t in_cap, uint8_t *out, size
     x->out_cap = out_cap;
 }
 
+void azr_xport_init_tls(azr_xport *x, br_ssl_engine_context *eng)
+{
+    memset(x, 0, sizeof *x);
+    x->eng = eng;
+}
+
+void azr_xport_flush(azr_xport *x)
+{
+    if (x->eng)
+        br_ssl_engine_flush(x->eng, 0);
+}
+
+int azr_xport_error(const azr_xport *x)
+{
+    return x->eng ? br_ssl_engine_last_error(x->eng) : 0;
+}
+
+size_t azr_xport_sendapp_room(azr_xport *x)
+{
+    size_t n;
+    (void)azr_xport_sendapp_buf(x, &n);
+    return n;
+}
+
 unsigned azr_xport_state(const azr_xport *x)
 {
     unsigned s = 0;
+    if (x->eng) {
+        unsigned st = br_ssl_engine_current_state(x->eng);
+        if (st & BR_SSL_CLOSED)
+            return AZR_X_CLOSED;
+        return ((st & BR_SSL_SENDREC) ? AZR_X_SENDREC : 0u) |
+               ((st & BR_SSL_RECVREC) ? AZR_X_RECVREC : 0u) |
+               ((st & BR_SSL_SENDAPP) ? AZR_X_SENDAPP : 0u) |
+               ((st & BR_SSL_RECVAPP) ? AZR_X_RECVAPP : 0u);
+    }
     if (x->out_len)
         s |= AZR_X_SENDREC;
     if (x->in_len < x->in_cap)
@@ -39,6 +72,12 @@ static void compact(uint8_t *buf, size_t *off, size_t len, size_t cap)
 
 uint8_t *azr_xport_recvrec_buf(azr_xport *x, size_t *len)
 {
+    if (x->eng) {
+        uint8_t *b = br_ssl_engine_recvrec_buf(x->eng, len);
+        if (!b)
+            *len = 0;
+        return b;
+    }
     compact(x->in, &x->in_off, x->in_len, x->in_cap);
     *len = x->in_cap - x->in_off - x->in_len;
     return *len ? x->in + x->in_off + x->in_len : NULL;
@@ -46,17 +85,33 @@ uint8_t *azr_xport_recvrec_buf(azr_xport *x, size_t *len)
 
 void azr_xport_recvrec_ack(azr_xport *x, size_t n)
 {
+    if (x->eng) {
+        if (n) /* BearSSL takes an ack as "a record was used up": never ack 0 */
+            br_ssl_engine_recvrec_ack(x->eng, n);
+        return;
+    }
     x->in_len += n;
 }
 
 const uint8_t *azr_xport_recvapp_buf(const azr_xport *x, size_t *len)
 {
+    if (x->eng) {
+        const uint8_t *b = br_ssl_engine_recvapp_buf(x->eng, len);
+        if (!b)
+            *len = 0;
+        return b;
+    }
     *len = x->in_len;
     return x->in_len ? x->in + x->in_off : NULL;
 }
 
 void azr_xport_recvapp_ack(azr_xport *x, size_t n)
 {
+    if (x->eng) {
+        if (n) /* BearSSL takes an ack as "a record was used up": never ack 0 */
+            br_ssl_engine_recvapp_ack(x->eng, n);
+        return;
+    }
     x->in_off += n;
     x->in_len -= n;
     if (x->in_len == 0)
@@ -65,6 +120,12 @@ void azr_xport_recvapp_ack(azr_xport *x, size_t n)
 
 uint8_t *azr_xport_sendapp_buf(azr_xport *x, size_t *len)
 {
+    if (x->eng) {
+        uint8_t *b = br_ssl_engine_sendapp_buf(x->eng, len);
+        if (!b)
+            *len = 0;
+        return b;
+    }
     compact(x->out, &x->out_off, x->out_len, x->out_cap);
     *len = x->out_cap - x->out_off - x->out_len;
     return *len ? x->out + x->out_off + x->out_len : NULL;
@@ -72,17 +133,33 @@ uint8_t *azr_xport_sendapp_buf(azr_xport *x, size_t *len)
 
 void azr_xport_sendapp_ack(azr_xport *x, size_t n)
 {
+    if (x->eng) {
+        if (n) /* BearSSL takes an ack as "a record was used up": never ack 0 */
+            br_ssl_engine_sendapp_ack(x->eng, n);
+        return;
+    }
     x->out_len += n;
 }
 
 const uint8_t *azr_xport_sendrec_buf(const azr_xport *x, size_t *len)
 {
+    if (x->eng) {
+        const uint8_t *b = br_ssl_engine_sendrec_buf(x->eng, len);
+        if (!b)
+            *len = 0;
+        return b;
+    }
     *len = x->out_len;
     return x->out_len ? x->out + x->out_off : NULL;
 }
 
 void azr_xport_sendrec_ack(azr_xport *x, size_t n)
 {
+    if (x->eng) {
+        if (n) /* BearSSL takes an ack as "a record was used up": never ack 0 */
+            br_ssl_engine_sendrec_ack(x->eng, n);
+        return;
+    }
     x->out_off += n;
     x->out_len -= n;
     if (x->out_len == 0)

@@ -2,28 +2,39 @@
  * One side of a connection as four byte ports, shaped like a BearSSL engine
  * (recvrec/recvapp/sendapp/sendrec, each a _buf and an _ack), so the
  * connection logic drives a plaintext socket and a TLS one the same way.
- * This is the plaintext transport: records are application bytes, so
- * recvrec and recvapp share the input buffer, sendapp and sendrec the output
- * one. Buffers are the caller's (one block per connection); nothing here
- * allocates.
+ * Plaintext: records are application bytes, so recvrec and recvapp share the
+ * input buffer, sendapp and sendrec the output one. TLS: the four ports are
+ * the BearSSL engine's own. Buffers are the caller's (one block per
+ * connection); nothing here allocates.
  */
 #ifndef AZR_XPORT_H
 #define AZR_XPORT_H
 
 #include "err.h"
+#include <bearssl.h>
 
-#define AZR_X_SENDREC 1u /* bytes are waiting to go to the socket */
-#define AZR_X_RECVREC 2u /* room to read from the socket */
-#define AZR_X_SENDAPP 4u /* room for application bytes */
-#define AZR_X_RECVAPP 8u /* application bytes are waiting to be taken */
+#define AZR_X_SENDREC 1u  /* bytes are waiting to go to the socket */
+#define AZR_X_RECVREC 2u  /* room to read from the socket */
+#define AZR_X_SENDAPP 4u  /* room for application bytes */
+#define AZR_X_RECVAPP 8u  /* application bytes are waiting to be taken */
+#define AZR_X_CLOSED  16u /* TLS engine closed (see azr_xport_error) */
 
 typedef struct azr_xport {
     uint8_t *in, *out;
     size_t in_cap, in_off, in_len;    /* in[in_off .. in_off+in_len) unread */
     size_t out_cap, out_off, out_len; /* out[out_off .. out_off+out_len) unsent */
+    br_ssl_engine_context *eng;       /* non-NULL: TLS */
 } azr_xport;
 
 void azr_xport_init(azr_xport *x, uint8_t *in, size_t in_cap, uint8_t *out, size_t out_cap);
+/* A TLS transport over an engine the caller has set up (buffers, reset). */
+void azr_xport_init_tls(azr_xport *x, br_ssl_engine_context *eng);
+/* TLS: push buffered application bytes into a record now. Plaintext: no-op. */
+void azr_xport_flush(azr_xport *x);
+/* Room for application bytes right now. */
+size_t azr_xport_sendapp_room(azr_xport *x);
+/* TLS: the engine's error code once closed (0: clean close); plaintext: 0. */
+int azr_xport_error(const azr_xport *x);
 unsigned azr_xport_state(const azr_xport *x);
 
 /* where socket bytes go, and how many landed */

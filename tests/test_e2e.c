@@ -66,13 +66,18 @@ static void on_log(void *ud, int id, int level, const char *msg, const char *typ
     snprintf(s->log + n, sizeof s->log - n, "[%d %s] %s\n", id, type, msg);
 }
 
+static const char *tls_host; /* set: wss://tls_host:port */
+
 static azr_proxy *proxy_for(relay *r, seen *s, const char *const *settings, int *port)
 {
     azr_events ev = {on_request, on_connected, on_disconnected, NULL, on_log};
     azr_proxy *p = azr_proxy_new(&ev, s);
     assert_non_null(p);
     char stmt[256], out[64];
-    snprintf(stmt, sizeof stmt, "NamespaceAddress=ws://127.0.0.1:%d", r ? r->port : 9);
+    if (tls_host)
+        snprintf(stmt, sizeof stmt, "NamespaceAddress=wss://%s:%d", tls_host, r ? r->port : 9);
+    else
+        snprintf(stmt, sizeof stmt, "NamespaceAddress=ws://127.0.0.1:%d", r ? r->port : 9);
     assert_int_equal(azr_proxy_config(p, stmt, NULL, 0), 0);
     assert_int_equal(azr_proxy_config(p, "HybridConnection=hc1", NULL, 0), 0);
     assert_int_equal(azr_proxy_config(p, "AccessKeyName=RootManageSharedAccessKey", NULL, 0), 0);
@@ -461,6 +466,107 @@ static void test_e2e_slow_reader_pushes_back(void **st)
     relay_stop(&r);
 }
 
+/* ---------------------------------------------------------------- wss:// */
+
+#define CERTS "../build/test-certs/"
+
+static void tls_relay(relay *r, const char *cert, const char *key)
+{
+    const char *const args[] = {"--cert", cert, "--key", key, NULL};
+    relay_start(r, args);
+}
+
+static void test_e2e_wss_echo(void **st)
+{
+    (void)st;
+    relay r;
+    static seen s;
+    memset(&s, 0, sizeof s);
+    tls_relay(&r, CERTS "server.pem", CERTS "server.key");
+    tls_host = "localhost";
+    const char *const set[] = {"SSLCACertFilePaths=", "SSLServerCACerts=" CERTS "ca.pem", NULL};
+    int port;
+    azr_proxy *p = proxy_for(&r, &s, set, &port);
+    tls_host = NULL;
+    int fd = client(port);
+    static uint8_t out[1 << 20], back[1 << 20];
+    for (size_t i = 0; i < sizeof out; i++)
+        out[i] = (uint8_t)(i * 7 + (i >> 11));
+    size_t sent = 0, got = 0;
+    uint64_t stop = ms() + 30000;
+    while (got < sizeof back && ms() < stop) {
+        assert_int_equal(azr_proxy_do_events(p, 5), 0);
+        if (sent < sizeof out) {
+            ssize_t n = write(fd, out + sent, sizeof out - sent);
+            if (n > 0)
+                sent += (size_t)n;
+        }
+        ssize_t n = take(fd, back + got, sizeof back - got);
+        if (n > 0)
+            got += (size_t)n;
+        if (n == 0)
+            break;
+    }
+    if (got != sizeof out)
+        fprintf(stderr, "%s\n", s.log);
+    assert_int_equal(got, sizeof out);
+    assert_memory_equal(back, out, sizeof out);
+    assert_int_equal(s.connected_status, 0);
+    assert_non_null(strstr(s.log, "TLS established with localhost"));
+    close(fd);
+    azr_proxy_free(p);
+    relay_stop(&r);
+}
+
+static void tls_refused(const char *cert, const char *key, const char *host, const char *want)
+{
+    relay r;
+    static seen s;
+    memset(&s, 0, sizeof s);
+    tls_relay(&r, cert, key);
+    tls_host = host;
+    const char *const set[] = {"SSLCACertFilePaths=", "SSLServerCACerts=" CERTS "ca.pem", NULL};
+    int port;
+    azr_proxy *p = proxy_for(&r, &s, set, &port);
+    tls_host = NULL;
+    int fd = client(port);
+    SPIN(p, s.disconnected == 1, 10000);
+    assert_int_equal(s.connected_status, AZR_ERR_TLS);
+    if (!strstr(s.connected_desc, want))
+        fail_msg("'%s' does not say '%s'", s.connected_desc, want);
+    close(fd);
+    azr_proxy_free(p);
+    relay_stop(&r);
+}
+
+static void test_e2e_wss_unknown_ca_refused(void **st)
+{
+    (void)st;
+    tls_refused(CERTS "other.pem", CERTS "other.key", "localhost", "not trusted");
+}
+
+static void test_e2e_wss_name_mismatch_refused(void **st)
+{
+    (void)st;
+    tls_refused(CERTS "server.pem", CERTS "server.key", "127.0.0.1",
+                "does not match the host name");
+}
+
+static void test_e2e_wss_without_anchors(void **st)
+{
+    (void)st;
+    azr_proxy *p = azr_proxy_new(NULL, NULL);
+    assert_int_equal(azr_proxy_config(p, "NamespaceAddress=wss://localhost:1", NULL, 0), 0);
+    assert_int_equal(azr_proxy_config(p, "HybridConnection=hc1", NULL, 0), 0);
+    assert_int_equal(azr_proxy_config(p, "SSLCACertFilePaths=/nonexistent.pem", NULL, 0), 0);
+    assert_int_equal(azr_proxy_start_listening(p), AZR_ERR_STATE);
+    assert_non_null(strstr(azr_proxy_last_error(p), "no CA certificates for wss://"));
+    assert_int_equal(azr_proxy_config(p, "SSLServerCACerts=" CERTS "server.key", NULL, 0), 0);
+    assert_int_equal(azr_proxy_start_listening(p), AZR_ERR_SETTING);
+    assert_non_null(strstr(azr_proxy_last_error(p), "no CERTIFICATE"));
+    azr_proxy_free(p);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -475,6 +581,10 @@ int main(void)
         cmocka_unit_test(test_e2e_disconnect_and_connections),
         cmocka_unit_test(test_e2e_idle_timeout),
         cmocka_unit_test(test_e2e_slow_reader_pushes_back),
+        cmocka_unit_test(test_e2e_wss_echo),
+        cmocka_unit_test(test_e2e_wss_unknown_ca_refused),
+        cmocka_unit_test(test_e2e_wss_name_mismatch_refused),
+        cmocka_unit_test(test_e2e_wss_without_anchors),
     };
     return cmocka_run_group_tests_name("e2e", tests, NULL, NULL);
 }

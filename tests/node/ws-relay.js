@@ -5,12 +5,15 @@
 //
 //   node ws-relay.js [--mode echo|reject|source|close-first|drop|silent]
 //                    [--status 404] [--reason TEXT] [--bytes N] [--hc NAME]
+//                    [--cert server.pem --key server.key]   (wss:// instead of ws://)
 //
 // Prints "LISTENING <port>" once ready. Every sender request is printed as
 // one JSON line "REQUEST {...}" (path, query, headers) so tests can check
 // what azrelay sent. Stops on SIGTERM or when stdin closes.
 'use strict';
 const http = require('http');
+const https = require('https');
+const fs = require('fs');
 const crypto = require('crypto');
 const { WebSocketServer } = require('ws');
 
@@ -23,10 +26,14 @@ const mode = opt('mode', 'echo');
 const hc = opt('hc', 'hc1');
 
 const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
-const server = http.createServer((req, res) => {
+const onRequest = (req, res) => {
   res.writeHead(400);
   res.end();
-});
+};
+const cert = opt('cert', null);
+const server = cert
+  ? https.createServer({ cert: fs.readFileSync(cert), key: fs.readFileSync(opt('key', '')) }, onRequest)
+  : http.createServer(onRequest);
 
 server.on('upgrade', (req, socket, head) => {
   const url = new URL(req.url, 'http://x');

@@ -1,0 +1,31 @@
+#!/bin/sh
+# Test certificates for the TLS tests, made by openssl (never by azrelay's
+# code). Usage: make-certs.sh DIR. Creates, valid for ten years:
+#   ca.pem / ca.key            test CA (EC P-256)
+#   server.pem / server.key    "localhost" (DNS SAN), signed by the test CA
+#   other-ca.pem               a second CA, unknown to the proxy
+#   other.pem / other.key      "localhost", signed by the second CA
+set -eu
+d=$1
+mkdir -p "$d"
+cd "$d"
+[ -f other.pem ] && exit 0
+ec() { openssl ecparam -name prime256v1 -genkey -noout -out "$1" 2>/dev/null; }
+ca() { # name key subject
+    ec "$2"
+    openssl req -x509 -new -key "$2" -sha256 -days 3650 -subj "/CN=$3" \
+        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+        -out "$1" 2>/dev/null
+}
+leaf() { # name key ca cakey
+    ec "$2"
+    openssl req -new -key "$2" -subj "/CN=localhost" -out "$1.csr" 2>/dev/null
+    printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > "$1.ext"
+    openssl x509 -req -in "$1.csr" -CA "$3" -CAkey "$4" -CAcreateserial -days 3650 -sha256 \
+        -extfile "$1.ext" -out "$1" 2>/dev/null
+    rm -f "$1.csr" "$1.ext"
+}
+ca ca.pem ca.key "azrelay test CA"
+leaf server.pem server.key ca.pem ca.key
+ca other-ca.pem other-ca.key "azrelay other CA"
+leaf other.pem other.key other-ca.pem other-ca.key
