@@ -466,6 +466,41 @@ static void test_e2e_slow_reader_pushes_back(void **st)
     relay_stop(&r);
 }
 
+/* Keep-alive: with RelayKeepAliveInterval=1 an idle connection pings the
+ * relay every second; ws answers with pongs, so after 3.5 idle seconds the
+ * connection still works. */
+static void test_e2e_keepalive_pings_are_answered(void **st)
+{
+    (void)st;
+    relay r;
+    static seen s;
+    memset(&s, 0, sizeof s);
+    const char *const set[] = {"RelayKeepAliveInterval=1", NULL};
+    relay_start(&r, NULL);
+    int port;
+    azr_proxy *p = proxy_for(&r, &s, set, &port);
+    int fd = client(port);
+    SPIN(p, s.connected == 1, 10000);
+    uint64_t stop = ms() + 3500;
+    while (ms() < stop)
+        assert_int_equal(azr_proxy_do_events(p, 50), 0);
+    assert_int_equal(s.disconnected, 0);
+    assert_non_null(strstr(s.log, "relay silent for 1 s: ping"));
+    assert_int_equal(write(fd, "ping?", 5), 5);
+    uint8_t buf[8];
+    ssize_t n = -1;
+    stop = ms() + 5000;
+    while (n < 0 && ms() < stop) {
+        assert_int_equal(azr_proxy_do_events(p, 10), 0);
+        n = take(fd, buf, sizeof buf);
+    }
+    assert_int_equal(n, 5);
+    assert_memory_equal(buf, "ping?", 5);
+    close(fd);
+    azr_proxy_free(p);
+    relay_stop(&r);
+}
+
 /* ---------------------------------------------------------------- wss:// */
 
 #define CERTS "../build/test-certs/"
@@ -561,6 +596,11 @@ static void test_e2e_wss_without_anchors(void **st)
     assert_int_equal(azr_proxy_config(p, "SSLCACertFilePaths=/nonexistent.pem", NULL, 0), 0);
     assert_int_equal(azr_proxy_start_listening(p), AZR_ERR_STATE);
     assert_non_null(strstr(azr_proxy_last_error(p), "no CA certificates for wss://"));
+    /* an outbound proxy setting that is not wired yet is refused, not ignored */
+    assert_int_equal(azr_proxy_config(p, "FirewallType=3", NULL, 0), 0);
+    assert_int_equal(azr_proxy_config(p, "FirewallHost=127.0.0.1", NULL, 0), 0);
+    assert_int_equal(azr_proxy_start_listening(p), AZR_ERR_UNSUPPORTED);
+    assert_int_equal(azr_proxy_config(p, "FirewallType=0", NULL, 0), 0);
     assert_int_equal(azr_proxy_config(p, "SSLServerCACerts=" CERTS "server.key", NULL, 0), 0);
     assert_int_equal(azr_proxy_start_listening(p), AZR_ERR_SETTING);
     assert_non_null(strstr(azr_proxy_last_error(p), "no CERTIFICATE"));
@@ -581,6 +621,7 @@ int main(void)
         cmocka_unit_test(test_e2e_disconnect_and_connections),
         cmocka_unit_test(test_e2e_idle_timeout),
         cmocka_unit_test(test_e2e_slow_reader_pushes_back),
+        cmocka_unit_test(test_e2e_keepalive_pings_are_answered),
         cmocka_unit_test(test_e2e_wss_echo),
         cmocka_unit_test(test_e2e_wss_unknown_ca_refused),
         cmocka_unit_test(test_e2e_wss_name_mismatch_refused),
