@@ -466,6 +466,31 @@ static void test_e2e_slow_reader_pushes_back(void **st)
     relay_stop(&r);
 }
 
+/* A client that resets its connection: the relay side is closed too, with a reason. */
+static void test_e2e_client_reset(void **st)
+{
+    (void)st;
+    relay r;
+    static seen s;
+    memset(&s, 0, sizeof s);
+    relay_start(&r, NULL);
+    int port;
+    azr_proxy *p = proxy_for(&r, &s, NULL, &port);
+    int fd = client(port);
+    SPIN(p, s.connected == 1, 10000);
+    struct linger l = {1, 0};
+    assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l), 0);
+    close(fd); /* RST */
+    SPIN(p, s.disconnected == 1, 10000);
+    assert_int_equal(s.disconnected, 1);
+    assert_int_not_equal(s.disconnected_status, 0);
+    assert_non_null(strstr(s.disconnected_desc, "client reset"));
+    SPIN(p, azr_proxy_connection_count(p) == 0, 2000);
+    assert_int_equal(azr_proxy_connection_count(p), 0);
+    azr_proxy_free(p);
+    relay_stop(&r);
+}
+
 /* Keep-alive: with RelayKeepAliveInterval=1 an idle connection pings the
  * relay every second; ws answers with pongs, so after 3.5 idle seconds the
  * connection still works. */
@@ -621,6 +646,7 @@ int main(void)
         cmocka_unit_test(test_e2e_disconnect_and_connections),
         cmocka_unit_test(test_e2e_idle_timeout),
         cmocka_unit_test(test_e2e_slow_reader_pushes_back),
+        cmocka_unit_test(test_e2e_client_reset),
         cmocka_unit_test(test_e2e_keepalive_pings_are_answered),
         cmocka_unit_test(test_e2e_wss_echo),
         cmocka_unit_test(test_e2e_wss_unknown_ca_refused),
