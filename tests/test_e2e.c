@@ -10,6 +10,7 @@
 #include "sha256.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -532,6 +533,11 @@ static void test_e2e_keepalive_pings_are_answered(void **st)
 
 static void tls_relay(relay *r, const char *cert, const char *key)
 {
+    /* the certificates name "localhost": the machine must resolve it (/etc/hosts) */
+    struct addrinfo *ai = NULL;
+    if (getaddrinfo("localhost", NULL, NULL, &ai) != 0)
+        fail_msg("this machine cannot resolve 'localhost' (no /etc/hosts entry?)");
+    freeaddrinfo(ai);
     const char *const args[] = {"--cert", cert, "--key", key, NULL};
     relay_start(r, args);
 }
