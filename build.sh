@@ -83,6 +83,8 @@ need_test() {
     have_header "$CC" cmocka.h "" || want_pkg libcmocka-dev
     command -v clang-format >/dev/null 2>&1 || want_pkg clang-format
     command -v node >/dev/null 2>&1 || want_pkg nodejs
+    command -v tinyproxy >/dev/null 2>&1 || want_pkg tinyproxy
+    command -v microsocks >/dev/null 2>&1 || want_pkg microsocks
     command -v npm >/dev/null 2>&1 || want_pkg npm
     # 32-bit compile check (firmware targets are 32-bit ARM): gcc -m32 needs multilib on x86_64
     if [ "$CC" = cc ] && [ "$(uname -m)" = x86_64 ] && ! printf '#include <limits.h>\n#include <stdio.h>\nint x;\n' |

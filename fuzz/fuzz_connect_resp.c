@@ -2,7 +2,7 @@
  * Target: the proxy CONNECT answer: azr_http1_resp_feed + azr_http1_check_connect
  * (src/http1.c).
  * Invariants: the bytes after the head (TLS) are neither consumed nor changed;
- * success only for an HTTP/1.x 2xx status; 407 is reported as an auth failure.
+ * success only for an HTTP/1.x 2xx status; 407 (and 401) are auth failures.
  */
 #include "http1.h"
 #include <stdlib.h>
@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         azr_err c = azr_http1_check_connect(&r);
         if (c == AZR_OK && (r.status < 200 || r.status > 299))
             abort();
-        if (r.status == 407 && c != AZR_E_AUTH)
+        if ((r.status == 407 || r.status == 401) && c != AZR_E_AUTH)
             abort();
         if (memcmp(data, "HTTP/1.", 7) != 0)
             abort();

@@ -196,6 +196,9 @@ int azr_proxy_config(azr_proxy *px, const char *setting, char *out, size_t out_l
     if (azr_text_ieq(name, nl, "NamespaceAddress") || azr_text_ieq(name, nl, "ConnectionString") ||
         azr_text_ieq(name, nl, "UseIPv6"))
         p->relay_resolved = false;
+    if (azr_text_ieq(name, nl, "FirewallHost") || azr_text_ieq(name, nl, "FirewallPort") ||
+        azr_text_ieq(name, nl, "FirewallType") || azr_text_ieq(name, nl, "UseIPv6"))
+        p->proxy_resolved = false;
     if (azr_text_ieq(name, nl, "SSLCACertFilePaths") || azr_text_ieq(name, nl, "SSLServerCACerts"))
         azr_tls_anchors_free(&p->anchors); /* reloaded at the next StartListening */
     return result(p, 0, NULL);
@@ -317,10 +320,8 @@ int azr_proxy_start_listening(azr_proxy *px)
         return result(p, AZR_ERR_STATE, "NamespaceAddress is not set");
     if (!p->set.hybrid_connection[0])
         return result(p, AZR_ERR_STATE, "HybridConnection is not set");
-    if (p->set.firewall_type != 0)
-        return result(p, AZR_ERR_UNSUPPORTED,
-                      "FirewallType=%ld: outbound proxies are not in the connection path yet "
-                      "(their handshakes are built and tested; the wiring is an open issue)",
+    if (p->set.firewall_type != 0 && !p->set.firewall_host[0])
+        return result(p, AZR_ERR_STATE, "FirewallType is %ld but FirewallHost is not set",
                       p->set.firewall_type);
     if (!p->loop) {
         size_t fds = fd_limit();

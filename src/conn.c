@@ -54,25 +54,40 @@ static void fail_io(azr_conn *c, const char *what)
 
 /* ----------------------------------------------------------------- opening */
 
+/* "relay host:port" or "proxy host:port", for messages */
+static void peer_name(const azr_conn *c, char *out, size_t cap)
+{
+    const azr_settings *s = &c->p->set;
+    if (s->firewall_type)
+        snprintf(out, cap, "proxy %s:%ld", s->firewall_host, s->firewall_port);
+    else
+        snprintf(out, cap, "relay %s:%u", s->relay.host, (unsigned)s->relay.port);
+}
+
 static void start_connect(azr_conn *c)
 {
     azr_proxy_state *p = c->p;
-    char err[256];
-    if (!p->relay_resolved) {
+    char err[256], what[320], name[300];
+    bool via = p->set.firewall_type != 0;
+    azr_sockaddr *addr = via ? &p->proxy_addr : &p->relay_addr;
+    bool *resolved = via ? &p->proxy_resolved : &p->relay_resolved;
+    if (!*resolved) {
         /* blocking resolution: at the first connection and after a failure only */
-        if (azr_net_resolve(p->set.relay.host, p->set.relay.port, (int)p->set.use_ipv6, false,
-                            &p->relay_addr, err, sizeof err) != AZR_OK) {
+        azr_err e = via ? azr_net_resolve(p->set.firewall_host, (uint16_t)p->set.firewall_port,
+                                          (int)p->set.use_ipv6, false, addr, err, sizeof err)
+                        : azr_net_resolve(p->set.relay.host, p->set.relay.port,
+                                          (int)p->set.use_ipv6, false, addr, err, sizeof err);
+        if (e != AZR_OK) {
             azr_conn_close(c, AZR_ERR_IO, err, false);
             return;
         }
-        p->relay_resolved = true;
+        *resolved = true;
     }
-    azr_err e = azr_net_connect(&p->relay_addr, &c->rfd);
+    azr_err e = azr_net_connect(addr, &c->rfd);
     if (e == AZR_E_IO) {
-        char what[320];
-        p->relay_resolved = false;
-        snprintf(what, sizeof what, "cannot reach relay %s:%u", p->set.relay.host,
-                 (unsigned)p->set.relay.port);
+        *resolved = false;
+        peer_name(c, name, sizeof name);
+        snprintf(what, sizeof what, "cannot reach %s", name);
         fail_io(c, what);
         return;
     }
@@ -88,8 +103,8 @@ static void start_connect(azr_conn *c)
         azr_proxy_log(p, c->id, 2, "relay socket options not all applied: %s", strerror(errno));
     c->phase = AZR_P_CONNECTING;
     c->deadline = now_ms(c) + (uint64_t)p->set.connection_timeout * 1000u;
-    azr_proxy_log(p, c->id, 2, "connecting to relay %s:%u", p->set.relay.host,
-                  (unsigned)p->set.relay.port);
+    peer_name(c, name, sizeof name);
+    azr_proxy_log(p, c->id, 2, "connecting to %s", name);
 }
 
 azr_err azr_conn_open(azr_proxy_state *p, int cfd, const azr_sockaddr *peer, azr_conn **out)
@@ -163,6 +178,175 @@ void azr_conn_start(azr_conn *c)
         return;
     }
     rearm(c);
+}
+
+/* ------------------------------------------------------------ outbound proxy */
+
+static void start_tls(azr_conn *c);
+static void send_upgrade(azr_conn *c);
+
+/* The tunnel (or the direct connection) is open: TLS or the upgrade next;
+ * bytes that came after the proxy's answer belong to that next layer. */
+static void after_proxy(azr_conn *c, const uint8_t *rest, size_t len)
+{
+    if (c->tls)
+        start_tls(c);
+    else
+        send_upgrade(c);
+    while (len > 0 && c->phase != AZR_P_DEAD) {
+        size_t room;
+        uint8_t *b = azr_xport_recvrec_buf(&c->rx, &room);
+        if (room == 0) {
+            azr_conn_close(c, AZR_ERR_PROTOCOL,
+                           "relay sent more than expected after the proxy "
+                           "tunnel opened",
+                           false);
+            return;
+        }
+        size_t n = len < room ? len : room;
+        memcpy(b, rest, n);
+        azr_xport_recvrec_ack(&c->rx, n);
+        rest += n;
+        len -= n;
+    }
+}
+
+static void start_proxy(azr_conn *c)
+{
+    azr_proxy_state *p = c->p;
+    const azr_settings *s = &p->set;
+    const char *user = s->firewall_user, *pass = s->firewall_password;
+    if (s->firewall_type == 1) {
+        if (azr_http1_connect_write(s->relay.host, s->relay.port, user, pass, s->user_agent,
+                                    (char *)c->praw, sizeof c->praw, &c->praw_len) != AZR_OK) {
+            azr_conn_close(c, AZR_ERR_SETTING,
+                           "cannot build the CONNECT request from the "
+                           "settings (FirewallUser may not contain ':')",
+                           false);
+            return;
+        }
+        c->praw_off = 0;
+        azr_http1_resp_init(&c->resp, 0);
+    } else {
+        azr_socks_ver v = s->firewall_type == 2   ? AZR_SOCKS4
+                          : s->firewall_type == 3 ? AZR_SOCKS5
+                                                  : AZR_SOCKS4A;
+        char host[AZR_HOST_MAX + 1];
+        snprintf(host, sizeof host, "%s", s->relay.host);
+        if (v == AZR_SOCKS4) { /* SOCKS4 carries an IPv4 address: resolve here */
+            char err[256];
+            azr_sockaddr a;
+            if (azr_net_resolve(s->relay.host, s->relay.port, 0, false, &a, err, sizeof err) !=
+                AZR_OK) {
+                azr_conn_close(c, AZR_ERR_IO, err, false);
+                return;
+            }
+            azr_net_addr_text(&a, host, sizeof host, NULL);
+        }
+        if (azr_socks_init(&c->socks, v, host, s->relay.port, user, pass) != AZR_OK) {
+            azr_conn_close(c, AZR_ERR_SETTING, c->socks.why, false);
+            return;
+        }
+    }
+    c->phase = AZR_P_PROXY;
+    azr_proxy_log(p, c->id, 2, "%s handshake with %s:%ld for %s:%u",
+                  s->firewall_type == 1 ? "HTTP CONNECT" : "SOCKS", s->firewall_host,
+                  s->firewall_port, s->relay.host, (unsigned)s->relay.port);
+}
+
+static bool proxy_pending(azr_conn *c, const uint8_t **b, size_t *len)
+{
+    if (c->p->set.firewall_type == 1) {
+        *b = c->praw + c->praw_off;
+        *len = c->praw_len - c->praw_off;
+    } else {
+        *len = azr_socks_pending(&c->socks, b);
+    }
+    return *len > 0;
+}
+
+static void proxy_io(azr_conn *c, unsigned ev)
+{
+    const azr_settings *s = &c->p->set;
+    char why[400], reason[AZR_HTTP_MAX_REASON];
+    const uint8_t *b;
+    size_t len, n;
+    while (proxy_pending(c, &b, &len)) {
+        azr_err e = azr_net_write(c->rfd, b, len, &n);
+        if (e == AZR_AGAIN)
+            break;
+        if (e != AZR_OK) {
+            fail_io(c, "proxy write failed");
+            return;
+        }
+        if (s->firewall_type == 1)
+            c->praw_off += n;
+        else
+            azr_socks_sent(&c->socks, n);
+    }
+    if (!(ev & AZR_READABLE))
+        return;
+    uint8_t in[512];
+    azr_err e = azr_net_read(c->rfd, in, sizeof in, &n);
+    if (e == AZR_AGAIN)
+        return;
+    if (e == AZR_E_CLOSED) {
+        snprintf(why, sizeof why, "proxy %s:%ld closed the connection during the handshake",
+                 s->firewall_host, s->firewall_port);
+        azr_conn_close(c, AZR_ERR_REFUSED, why, false);
+        return;
+    }
+    if (e != AZR_OK) {
+        fail_io(c, "proxy read failed");
+        return;
+    }
+    size_t used;
+    if (s->firewall_type == 1) {
+        e = azr_http1_resp_feed(&c->resp, in, n, &used);
+        if (e == AZR_AGAIN)
+            return;
+        if (e != AZR_OK) {
+            snprintf(why, sizeof why, "proxy %s:%ld: not an HTTP answer to CONNECT (%s)",
+                     s->firewall_host, s->firewall_port, c->resp.why);
+            azr_conn_close(c, AZR_ERR_PROTOCOL, why, false);
+            return;
+        }
+        azr_text_printable(c->resp.reason, c->resp.reason_len, 200, reason, sizeof reason);
+        e = azr_http1_check_connect(&c->resp);
+        if (e != AZR_OK) {
+            snprintf(why, sizeof why, "proxy %.64s:%ld refused CONNECT to %.64s:%u: %d %.120s%s",
+                     s->firewall_host, s->firewall_port, s->relay.host, (unsigned)s->relay.port,
+                     c->resp.status, reason,
+                     e != AZR_E_AUTH       ? ""
+                     : s->firewall_user[0] ? " (check FirewallUser and FirewallPassword)"
+                                           : " (set FirewallUser and FirewallPassword)");
+            azr_conn_close(c, e == AZR_E_AUTH ? AZR_ERR_AUTH : AZR_ERR_REFUSED, why, false);
+            return;
+        }
+    } else {
+        e = azr_socks_feed(&c->socks, in, n, &used);
+        if (e == AZR_AGAIN) {
+            if (used < n) { /* cannot happen: the codec takes all it is given while waiting */
+                azr_conn_close(c, AZR_ERR_PROTOCOL, "SOCKS proxy sent too much", false);
+            } else if (proxy_pending(c, &b, &len)) {
+                proxy_io(c, 0); /* the next request is due */
+            }
+            return;
+        }
+        if (e != AZR_OK) {
+            snprintf(why, sizeof why, "SOCKS proxy %s:%ld: %s", s->firewall_host, s->firewall_port,
+                     c->socks.why);
+            azr_conn_close(c,
+                           e == AZR_E_AUTH      ? AZR_ERR_AUTH
+                           : e == AZR_E_REFUSED ? AZR_ERR_REFUSED
+                                                : AZR_ERR_PROTOCOL,
+                           why, false);
+            return;
+        }
+        azr_socks_wipe(&c->socks);
+    }
+    azr_proxy_log(c->p, c->id, 2, "tunnel through %s:%ld open", s->firewall_host, s->firewall_port);
+    after_proxy(c, in + used, n - used);
 }
 
 /* --------------------------------------------------------------------- TLS */
@@ -527,6 +711,10 @@ static void update_interest(azr_conn *c)
     unsigned cs = azr_xport_state(&c->cx), rs = azr_xport_state(&c->rx);
     if (c->phase == AZR_P_CONNECTING) {
         rm = AZR_WRITABLE;
+    } else if (c->phase == AZR_P_PROXY) {
+        const uint8_t *b;
+        size_t len;
+        rm = AZR_READABLE | (proxy_pending(c, &b, &len) ? AZR_WRITABLE : 0u);
     } else if (c->phase == AZR_P_TLS || c->phase == AZR_P_UPGRADE) {
         /* read only when the transport takes records: level-triggered
          * readiness with nobody reading would spin */
@@ -584,17 +772,33 @@ static void io_cb(azr_reactor *r, int fd, unsigned ev, void *ud)
         return;
     if (fd == c->rfd && c->phase == AZR_P_CONNECTING) {
         if (azr_net_connect_done(c->rfd) != AZR_OK) {
-            char what[320];
-            c->p->relay_resolved = false;
-            snprintf(what, sizeof what, "cannot reach relay %s:%u", c->p->set.relay.host,
-                     (unsigned)c->p->set.relay.port);
+            char what[320], name[300];
+            if (c->p->set.firewall_type)
+                c->p->proxy_resolved = false;
+            else
+                c->p->relay_resolved = false;
+            peer_name(c, name, sizeof name);
+            snprintf(what, sizeof what, "cannot reach %s", name);
             fail_io(c, what);
             return;
         }
-        if (c->tls)
-            start_tls(c);
-        else
-            send_upgrade(c);
+        if (c->p->set.firewall_type) {
+            start_proxy(c);
+            if (c->phase == AZR_P_PROXY)
+                proxy_io(c, 0);
+            if (c->phase == AZR_P_PROXY) {
+                update_interest(c);
+                return;
+            }
+        } else {
+            after_proxy(c, NULL, 0);
+        }
+    } else if (fd == c->rfd && c->phase == AZR_P_PROXY) {
+        proxy_io(c, ev);
+        if (c->phase == AZR_P_PROXY) {
+            update_interest(c);
+            return;
+        }
     } else if (ev & AZR_READABLE) {
         if (fd == c->rfd)
             read_side(c, c->rfd, &c->rx, false);

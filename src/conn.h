@@ -11,6 +11,7 @@
 #include "net.h"
 #include "tls.h"
 #include "reactor.h"
+#include "socks.h"
 #include "ws.h"
 #include "xport.h"
 #include <bearssl.h>
@@ -22,6 +23,7 @@
 
 typedef enum azr_phase {
     AZR_P_CONNECTING, /* TCP connect to the relay */
+    AZR_P_PROXY,      /* HTTP CONNECT or SOCKS handshake with FirewallHost */
     AZR_P_TLS,        /* TLS handshake with the relay (wss://) */
     AZR_P_UPGRADE,    /* upgrade request sent, waiting for the 101 */
     AZR_P_OPEN,       /* splicing */
@@ -38,6 +40,8 @@ typedef struct azr_proxy_state {
     int lfd;
     azr_sockaddr relay_addr;
     azr_tls_anchors anchors; /* loaded when listening starts, for wss:// */
+    azr_sockaddr proxy_addr; /* FirewallHost:FirewallPort */
+    bool proxy_resolved;
     bool relay_resolved;
     azr_conn **conns; /* by slot */
     size_t nconns, max_conns;
@@ -59,7 +63,10 @@ struct azr_conn {
     br_x509_minimal_context *tls_x509;
     unsigned char *tls_buf;
     azr_ws_dec dec;
-    azr_http1_resp resp;
+    azr_http1_resp resp; /* the relay's 101, or the proxy's CONNECT answer */
+    azr_socks socks;     /* FirewallType 2, 3, 10 */
+    uint8_t praw[1024];  /* proxy handshake bytes not yet sent */
+    size_t praw_len, praw_off;
     char key[25];
     uint8_t ctrl[2 * (AZR_WS_MAX_CTRL + 6)]; /* pong/close frames waiting for room */
     size_t ctrl_len;

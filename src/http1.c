@@ -446,5 +446,7 @@ azr_err azr_http1_check_connect(const azr_http1_resp *r)
         return AZR_E_STATE;
     if (r->status >= 200 && r->status <= 299)
         return AZR_OK;
-    return r->status == 407 ? AZR_E_AUTH : AZR_E_REFUSED;
+    /* 407 is the standard answer; tinyproxy 1.11 answers a CONNECT with bad or
+     * missing Basic credentials with 401 */
+    return (r->status == 407 || r->status == 401) ? AZR_E_AUTH : AZR_E_REFUSED;
 }

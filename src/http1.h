@@ -116,7 +116,8 @@ AZR_MUST_CHECK azr_err azr_http1_check_upgrade(const azr_http1_resp *r, const ch
 
 /*
  * Proxy CONNECT answer: any HTTP/1.x 2xx is success (older proxies answer
- * HTTP/1.0 200). AZR_E_AUTH for 407, AZR_E_REFUSED for anything else.
+ * HTTP/1.0 200). AZR_E_AUTH for 407 (and 401, which tinyproxy sends),
+ * AZR_E_REFUSED for anything else.
  */
 AZR_MUST_CHECK azr_err azr_http1_check_connect(const azr_http1_resp *r);
 

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <fcntl.h>
 #include <time.h>
 
 extern char **environ;
@@ -97,6 +98,100 @@ static inline void relay_stop(relay *r)
     close(r->in);
     close(r->out);
     waitpid(r->pid, NULL, 0);
+}
+
+/* ---------------------------------------------------- outbound proxy peers */
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+/* A free loopback port (bound, read, released: good enough for tests). */
+static inline int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    socklen_t len = sizeof a;
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* Wait until something listens on 127.0.0.1:port. */
+static inline void wait_listening(int port)
+{
+    uint64_t stop = ms() + 10000;
+    for (;;) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {0};
+        a.sin_family = AF_INET;
+        a.sin_port = htons((uint16_t)port);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        int rc = connect(fd, (struct sockaddr *)&a, sizeof a);
+        close(fd);
+        if (rc == 0)
+            return;
+        if (ms() > stop)
+            fail_msg("nothing listens on port %d", port);
+        usleep(20000);
+    }
+}
+
+/* Start a program (argv[0] found in PATH) with stdout/stderr to /dev/null. */
+static inline pid_t spawn_quiet(const char *const *argv)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0)
+        fail_msg("cannot start %s (is it installed? ./build.sh test installs it)", argv[0]);
+    return pid;
+}
+
+static inline void stop_pid(pid_t pid)
+{
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+}
+
+/* tinyproxy (Debian's) on a free port, Basic auth user gw / s3cret when auth. */
+static inline pid_t tinyproxy_start(int *port, bool auth, char *conf, size_t cap)
+{
+    *port = free_port();
+    snprintf(conf, cap, "/tmp/azrelay-tinyproxy-%d.conf", *port);
+    FILE *f = fopen(conf, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "Port %d\nListen 127.0.0.1\nTimeout 60\nMaxClients 100\nAllow 127.0.0.1\n"
+            "LogLevel Critical\n%s",
+            *port, auth ? "BasicAuth gw s3cret\n" : "");
+    if (geteuid() == 0)
+        fprintf(f, "User nobody\nGroup nogroup\n");
+    fclose(f);
+    const char *argv[] = {"tinyproxy", "-d", "-c", conf, NULL};
+    pid_t pid = spawn_quiet(argv);
+    wait_listening(*port);
+    return pid;
+}
+
+/* microsocks (Debian's) SOCKS5 on a free port, user gw / s3cret when auth. */
+static inline pid_t microsocks_start(int *port, bool auth)
+{
+    char p[16];
+    *port = free_port();
+    snprintf(p, sizeof p, "%d", *port);
+    const char *with[] = {"microsocks", "-i", "127.0.0.1", "-p",     p,
+                          "-u",         "gw", "-P",        "s3cret", NULL};
+    const char *without[] = {"microsocks", "-i", "127.0.0.1", "-p", p, NULL};
+    pid_t pid = spawn_quiet(auth ? with : without);
+    wait_listening(*port);
+    return pid;
 }
 
 #endif

@@ -527,6 +527,115 @@ static void test_e2e_keepalive_pings_are_answered(void **st)
     relay_stop(&r);
 }
 
+/* ------------------------------------------------------- outbound proxies */
+
+/* Echo a few KiB through the proxy; returns true when all came back. */
+static bool echo_small(azr_proxy *p, int fd)
+{
+    static uint8_t out[8192], back[8192];
+    for (size_t i = 0; i < sizeof out; i++)
+        out[i] = (uint8_t)(i * 13);
+    size_t sent = 0, got = 0;
+    uint64_t stop = ms() + 15000;
+    while (got < sizeof back && ms() < stop) {
+        assert_int_equal(azr_proxy_do_events(p, 5), 0);
+        if (sent < sizeof out) {
+            ssize_t n = write(fd, out + sent, sizeof out - sent);
+            if (n > 0)
+                sent += (size_t)n;
+        }
+        ssize_t n = take(fd, back + got, sizeof back - got);
+        if (n > 0)
+            got += (size_t)n;
+        if (n == 0)
+            break;
+    }
+    return got == sizeof out && memcmp(out, back, got) == 0;
+}
+
+static void through(const char *const *set, int proxy_port, bool expect_ok, int want_status,
+                    const char *want_text)
+{
+    relay r;
+    static seen s;
+    memset(&s, 0, sizeof s);
+    relay_start(&r, NULL);
+    char host[64], port[32];
+    snprintf(host, sizeof host, "FirewallHost=127.0.0.1");
+    snprintf(port, sizeof port, "FirewallPort=%d", proxy_port);
+    const char *all[8] = {0};
+    int k = 0;
+    for (; set[k]; k++)
+        all[k] = set[k];
+    all[k++] = host;
+    all[k++] = port;
+    int lport;
+    azr_proxy *p = proxy_for(&r, &s, all, &lport);
+    int fd = client(lport);
+    if (expect_ok) {
+        bool ok = echo_small(p, fd);
+        if (!ok)
+            fprintf(stderr, "%s\n", s.log);
+        assert_true(ok);
+        assert_int_equal(s.connected_status, 0);
+        assert_non_null(strstr(s.log, "tunnel through 127.0.0.1"));
+    } else {
+        SPIN(p, s.disconnected == 1, 10000);
+        if (s.connected_status != want_status)
+            fail_msg("status %d, want %d: %s", s.connected_status, want_status, s.connected_desc);
+        if (!strstr(s.connected_desc, want_text))
+            fail_msg("'%s' does not say '%s'", s.connected_desc, want_text);
+    }
+    close(fd);
+    azr_proxy_free(p);
+    relay_stop(&r);
+}
+
+static void test_e2e_http_connect_via_tinyproxy(void **st)
+{
+    (void)st;
+    char conf[128];
+    int pport;
+    pid_t tp = tinyproxy_start(&pport, true, conf, sizeof conf);
+    const char *const good[] = {"FirewallType=1", "FirewallUser=gw", "FirewallPassword=s3cret",
+                                NULL};
+    through(good, pport, true, 0, NULL);
+    const char *const none[] = {"FirewallType=1", NULL};
+    /* tinyproxy 1.11 answers 401 (not 407) to a CONNECT without credentials */
+    through(none, pport, false, AZR_ERR_AUTH, "set FirewallUser and FirewallPassword");
+    const char *const bad[] = {"FirewallType=1", "FirewallUser=gw", "FirewallPassword=wrong", NULL};
+    through(bad, pport, false, AZR_ERR_AUTH, "check FirewallUser and FirewallPassword");
+    stop_pid(tp);
+    unlink(conf);
+}
+
+static void test_e2e_socks5_via_microsocks(void **st)
+{
+    (void)st;
+    int pport;
+    pid_t ms5 = microsocks_start(&pport, true);
+    const char *const good[] = {"FirewallType=SOCKS5", "FirewallUser=gw", "FirewallPassword=s3cret",
+                                NULL};
+    through(good, pport, true, 0, NULL);
+    const char *const none[] = {"FirewallType=SOCKS5", NULL};
+    through(none, pport, false, AZR_ERR_AUTH, "set FirewallUser and FirewallPassword");
+    const char *const bad[] = {"FirewallType=SOCKS5", "FirewallUser=gw", "FirewallPassword=wrong",
+                               NULL};
+    through(bad, pport, false, AZR_ERR_AUTH, "refused the user name or password");
+    stop_pid(ms5);
+    pid_t open5 = microsocks_start(&pport, false);
+    const char *const anon[] = {"FirewallType=3", NULL};
+    through(anon, pport, true, 0, NULL);
+    stop_pid(open5);
+}
+
+static void test_e2e_proxy_unreachable(void **st)
+{
+    (void)st;
+    const char *const set[] = {"FirewallType=1", NULL};
+    through(set, 9, false, AZR_ERR_IO, "cannot reach proxy 127.0.0.1:9: Connection refused");
+}
+
 /* ---------------------------------------------------------------- wss:// */
 
 #define CERTS "../build/test-certs/"
@@ -627,10 +736,10 @@ static void test_e2e_wss_without_anchors(void **st)
     assert_int_equal(azr_proxy_config(p, "SSLCACertFilePaths=/nonexistent.pem", NULL, 0), 0);
     assert_int_equal(azr_proxy_start_listening(p), AZR_ERR_STATE);
     assert_non_null(strstr(azr_proxy_last_error(p), "no CA certificates for wss://"));
-    /* an outbound proxy setting that is not wired yet is refused, not ignored */
+    /* a proxy type without a proxy host is refused */
     assert_int_equal(azr_proxy_config(p, "FirewallType=3", NULL, 0), 0);
-    assert_int_equal(azr_proxy_config(p, "FirewallHost=127.0.0.1", NULL, 0), 0);
-    assert_int_equal(azr_proxy_start_listening(p), AZR_ERR_UNSUPPORTED);
+    assert_int_equal(azr_proxy_start_listening(p), AZR_ERR_STATE);
+    assert_non_null(strstr(azr_proxy_last_error(p), "FirewallHost is not set"));
     assert_int_equal(azr_proxy_config(p, "FirewallType=0", NULL, 0), 0);
     assert_int_equal(azr_proxy_config(p, "SSLServerCACerts=" CERTS "server.key", NULL, 0), 0);
     assert_int_equal(azr_proxy_start_listening(p), AZR_ERR_SETTING);
@@ -654,6 +763,9 @@ int main(void)
         cmocka_unit_test(test_e2e_slow_reader_pushes_back),
         cmocka_unit_test(test_e2e_client_reset),
         cmocka_unit_test(test_e2e_keepalive_pings_are_answered),
+        cmocka_unit_test(test_e2e_http_connect_via_tinyproxy),
+        cmocka_unit_test(test_e2e_socks5_via_microsocks),
+        cmocka_unit_test(test_e2e_proxy_unreachable),
         cmocka_unit_test(test_e2e_wss_echo),
         cmocka_unit_test(test_e2e_wss_unknown_ca_refused),
         cmocka_unit_test(test_e2e_wss_name_mismatch_refused),

@@ -442,6 +442,8 @@ static void test_http1_connect_responses(void **s)
               "Proxy-Authenticate: Basic realm=\"gw\"\r\nContent-Length: 0\r\n\r\n",
               &p);
     assert_int_equal(azr_http1_check_connect(&p.r), AZR_E_AUTH);
+    parse_all("HTTP/1.1 401 Unauthorized\r\n\r\n", &p); /* tinyproxy 1.11's answer */
+    assert_int_equal(azr_http1_check_connect(&p.r), AZR_E_AUTH);
     parse_all("HTTP/1.1 403 Filtered\r\n\r\n", &p);
     assert_int_equal(azr_http1_check_connect(&p.r), AZR_E_REFUSED);
 }
