@@ -148,13 +148,15 @@ static void test_e2e_echo_both_ways_and_half_close(void **st)
     int port;
     azr_proxy *p = proxy_for(&r, &s, NULL, &port);
     int fd = client(port);
-    /* 2 MiB of pseudo-random bytes out, all of it back, in order */
-    static uint8_t out[2 << 20], back[2 << 20];
-    for (size_t i = 0; i < sizeof out; i++)
-        out[i] = (uint8_t)((i * 2654435761u) >> 13);
+    /* 10 MiB of random bytes out, all of it back, in order (sha256 and bytes equal) */
+    static uint8_t out[10 << 20], back[10 << 20];
+    FILE *rnd = fopen("/dev/urandom", "rb");
+    assert_non_null(rnd);
+    assert_int_equal(fread(out, 1, sizeof out, rnd), sizeof out);
+    fclose(rnd);
     size_t sent = 0, got = 0;
     bool fin = false;
-    uint64_t stop = ms() + 30000;
+    uint64_t stop = ms() + 60000;
     while (got < sizeof back && ms() < stop) {
         assert_int_equal(azr_proxy_do_events(p, 5), 0);
         if (sent < sizeof out) {
@@ -172,6 +174,10 @@ static void test_e2e_echo_both_ways_and_half_close(void **st)
             break;
     }
     assert_int_equal(got, sizeof out);
+    uint8_t h1[32], h2[32];
+    azr_sha256(out, sizeof out, h1);
+    azr_sha256(back, sizeof back, h2);
+    assert_memory_equal(h1, h2, 32);
     assert_memory_equal(back, out, sizeof out);
     /* then EOF from the proxy, and one Disconnected with status 0 */
     uint8_t b;
@@ -664,11 +670,13 @@ static void test_e2e_wss_echo(void **st)
     azr_proxy *p = proxy_for(&r, &s, set, &port);
     tls_host = NULL;
     int fd = client(port);
-    static uint8_t out[1 << 20], back[1 << 20];
-    for (size_t i = 0; i < sizeof out; i++)
-        out[i] = (uint8_t)(i * 7 + (i >> 11));
+    static uint8_t out[10 << 20], back[10 << 20];
+    FILE *rnd = fopen("/dev/urandom", "rb");
+    assert_non_null(rnd);
+    assert_int_equal(fread(out, 1, sizeof out, rnd), sizeof out);
+    fclose(rnd);
     size_t sent = 0, got = 0;
-    uint64_t stop = ms() + 30000;
+    uint64_t stop = ms() + 60000;
     while (got < sizeof back && ms() < stop) {
         assert_int_equal(azr_proxy_do_events(p, 5), 0);
         if (sent < sizeof out) {
