@@ -154,72 +154,44 @@ static void help(void)
     fprintf(f, "    " PROG " --get AccessToken -c /etc/azrelay.conf TokenValidity=600\n");
 }
 
-/* Apply one config file; on error print FILE:LINE and return false. */
-static bool load_file(azr_settings *s, const char *path)
+/* One setting's value as text ("" when it cannot be read). */
+static const char *value(azr_proxy *px, const char *name)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
-        return false;
-    }
-    static char line[AZR_CONF_LINE_MAX + 2];
-    unsigned lineno = 0;
-    bool ok = true;
-    while (fgets(line, sizeof line, f)) {
-        size_t n = strlen(line);
-        lineno++;
-        if (n == sizeof line - 1 && line[n - 1] != '\n') {
-            fprintf(stderr, PROG ": %s:%u: line longer than %d characters\n", path, lineno,
-                    AZR_CONF_LINE_MAX);
-            ok = false;
-            break;
-        }
-        char err[AZR_CONF_ERR_MAX];
-        if (azr_config_line(s, line, n, err, sizeof err) != AZR_OK) {
-            fprintf(stderr, PROG ": %s:%u: %s\n", path, lineno, err);
-            ok = false;
-            break;
-        }
-    }
-    if (ok && ferror(f)) {
-        fprintf(stderr, PROG ": %s: read error\n", path);
-        ok = false;
-    }
-    fclose(f);
-    return ok;
+    static char out[AZR_CONF_VALUE_MAX];
+    if (azr_proxy_config(px, name, out, sizeof out) != 0)
+        out[0] = '\0';
+    return out;
 }
 
 /* What a relay connection needs; prints each problem, returns false if any. */
-static bool check(const azr_settings *s)
+static bool check(azr_proxy *px)
 {
     bool ok = true;
-    if (!s->relay.host[0]) {
+    if (!value(px, "NamespaceAddress")[0]) {
         fprintf(stderr, PROG ": NamespaceAddress is not set (or give ConnectionString)\n");
         ok = false;
     }
-    if (!s->hybrid_connection[0]) {
+    if (!value(px, "HybridConnection")[0]) {
         fprintf(stderr, PROG ": HybridConnection is not set (or EntityPath in "
                              "ConnectionString)\n");
         ok = false;
     }
-    if (s->local_port == 0)
+    if (!strcmp(value(px, "LocalPort"), "0"))
         fprintf(stderr, PROG ": warning: LocalPort is 0: the system picks a port (the log "
                              "names it); set LocalPort for a port clients can rely on\n");
-    if (!s->access_signature[0] && (!s->access_key_name[0] || !s->access_key[0])) {
-        if (s->access_key_name[0] || s->access_key[0]) {
-            fprintf(stderr, PROG ": %s is set but %s is not\n",
-                    s->access_key_name[0] ? "AccessKeyName" : "AccessKey",
-                    s->access_key_name[0] ? "AccessKey" : "AccessKeyName");
-            ok = false;
-        } else {
-            fprintf(stderr, PROG ": warning: no AccessKeyName/AccessKey: connecting without a "
-                                 "token works only for hybrid connections that allow anonymous "
-                                 "senders\n");
-        }
+    bool name = value(px, "AccessKeyName")[0] != '\0', key = value(px, "AccessKey")[0] != '\0';
+    if (name != key) {
+        fprintf(stderr, PROG ": %s is set but %s is not\n", name ? "AccessKeyName" : "AccessKey",
+                name ? "AccessKey" : "AccessKeyName");
+        ok = false;
+    } else if (!name && ok && !value(px, "AccessToken")[0]) {
+        fprintf(stderr, PROG ": warning: no AccessKeyName/AccessKey: connecting without a "
+                             "token works only for hybrid connections that allow anonymous "
+                             "senders\n");
     }
-    if (s->firewall_type != 0 && !s->firewall_host[0]) {
-        fprintf(stderr, PROG ": FirewallType is %ld but FirewallHost is not set\n",
-                s->firewall_type);
+    if (strcmp(value(px, "FirewallType"), "0") != 0 && !value(px, "FirewallHost")[0]) {
+        fprintf(stderr, PROG ": FirewallType is %s but FirewallHost is not set\n",
+                value(px, "FirewallType"));
         ok = false;
     }
     return ok;
@@ -299,22 +271,10 @@ static bool configure(azr_proxy *px, const char *cfg, int argc, char **argv, int
     return true;
 }
 
-static int run(const char *cfg, int argc, char **argv, int first)
+static int run(azr_proxy *px)
 {
-    azr_events ev = {0};
-    ev.log = log_line;
-    azr_proxy *px = azr_proxy_new(&ev, NULL);
-    if (!px) {
-        fprintf(stderr, PROG ": cannot start: out of memory or no system random source\n");
-        return 1;
-    }
-    if (!configure(px, cfg, argc, argv, first)) {
-        azr_proxy_free(px);
-        return 1;
-    }
     if (azr_proxy_start_listening(px) != 0) {
         fprintf(stderr, PROG ": %s\n", azr_proxy_last_error(px));
-        azr_proxy_free(px);
         return 1;
     }
     struct sigaction sa;
@@ -336,17 +296,14 @@ static int run(const char *cfg, int argc, char **argv, int first)
                  stop_signal == SIGINT ? "SIGINT: shutting down" : "SIGTERM: shutting down",
                  "Info");
     azr_proxy_shutdown(px);
-    azr_proxy_free(px);
     return rc;
 }
 
 int main(int argc, char **argv)
 {
-    static azr_settings s;
     const char *cfg = NULL, *get = NULL;
     bool do_check = false;
     int first_setting = argc;
-    azr_settings_init(&s);
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -380,43 +337,33 @@ int main(int argc, char **argv)
             first_setting = i;
         }
     }
-    if (cfg && !load_file(&s, cfg))
+    azr_events ev = {0};
+    ev.log = log_line;
+    azr_proxy *px = azr_proxy_new(&ev, NULL);
+    if (!px) {
+        fprintf(stderr, PROG ": cannot start: out of memory or no system random source\n");
         return 1;
-    /* arguments after the file, so they win */
-    for (int i = first_setting; i < argc; i++) {
-        const char *a = argv[i];
-        if (a[0] == '-') {
-            if (!strcmp(a, "-c") || !strcmp(a, "--config") || !strcmp(a, "--get"))
-                i++;
-            continue;
-        }
-        char err[AZR_CONF_ERR_MAX];
-        if (azr_config_apply(&s, a, strlen(a), err, sizeof err) != AZR_OK) {
-            fprintf(stderr, PROG ": %s\n", err);
-            return 1;
-        }
     }
+    /* the file, then the arguments (which win), all through Config() */
+    if (!configure(px, cfg, argc, argv, first_setting)) {
+        azr_proxy_free(px);
+        return 1;
+    }
+    int rc;
     if (get) {
         static char out[AZR_CONF_VALUE_MAX + AZR_SAS_MAX];
-        char err[AZR_CONF_ERR_MAX];
-        if (azr_config_get(&s, get, strlen(get), (int64_t)time(NULL), out, sizeof out, err,
-                           sizeof err) != AZR_OK) {
-            fprintf(stderr, PROG ": %s\n", err);
-            azr_settings_wipe(&s);
-            return 1;
-        }
-        printf("%s\n", out);
-        azr_settings_wipe(&s);
-        return 0;
-    }
-    bool ok = check(&s);
-    azr_settings_wipe(&s);
-    if (do_check) {
-        if (ok)
+        rc = azr_proxy_config(px, get, out, sizeof out) == 0 ? 0 : 1;
+        if (rc == 0)
+            printf("%s\n", out);
+        else
+            fprintf(stderr, PROG ": %s\n", azr_proxy_last_error(px));
+        azr_wipe(out, sizeof out);
+    } else {
+        bool ok = check(px);
+        if (do_check && ok)
             fprintf(stderr, PROG ": settings OK\n");
-        return ok ? 0 : 1;
+        rc = do_check || !ok ? (ok ? 0 : 1) : run(px);
     }
-    if (!ok)
-        return 1;
-    return run(cfg, argc, argv, first_setting);
+    azr_proxy_free(px);
+    return rc;
 }
