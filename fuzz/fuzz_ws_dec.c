@@ -1,5 +1,6 @@
 /*
- * Target: azr_ws_dec_feed (src/ws.c).
+ * Target: azr_ws_dec_feed (src/ws.c), client mode and (first byte & 0x40)
+ * server mode.
  * Invariants beyond "no crash": consumed never exceeds the input; a frame
  * never yields more payload than its header announced, and exactly that much
  * when it ends; data chunks point inside the input; an error carries one of
@@ -22,11 +23,13 @@ static void mix(sum *s, const void *p, size_t n)
         s->h = (s->h ^ b[i]) * 1099511628211ull;
 }
 
-static void run(const uint8_t *in, size_t len, size_t step, bool strict, sum *s)
+static void run(const uint8_t *in, size_t len, size_t step, bool strict, bool server, sum *s)
 {
     azr_ws_dec d;
     uint64_t got = 0;
     azr_ws_dec_init(&d, strict ? 1u << 20 : 0, strict);
+    if (server)
+        azr_ws_dec_server(&d);
     s->h = 1469598103934665603ull;
     s->end = AZR_AGAIN;
     s->code = 0;
@@ -78,10 +81,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     size_t step = (size_t)(data[0] & 0x1f) + 1;
-    bool strict = (data[0] & 0x20) != 0;
+    bool strict = (data[0] & 0x20) != 0, server = (data[0] & 0x40) != 0;
     sum a, b;
-    run(data + 1, size - 1, size, strict, &a);
-    run(data + 1, size - 1, step, strict, &b);
+    run(data + 1, size - 1, size, strict, server, &a);
+    run(data + 1, size - 1, step, strict, server, &b);
     /* chunk transcripts differ in how data is cut; compare verdicts */
     if (a.end != b.end || a.code != b.code)
         abort();

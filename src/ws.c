@@ -140,6 +140,11 @@ void azr_ws_dec_init(azr_ws_dec *d, uint64_t max_frame, bool strict_utf8)
     d->u8_hi = 0xbf;
 }
 
+void azr_ws_dec_server(azr_ws_dec *d)
+{
+    d->server = true;
+}
+
 static azr_err fail(azr_ws_dec *d, azr_err e, uint16_t code, const char *why)
 {
     d->err = e;
@@ -165,8 +170,11 @@ static azr_err header_start(azr_ws_dec *d)
         return fail(d, AZR_E_PROTO, AZR_WS_CLOSE_PROTOCOL, "RSV bit set without an extension");
     if (!(op <= AZR_WS_BINARY || (op >= AZR_WS_CLOSE && op <= AZR_WS_PONG)))
         return fail(d, AZR_E_PROTO, AZR_WS_CLOSE_PROTOCOL, "reserved opcode");
-    if (b1 & 0x80u) /* §5.1: a client must close on a masked server frame */
+    bool masked = (b1 & 0x80u) != 0;
+    if (masked && !d->server) /* §5.1: a client must close on a masked server frame */
         return fail(d, AZR_E_PROTO, AZR_WS_CLOSE_PROTOCOL, "masked frame from the server");
+    if (!masked && d->server) /* §5.1: a server must close on an unmasked client frame */
+        return fail(d, AZR_E_PROTO, AZR_WS_CLOSE_PROTOCOL, "unmasked frame from the client");
     uint8_t len7 = b1 & 0x7fu;
     if (is_control(op)) {
         if (!d->fin) /* §5.5: control frames must not be fragmented */
@@ -181,7 +189,7 @@ static azr_err header_start(azr_ws_dec *d)
         return fail(d, AZR_E_PROTO, AZR_WS_CLOSE_PROTOCOL,
                     "new data frame inside a fragmented message");
     }
-    d->hdr_need = (uint8_t)(len7 == 126 ? 4 : len7 == 127 ? 10 : 2);
+    d->hdr_need = (uint8_t)((len7 == 126 ? 4 : len7 == 127 ? 10 : 2) + (masked ? 4 : 0));
     return AZR_OK;
 }
 
@@ -203,6 +211,8 @@ static azr_err header_end(azr_ws_dec *d)
         if (n <= 0xffff)
             return fail(d, AZR_E_PROTO, AZR_WS_CLOSE_PROTOCOL, "non-minimal 64-bit length");
     }
+    if (d->server) /* the key is the header's last 4 bytes */
+        memcpy(d->mask, d->hdr + d->hdr_need - 4, 4);
     if (d->max_frame && n > d->max_frame)
         return fail(d, AZR_E_LIMIT, AZR_WS_CLOSE_TOO_BIG, "frame larger than the limit");
     d->payload_len = d->remaining = n;
@@ -223,6 +233,8 @@ static void next_frame(azr_ws_dec *d)
 
 static azr_err emit_control(azr_ws_dec *d, azr_ws_ev *ev)
 {
+    if (d->server)
+        azr_ws_mask(d->ctrl, d->ctrl_have, d->mask, 0);
     ev->opcode = ev->msg_opcode = d->opcode;
     ev->fin = true;
     ev->frame_start = ev->frame_end = true;
@@ -297,9 +309,18 @@ azr_err azr_ws_dec_feed(azr_ws_dec *d, const uint8_t *in, size_t len, size_t *co
             if (n > d->remaining)
                 n = (size_t)d->remaining;
             bool text = d->msg_opcode == AZR_WS_TEXT && d->strict_utf8;
-            for (size_t k = 0; text && k < n; k++)
-                if (!utf8_step(&d->u8_need, &d->u8_lo, &d->u8_hi, in[i + k]))
+            uint64_t off = d->payload_len - d->remaining;
+            for (size_t k = 0; text && k < n; k++) {
+                uint8_t b = in[i + k];
+                if (d->server)
+                    b ^= d->mask[(off + k) & 3u];
+                if (!utf8_step(&d->u8_need, &d->u8_lo, &d->u8_hi, b))
                     return fail(d, AZR_E_PROTO, AZR_WS_CLOSE_BAD_DATA, "text is not UTF-8");
+            }
+            if (d->server) {
+                memcpy(ev->mask, d->mask, 4);
+                ev->mask_offset = off;
+            }
             ev->opcode = d->opcode;
             ev->msg_opcode = d->msg_opcode;
             ev->fin = d->fin;

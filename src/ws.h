@@ -77,6 +77,11 @@ typedef struct azr_ws_ev {
     uint64_t payload_len; /* whole frame, as announced by the header */
     const uint8_t *data;  /* data frames: inside the caller's input; control: the ctx's slot */
     size_t data_len;
+    /* server mode: the frame's mask and data[0]'s offset in the payload; the
+     * caller unmasks a copy with azr_ws_mask(copy, data_len, mask, mask_offset).
+     * Control payloads (ctrl slot) and close reasons are unmasked already. */
+    uint8_t mask[4];
+    uint64_t mask_offset;
     /* close frames only (frame_end set): code (1005 if the frame had none) and reason */
     uint16_t close_code;
     const uint8_t *close_reason;
@@ -94,9 +99,11 @@ typedef struct azr_ws_dec {
     uint8_t ctrl[AZR_WS_MAX_CTRL];
     uint8_t ctrl_have;
     uint8_t u8_need, u8_lo, u8_hi; /* streaming UTF-8 check of text messages */
+    uint8_t mask[4];               /* server mode: the current frame's key */
     /* settings */
     uint64_t max_frame; /* 0: no limit */
     bool strict_utf8;   /* check text messages (close reasons are always checked) */
+    bool server;        /* decode client frames: masked, RFC 6455 §5.1 (the emulator) */
     /* first error: what to answer in our close frame, and why */
     azr_err err;
     uint16_t close_code;
@@ -108,6 +115,10 @@ typedef struct azr_ws_dec {
  * exceeded -> 1009). strict_utf8 validates text messages (-> 1007).
  */
 void azr_ws_dec_init(azr_ws_dec *d, uint64_t max_frame, bool strict_utf8);
+
+/* Decode client frames instead (for a server such as the relay emulator):
+ * every frame must be masked, and data chunks come with their mask. */
+void azr_ws_dec_server(azr_ws_dec *d);
 
 /*
  * Feed server bytes. *consumed is always set. Returns:

@@ -462,6 +462,85 @@ static void test_ws_roundtrip_lengths(void **s)
     }
 }
 
+/* Server mode (the emulator's side): client frames are masked; data comes
+ * with its mask, control payloads unmasked. */
+static void server_decode(const uint8_t *in, size_t len, char *out, size_t cap, uint16_t *close)
+{
+    azr_ws_dec d;
+    azr_ws_dec_init(&d, 0, true);
+    azr_ws_dec_server(&d);
+    size_t o = 0, off = 0;
+    *close = 0;
+    for (;;) {
+        azr_ws_ev ev;
+        size_t used;
+        azr_err e = azr_ws_dec_feed(&d, in + off, len - off, &used, &ev);
+        off += used;
+        if (e == AZR_AGAIN)
+            break;
+        if (e != AZR_OK) {
+            *close = d.close_code;
+            break;
+        }
+        if (ev.opcode < 8) {
+            assert_true(ev.data_len < cap - o);
+            memcpy(out + o, ev.data, ev.data_len);
+            azr_ws_mask((uint8_t *)out + o, ev.data_len, ev.mask, ev.mask_offset);
+            o += ev.data_len;
+        } else if (ev.opcode == AZR_WS_CLOSE) {
+            *close = ev.close_code;
+        } else {
+            memcpy(out + o, ev.data, ev.data_len);
+            o += ev.data_len;
+        }
+    }
+    out[o] = '\0';
+}
+
+static void test_ws_server_mode(void **s)
+{
+    (void)s;
+    uint8_t f[64];
+    char out[64];
+    uint16_t close;
+    /* RFC 6455 §5.7: masked "Hello" */
+    size_t n = tu_hex("818537fa213d7f9f4d5158", f, sizeof f);
+    server_decode(f, n, out, sizeof out, &close);
+    assert_string_equal(out, "Hello");
+    /* node ws 8 client frames: binary "hello", then close 1000 "bye" (both masked 01020304) */
+    n = tu_hex("82850102030469676f686e"
+               "88850102030402ea617d64",
+               f, sizeof f);
+    server_decode(f, n, out, sizeof out, &close);
+    assert_string_equal(out, "hello");
+    assert_int_equal(close, 1000);
+    /* split frames keep the mask phase: our encoder's frame in two pieces */
+    uint8_t frame[32];
+    const uint8_t mask[4] = {0xa1, 0xb2, 0xc3, 0xd4};
+    size_t h = azr_ws_hdr_write(frame, AZR_WS_TEXT, true, 7, mask);
+    memcpy(frame + h, "abcdefg", 7);
+    azr_ws_mask(frame + h, 7, mask, 0);
+    azr_ws_dec d;
+    azr_ws_dec_init(&d, 0, true);
+    azr_ws_dec_server(&d);
+    char got[16];
+    size_t o = 0, used;
+    azr_ws_ev ev;
+    assert_int_equal(azr_ws_dec_feed(&d, frame, h + 3, &used, &ev), AZR_OK);
+    memcpy(got, ev.data, ev.data_len);
+    azr_ws_mask((uint8_t *)got, ev.data_len, ev.mask, ev.mask_offset);
+    o = ev.data_len;
+    assert_int_equal(azr_ws_dec_feed(&d, frame + h + 3, 4, &used, &ev), AZR_OK);
+    assert_int_equal(ev.mask_offset, 3);
+    memcpy(got + o, ev.data, ev.data_len);
+    azr_ws_mask((uint8_t *)got + o, ev.data_len, ev.mask, ev.mask_offset);
+    assert_memory_equal(got, "abcdefg", 7);
+    /* an unmasked client frame is refused with 1002 */
+    n = tu_hex("810548656c6c6f", f, sizeof f);
+    server_decode(f, n, out, sizeof out, &close);
+    assert_int_equal(close, 1002);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -481,6 +560,7 @@ int main(void)
         cmocka_unit_test(test_ws_close_payload_truncates_at_char),
         cmocka_unit_test(test_ws_close_codes),
         cmocka_unit_test(test_ws_roundtrip_lengths),
+        cmocka_unit_test(test_ws_server_mode),
     };
     return cmocka_run_group_tests_name("ws", tests, NULL, NULL);
 }
