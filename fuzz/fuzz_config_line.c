@@ -1,11 +1,13 @@
 /*
  * Target: azr_config_line, azr_config_get, azr_connstr_parse,
- * azr_endpoint_parse (src/config.c, src/connstr.c).
+ * azr_endpoint_parse, azr_sas_parse + azr_sas_check (src/config.c,
+ * src/connstr.c, src/sas.c).
  * Invariants: error texts are NUL-terminated within their buffer; a refused
  * line changes no setting; after any accepted line every readable setting
  * can still be read back, and a parsed endpoint has a host and a port.
  */
 #include "config.h"
+#include "sas.h"
 #include <stdlib.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -34,6 +36,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (azr_connstr_parse((const char *)data, size, &cs, err, sizeof err) == AZR_OK &&
         (cs.endpoint.host[0] == '\0' || cs.endpoint.port == 0))
         abort();
+    static azr_sas_fields f;
+    if (azr_sas_parse((const char *)data, size, &f, err, sizeof err) == AZR_OK &&
+        azr_sas_check(&f, "key", 0, "ns", "hc1", err, sizeof err) == AZR_OK)
+        abort(); /* a random token cannot carry a valid signature for this key */
     azr_endpoint ep;
     if (azr_endpoint_parse((const char *)data, size, &ep, err, sizeof err) == AZR_OK &&
         (ep.host[0] == '\0' || ep.port == 0))

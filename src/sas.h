@@ -12,6 +12,7 @@
 #ifndef AZR_SAS_H
 #define AZR_SAS_H
 
+#include "bounds.h"
 #include "err.h"
 
 /* Resource URI shape and hex case (the TokenAudience setting). */
@@ -45,5 +46,35 @@ AZR_MUST_CHECK azr_err azr_sas_resource(const azr_sas_params *p, char *out, size
  */
 AZR_MUST_CHECK azr_err azr_sas_token(const azr_sas_params *p, char *out, size_t cap,
                                      size_t *out_len);
+
+/* ------------------------------------------------------ checking (emulator) */
+
+typedef struct azr_sas_fields {
+    char sr[AZR_SAS_MAX + 1];      /* as written in the token (what was signed) */
+    char skn[AZR_KEYNAME_MAX + 1]; /* decoded */
+    char se_text[24];              /* as written */
+    int64_t se;
+    uint8_t sig[32]; /* decoded HMAC */
+} azr_sas_fields;
+
+/*
+ * Split a token the way Microsoft's parser does (relay-protocol.md §4.1):
+ * "SharedAccessSignature" (any case), one space, '&'-separated pairs split at
+ * their first '=', field names in any case; sr kept raw; sig, se, skn
+ * URL-decoded with '+' as space. AZR_E_AUTH with why on anything malformed,
+ * missing or repeated.
+ */
+AZR_MUST_CHECK azr_err azr_sas_parse(const char *token, size_t len, azr_sas_fields *f, char *why,
+                                     size_t cap);
+
+/*
+ * Check a parsed token for a request to host and hybrid connection path hc:
+ * signature (key used as text) -> expiry (se <= now is expired) -> audience
+ * (scheme http, https, sb, ws or wss; the host; a path that is a segment
+ * prefix of hc, any case, trailing '/' ignored). AZR_E_AUTH with a reason
+ * modelled on the service's ("The token has an invalid signature.", ...).
+ */
+AZR_MUST_CHECK azr_err azr_sas_check(const azr_sas_fields *f, const char *key, int64_t now,
+                                     const char *host, const char *hc, char *why, size_t cap);
 
 #endif

@@ -170,6 +170,111 @@ static void test_sas_rejects_bad_params(void **s)
     assert_string_equal(out, "");
 }
 
+/* ---------------------------------------------------------------- checking */
+
+static azr_err check(const char *token, int64_t now, const char *host, const char *hc, char *why)
+{
+    azr_sas_fields f;
+    azr_err e = azr_sas_parse(token, strlen(token), &f, why, 128);
+    if (e != AZR_OK)
+        return e;
+    return azr_sas_check(&f, KEY, now, host, hc, why, 128);
+}
+
+#define V1_TOKEN                                                                                   \
+    "SharedAccessSignature sr=http%3A%2F%2Fmyrelay.servicebus.windows.net%2Fhc1"                   \
+    "&sig=nnXXHarFTi33u7CXj6Dt5SwsebeVWIvKmIy7BV5F10k%3D&se=1555368805"                            \
+    "&skn=RootManageSharedAccessKey"
+#define V3_TOKEN                                                                                   \
+    "SharedAccessSignature sr=sb%3a%2f%2fmyrelay.servicebus.windows.net%2fhc1"                     \
+    "&sig=riMD7PbRwev44UFGIzeMKV%2beEtcA9wlWNMbHihoG%2bOY%3d&se=1555368805"                        \
+    "&skn=RootManageSharedAccessKey"
+
+static void test_sas_check_accepts_vectors(void **s)
+{
+    (void)s;
+    char why[128];
+    /* the protocol notes' V1-V4 verify one second before se */
+    assert_int_equal(check(V1_TOKEN, 1555368804, HOST, "hc1", why), AZR_OK);
+    assert_int_equal(check(V3_TOKEN, 1555368804, HOST, "hc1", why), AZR_OK);
+    assert_int_equal(
+        check("SharedAccessSignature sr=http%3A%2F%2Fmyrelay.servicebus.windows.net%2Fhc1%2F"
+              "&sig=vXzj1BLbP7Mc88RdfP1TuE2oQwyDzEUqwdaA9zO0zCI%3D&se=1555368805"
+              "&skn=RootManageSharedAccessKey",
+              1555368804, HOST, "hc1", why),
+        AZR_OK);
+    /* field order is free, names in any case */
+    assert_int_equal(check("sharedaccesssignature SIG=nnXXHarFTi33u7CXj6Dt5SwsebeVWIvKmIy7BV5F10k"
+                           "%3D&Se=1555368805&SKN=RootManageSharedAccessKey&SR=http%3A%2F%2F"
+                           "myrelay.servicebus.windows.net%2Fhc1",
+                           1555368804, HOST, "hc1", why),
+                     AZR_OK);
+    /* a hierarchical name under the audience */
+    assert_int_equal(check(V1_TOKEN, 1555368804, HOST, "hc1/sub", why), AZR_OK);
+}
+
+static void test_sas_check_refusals(void **s)
+{
+    (void)s;
+    char why[128];
+    /* checked in the emulator's order: signature, expiry, audience */
+    assert_int_equal(check(V1_TOKEN, 1555368805, HOST, "hc1", why), AZR_E_AUTH);
+    assert_string_equal(why, "ExpiredToken: The token is expired.");
+    assert_int_equal(check(V1_TOKEN, 1555368804, "other.servicebus.windows.net", "hc1", why),
+                     AZR_E_AUTH);
+    assert_non_null(strstr(why, "InvalidAudience"));
+    assert_int_equal(check(V1_TOKEN, 1555368804, HOST, "hc2", why), AZR_E_AUTH);
+    assert_non_null(strstr(why, "InvalidAudience"));
+    assert_int_equal(check(V1_TOKEN, 1555368804, HOST, "hc10", why), AZR_E_AUTH);
+    /* N1 (signed with the decoded key) and V3 with a raw '+' (decoded as space) */
+    assert_int_equal(
+        check("SharedAccessSignature sr=http%3A%2F%2Fmyrelay.servicebus.windows.net%2Fhc1"
+              "&sig=dcoz%2FRRUIF4w4EfzhVE5rACZg3K4m1Z1rF7YGv4iD70%3D&se=1555368805"
+              "&skn=RootManageSharedAccessKey",
+              1555368804, HOST, "hc1", why),
+        AZR_E_AUTH);
+    assert_string_equal(why, "The token has an invalid signature.");
+    assert_int_equal(
+        check("SharedAccessSignature sr=sb%3a%2f%2fmyrelay.servicebus.windows.net%2fhc1"
+              "&sig=riMD7PbRwev44UFGIzeMKV+eEtcA9wlWNMbHihoG+OY%3d&se=1555368805"
+              "&skn=RootManageSharedAccessKey",
+              1555368804, HOST, "hc1", why),
+        AZR_E_AUTH);
+    /* malformed */
+    static const char *bad[] = {
+        "",
+        "Bearer abc",
+        "SharedAccessSignature",
+        "SharedAccessSignature sr=a&sig=b",
+        "SharedAccessSignature sr=a&sr=a&sig=b&se=1&skn=c",
+        "SharedAccessSignature sr=a&sig=%zz&se=1&skn=c",
+        "SharedAccessSignature sr=a&sig=b&se=12x&skn=c",
+        "SharedAccessSignature sr&sig=b&se=1&skn=c",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(check(bad[i], 0, HOST, "hc1", why), AZR_E_AUTH);
+}
+
+/* Tokens we make, in every form, pass the checker (and fail with another key). */
+static void test_sas_check_roundtrip_all_forms(void **s)
+{
+    (void)s;
+    for (int form = 0; form <= AZR_SAS_FORM_MAX; form++) {
+        azr_sas_params p = {HOST, 443, "site/hc1", SKN, KEY, 2000000000, (azr_sas_form)form};
+        char tok[AZR_SAS_MAX], why[128];
+        size_t n;
+        azr_sas_fields f;
+        assert_int_equal(azr_sas_token(&p, tok, sizeof tok, &n), AZR_OK);
+        assert_int_equal(azr_sas_parse(tok, n, &f, why, sizeof why), AZR_OK);
+        assert_string_equal(f.skn, SKN);
+        assert_int_equal(azr_sas_check(&f, KEY, 1999999999, HOST, "site/hc1", why, sizeof why),
+                         AZR_OK);
+        assert_int_equal(
+            azr_sas_check(&f, "other-key", 1999999999, HOST, "site/hc1", why, sizeof why),
+            AZR_E_AUTH);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -183,6 +288,9 @@ int main(void)
         cmocka_unit_test(test_sas_own_vectors),
         cmocka_unit_test(test_sas_resource_forms),
         cmocka_unit_test(test_sas_rejects_bad_params),
+        cmocka_unit_test(test_sas_check_accepts_vectors),
+        cmocka_unit_test(test_sas_check_refusals),
+        cmocka_unit_test(test_sas_check_roundtrip_all_forms),
     };
     return cmocka_run_group_tests_name("sas", tests, NULL, NULL);
 }
