@@ -97,6 +97,16 @@ AZR_MUST_CHECK azr_err azr_conn_open(azr_proxy_state *p, int cfd, const azr_sock
 void azr_conn_close(azr_conn *c, int status, const char *reason, bool going_away);
 void azr_conn_free(azr_conn *c);
 
+void azr_conn_fail_io(azr_conn *c, const char *what);
+/* The tunnel (or the direct connection) is open: TLS or the upgrade next;
+ * rest[0..len) came after the proxy's answer and belongs to that layer. */
+void azr_conn_after_proxy(azr_conn *c, const uint8_t *rest, size_t len);
+
+/* outbound.c: the FirewallType handshake */
+void azr_outbound_start(azr_conn *c);
+void azr_outbound_io(azr_conn *c, unsigned ev);
+bool azr_outbound_pending(azr_conn *c, const uint8_t **b, size_t *len);
+
 /* api.c */
 void azr_proxy_log(azr_proxy_state *p, int conn_id, int level, const char *fmt, ...)
     AZR_PRINTF(4, 5);
