@@ -846,7 +846,7 @@ void azr_conn_close(azr_conn *c, int status, const char *reason, bool going_away
         close(c->rfd);
         c->rfd = -1;
     }
-    azr_proxy_log(p, c->id, status ? 1 : 2, "disconnected (%d): %s", status, c->reason);
+    azr_proxy_log(p, c->id, status ? -1 : 1, "disconnected (%d): %s", status, c->reason);
     if (!c->connected_fired) {
         c->connected_fired = true;
         if (p->ev.connected)

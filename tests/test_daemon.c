@@ -36,7 +36,14 @@ static void drain_log(daemon_proc *d, int wait_ms)
     }
 }
 
+static void daemon_start_with(daemon_proc *d, int relay_port, const char *key, const char *hc);
+
 static void daemon_start(daemon_proc *d, int relay_port)
+{
+    daemon_start_with(d, relay_port, KEY, "hc1");
+}
+
+static void daemon_start_with(daemon_proc *d, int relay_port, const char *key, const char *hc)
 {
     int e[2];
     assert_int_equal(pipe(e), 0);
@@ -47,11 +54,14 @@ static void daemon_start(daemon_proc *d, int relay_port)
     char ns[64];
     snprintf(ns, sizeof ns, "NamespaceAddress=ws://127.0.0.1:%d", relay_port);
     const char *bin = getenv("AZR_PROXY_BIN") ? getenv("AZR_PROXY_BIN") : "../build/azrelay-proxy";
+    char k[128], h[128];
+    snprintf(k, sizeof k, "AccessKey=%s", key);
+    snprintf(h, sizeof h, "HybridConnection=%s", hc);
     const char *argv[] = {bin,
                           ns,
-                          "HybridConnection=hc1",
+                          h,
                           "AccessKeyName=RootManageSharedAccessKey",
-                          "AccessKey=" KEY,
+                          k,
                           "LocalHost=127.0.0.1",
                           "LocalPort=0",
                           "LogLevel=3",
@@ -62,6 +72,7 @@ static void daemon_start(daemon_proc *d, int relay_port)
     close(e[1]);
     d->err = e[0];
     d->len = 0;
+    d->log[0] = '\0';
     uint64_t stop = ms() + 10000;
     const char *at = NULL;
     while (!(at = strstr(d->log, "listening on 127.0.0.1:")) && ms() < stop)
@@ -248,6 +259,53 @@ static void test_daemon_slow_reader_rss_flat(void **st)
     relay_stop(&r);
 }
 
+/* The bundled emulator (build/azrelay-emu, a real process) between the daemon
+ * and an echo listener: SAS checked, refusals with the service's statuses. */
+static void test_daemon_through_the_emulator(void **st)
+{
+    (void)st;
+    int eport = free_port();
+    char ps[16];
+    snprintf(ps, sizeof ps, "%d", eport);
+    const char *argv[] = {"../build/azrelay-emu",           "--port", ps,    "--rule",
+                          "RootManageSharedAccessKey:" KEY, "--echo", "hc1", NULL};
+    pid_t emu = spawn_quiet(argv);
+    wait_listening(eport);
+    static daemon_proc d;
+    /* the right key: bytes come back */
+    daemon_start(&d, eport);
+    int fd = connect_to(d.port);
+    fcntl(fd, F_SETFL, 0);
+    assert_int_equal(write(fd, "through the emulator", 20), 20);
+    char buf[32];
+    size_t got = 0;
+    while (got < 20) {
+        ssize_t n = read(fd, buf + got, sizeof buf - got);
+        assert_true(n > 0);
+        got += (size_t)n;
+    }
+    assert_memory_equal(buf, "through the emulator", 20);
+    close(fd);
+    assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+    /* a wrong key: 401 with the service's phrase, the client closed */
+    daemon_start_with(&d, eport, "wrong-key", "hc1");
+    fd = connect_to(d.port);
+    fcntl(fd, F_SETFL, 0);
+    assert_int_equal(read(fd, buf, sizeof buf), 0);
+    close(fd);
+    assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+    assert_non_null(strstr(d.log, "relay: 401 The token has an invalid signature."));
+    /* no listener on that hybrid connection: 404 */
+    daemon_start_with(&d, eport, KEY, "hc2");
+    fd = connect_to(d.port);
+    fcntl(fd, F_SETFL, 0);
+    assert_int_equal(read(fd, buf, sizeof buf), 0);
+    close(fd);
+    assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+    assert_non_null(strstr(d.log, "relay: 404 There are no listeners connected for the endpoint."));
+    stop_pid(emu);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -255,6 +313,7 @@ int main(void)
         cmocka_unit_test(test_daemon_idle_uses_no_cpu),
         cmocka_unit_test(test_daemon_100_clients_and_sigterm),
         cmocka_unit_test(test_daemon_slow_reader_rss_flat),
+        cmocka_unit_test(test_daemon_through_the_emulator),
     };
     return cmocka_run_group_tests_name("daemon", tests, NULL, NULL);
 }
