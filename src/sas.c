@@ -163,7 +163,7 @@ azr_err azr_sas_parse(const char *token, size_t len, azr_sas_fields *f, char *wh
                     memcpy(f->se_text, dec, dl);
                     int64_t x = 0;
                     for (size_t i = 0; i < dl; i++) {
-                        if (dec[i] < '0' || dec[i] > '9')
+                        if (dec[i] < '0' || dec[i] > '9' || x > (INT64_MAX - 9) / 10)
                             return deny(why, cap, "MalformedToken: se is not a number.");
                         x = x * 10 + (dec[i] - '0');
                     }

@@ -250,6 +250,9 @@ static void test_sas_check_refusals(void **s)
         "SharedAccessSignature sr=a&sig=%zz&se=1&skn=c",
         "SharedAccessSignature sr=a&sig=b&se=12x&skn=c",
         "SharedAccessSignature sr&sig=b&se=1&skn=c",
+        /* found by fuzz_config_line: a 19+ digit se overflowed int64 */
+        "SharedAccessSignature sr=a&sig=nnXXHarFTi33u7CXj6Dt5SwsebeVWIvKmIy7BV5F10k%3D"
+        "&se=15553688055553655538805&skn=c",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(check(bad[i], 0, HOST, "hc1", why), AZR_E_AUTH);
