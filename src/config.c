@@ -109,7 +109,7 @@ const azr_conf_def azr_config_table[] = {
     /* upgrade request */
     {"UserAgent", AZR_CT_STR, 0, 0, 255, "azrelay/" AZRELAY_VERSION, STRF(user_agent), NULL,
      "User-Agent header of the WebSocket upgrade request."},
-    {"OtherHeaders", AZR_CT_STR, 0, 0, AZR_CONF_VALUE_MAX - 1, "", STRF(other_headers), NULL,
+    {"OtherHeaders", AZR_CT_STR, AZR_CF_MULTILINE, 0, AZR_CONF_VALUE_MAX - 1, "", STRF(other_headers), NULL,
      "Extra request headers, 'Name: value' separated by newlines (write \\n in a config file "
      "or on the command line). Refused: CR or LF inside a header, a name that is not an HTTP token."},
     /* WebSocket */
@@ -124,7 +124,7 @@ const azr_conf_def azr_config_table[] = {
      STRF(ssl_ca_cert_file_paths), NULL,
      "CA bundles for checking the relay's certificate, separated by ';'. The first file that "
      "exists is loaded; empty loads none."},
-    {"SSLServerCACerts", AZR_CT_STR, 0, 0, 16383, "", STRF(ssl_server_ca_certs), NULL,
+    {"SSLServerCACerts", AZR_CT_STR, AZR_CF_MULTILINE, 0, 16383, "", STRF(ssl_server_ca_certs), NULL,
      "More CA certificates for the relay's certificate: PEM text (certificates separated by "
      "newlines) or, in a config file or on the command line, the path of a PEM file."},
     {"EventLoop", AZR_CT_ENUM, AZR_CF_OURS, 0, 3, "0", OFF(event_loop), 0,
@@ -523,7 +523,7 @@ static azr_err set_def(azr_settings *s, const azr_conf_def *d, const char *v, si
             return AZR_E_LIMIT;
         }
         if (memchr(v, '\0', len) || memchr(v, '\n', len) || memchr(v, '\r', len)) {
-            if (d->offset != OFF(other_headers) && d->offset != OFF(ssl_server_ca_certs)) {
+            if (!(d->flags & AZR_CF_MULTILINE)) {
                 snprintf(err, errcap, "%s: value contains a control character (NUL, CR or LF)",
                          d->name);
                 return AZR_E_ARG;

@@ -72,6 +72,7 @@ enum { AZR_CT_BOOL = 1, AZR_CT_INT, AZR_CT_STR, AZR_CT_ENUM };
 #define AZR_CF_OURS      4u /* azrelay's own, not the reference class's */
 #define AZR_CF_PROPERTY  8u /* a class property (the rest are config settings) */
 #define AZR_CF_WRITEONLY 16u
+#define AZR_CF_MULTILINE 32u /* STR: CR/LF allowed (header lines, PEM text) */
 
 typedef struct azr_conf_def {
     const char *name;  /* the class's spelling */
