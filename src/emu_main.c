@@ -110,20 +110,8 @@ static bool queue(sess *s, const void *p, size_t n)
 /* An unmasked server frame. */
 static bool send_frame(sess *s, uint8_t opcode, bool fin, const uint8_t *p, size_t n)
 {
-    uint8_t h[10];
-    size_t hl = 0;
-    h[hl++] = (uint8_t)((fin ? 0x80u : 0u) | opcode);
-    if (n < 126) {
-        h[hl++] = (uint8_t)n;
-    } else if (n <= 0xffff) {
-        h[hl++] = 126;
-        h[hl++] = (uint8_t)(n >> 8);
-        h[hl++] = (uint8_t)n;
-    } else {
-        h[hl++] = 127;
-        for (int k = 56; k >= 0; k -= 8)
-            h[hl++] = (uint8_t)((uint64_t)n >> k);
-    }
+    uint8_t h[AZR_WS_MAX_HDR];
+    size_t hl = azr_ws_hdr_write(h, opcode, fin, n, NULL);
     return queue(s, h, hl) && queue(s, p, n);
 }
 

@@ -18,18 +18,21 @@ size_t azr_ws_hdr_write(uint8_t out[AZR_WS_MAX_HDR], uint8_t opcode, bool fin, u
                         const uint8_t mask[4])
 {
     size_t n = 0;
+    uint8_t m = mask ? 0x80u : 0u;
     out[n++] = (uint8_t)((fin ? 0x80u : 0u) | (opcode & 0x0fu));
     if (payload_len < 126) {
-        out[n++] = (uint8_t)(0x80u | payload_len);
+        out[n++] = (uint8_t)(m | payload_len);
     } else if (payload_len <= 0xffff) {
-        out[n++] = 0x80u | 126u;
+        out[n++] = (uint8_t)(m | 126u);
         out[n++] = (uint8_t)(payload_len >> 8);
         out[n++] = (uint8_t)payload_len;
     } else {
-        out[n++] = 0x80u | 127u;
+        out[n++] = (uint8_t)(m | 127u);
         for (int s = 56; s >= 0; s -= 8)
             out[n++] = (uint8_t)(payload_len >> s);
     }
+    if (!mask)
+        return n;
     memcpy(out + n, mask, 4);
     return n + 4;
 }

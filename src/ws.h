@@ -34,6 +34,8 @@
  * form, 4 mask bytes) into out; returns its length, 6 to 14. The caller
  * copies the payload after it through azr_ws_mask(). mask comes from the
  * caller's random source (RFC 6455 §5.3: fresh and unpredictable per frame).
+ * mask NULL writes an unmasked server frame header (2 to 10 bytes), as the
+ * relay emulator sends.
  */
 size_t azr_ws_hdr_write(uint8_t out[AZR_WS_MAX_HDR], uint8_t opcode, bool fin, uint64_t payload_len,
                         const uint8_t mask[4]);

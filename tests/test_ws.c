@@ -541,6 +541,20 @@ static void test_ws_server_mode(void **s)
     assert_int_equal(close, 1002);
 }
 
+/* Unmasked (server) headers are the RFC 6455 §5.7 forms the decoder reads. */
+static void test_ws_unmasked_header(void **s)
+{
+    (void)s;
+    uint8_t h[AZR_WS_MAX_HDR];
+    char hex[32];
+    tu_tohex(h, azr_ws_hdr_write(h, AZR_WS_TEXT, true, 5, NULL), hex);
+    assert_string_equal(hex, "8105");
+    tu_tohex(h, azr_ws_hdr_write(h, AZR_WS_BINARY, true, 256, NULL), hex);
+    assert_string_equal(hex, "827e0100");
+    tu_tohex(h, azr_ws_hdr_write(h, AZR_WS_BINARY, true, 65536, NULL), hex);
+    assert_string_equal(hex, "827f0000000000010000");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -561,6 +575,7 @@ int main(void)
         cmocka_unit_test(test_ws_close_codes),
         cmocka_unit_test(test_ws_roundtrip_lengths),
         cmocka_unit_test(test_ws_server_mode),
+        cmocka_unit_test(test_ws_unmasked_header),
     };
     return cmocka_run_group_tests_name("ws", tests, NULL, NULL);
 }
