@@ -119,7 +119,8 @@ WARN_SRC="-std=c11 -Wall -Wextra -Wpedantic -Wconversion -Wsign-conversion -Wsha
 WARN_TEST="-std=c11 -Wall -Wextra"
 [ "$WERROR" = 1 ] && WARN_SRC="$WARN_SRC -Werror" && WARN_TEST="$WARN_TEST -Werror"
 
-LIB_SRCS() { ls "$ROOT"/src/*.c | grep -v -e '/main\.c$' -e '/emu_main\.c$'; }
+LIB_SRCS() { ls "$ROOT"/src/*.c | grep -v -e '/main\.c$'; }
+EMU_SRCS() { ls "$ROOT"/src/emu/*.c; } # the bundled relay emulator (a program, not the library)
 
 inc_flags() {
     printf '%s' "-I$ROOT/include -I$ROOT/src"
@@ -176,8 +177,14 @@ do_build() {
     run ar rcs "$B/libazrelay.a" $OBJS
     run $CC $flags $(inc_flags) -c "$ROOT/src/main.c" -o "$B/release/main.o"
     run $CC $flags "$B/release/main.o" "$B/libazrelay.a" "$BR_LIB" -Wl,--gc-sections $LDFLAGS -o "$B/azrelay-proxy"
-    run $CC $flags $(inc_flags) -c "$ROOT/src/emu_main.c" -o "$B/release/emu_main.o"
-    run $CC $flags "$B/release/emu_main.o" "$B/libazrelay.a" "$BR_LIB" -Wl,--gc-sections $LDFLAGS -o "$B/azrelay-emu"
+    mkdir -p "$B/release/emu"
+    emu_objs=""
+    for s in $(EMU_SRCS); do
+        o=$B/release/emu/$(basename "$s" .c).o
+        run $CC $flags $(inc_flags) -c "$s" -o "$o"
+        emu_objs="$emu_objs $o"
+    done
+    run $CC $flags $emu_objs "$B/libazrelay.a" "$BR_LIB" -Wl,--gc-sections $LDFLAGS -o "$B/azrelay-emu"
     write_compile_commands
     say "built $B/libazrelay.a, $B/azrelay-proxy and $B/azrelay-emu"
 }
@@ -189,7 +196,7 @@ check_symbols() {
 }
 
 check_format() {
-    files=$(ls src/*.c src/*.h include/*.h tests/*.c tests/*.h fuzz/*.c 2>/dev/null || true)
+    files=$(ls src/*.c src/*.h src/emu/*.c src/emu/*.h include/*.h tests/*.c tests/*.h fuzz/*.c 2>/dev/null || true)
     clang-format --dry-run --Werror $files || die "clang-format differences (run ./build.sh fmt)"
     say "format check: clean"
 }
@@ -206,13 +213,23 @@ do_test() {
     check_format
     if [ "$(uname -m)" = x86_64 ] && printf '#include <limits.h>\n#include <stdio.h>\nint x;\n' | $CC -m32 -x c -c - -o /dev/null >/dev/null 2>&1; then
         say "32-bit check: every source with -m32 (32-bit size_t, as on ARM firmware)"
-        for f in "$ROOT"/src/*.c; do
+        for f in "$ROOT"/src/*.c "$ROOT"/src/emu/*.c; do
             run $CC -m32 $WARN_SRC -O2 $(inc_flags) -fsyntax-only "$f"
         done
     fi
     san="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
     say "sanitizer build (ASan+UBSan)"
     compile_lib "$B/test" "$WARN_SRC $san $CFLAGS"
+    say "sanitizer build of the relay emulator (the integration suites run this one)"
+    mkdir -p "$B/test/emu"
+    emu_objs=""
+    for s in $(EMU_SRCS); do
+        o=$B/test/emu/$(basename "$s" .c).o
+        run $CC $WARN_SRC $san $CFLAGS $(inc_flags) -c "$s" -o "$o"
+        emu_objs="$emu_objs $o"
+    done
+    run $CC $san $emu_objs $OBJS ${BR_LIB:-} $LDFLAGS -o "$B/test/azrelay-emu"
+    export AZR_EMU_BIN="$B/test/azrelay-emu"
     say "test certificates (openssl): tests/tls/make-certs.sh build/test-certs"
     sh "$ROOT/tests/tls/make-certs.sh" "$B/test-certs" || die "cannot make test certificates"
     suites=0 failed=0 failed_names=""
@@ -220,15 +237,20 @@ do_test() {
         name=$(basename "$t" .c)
         run $CC $WARN_TEST $san $(inc_flags) -I"$ROOT/tests" "$t" $OBJS ${BR_LIB:-} -lcmocka $LDFLAGS -o "$B/test/$name"
     done
+    # the 10-minute idle soak runs beside the other suites (AZR_SOAK_SECONDS shortens it)
+    say "test_soak starts in the background: an idle connection through the emulator for ${AZR_SOAK_SECONDS:-600} s"
+    (cd "$ROOT/tests" && ASAN_OPTIONS=detect_leaks=1 "$B/test/test_soak") >"$B/test/soak.log" 2>&1 &
+    soak_pid=$!
     for t in "$ROOT"/tests/test_*.c; do
         name=$(basename "$t" .c)
+        [ "$name" = test_soak ] && continue
         suites=$((suites + 1))
         printf '\n== %s\n' "$name"
         if ! (cd "$ROOT/tests" && ASAN_OPTIONS=detect_leaks=1 "$B/test/$name"); then
             failed=$((failed + 1))
             failed_names="$failed_names $name"
         fi
-        if [ "$name" = test_e2e ]; then
+        if [ "$name" = test_e2e ] || [ "$name" = test_relay ]; then
             # the integration suite again on the portable backend: two backends, one interface
             suites=$((suites + 1))
             printf '\n== %s (EventLoop=poll)\n' "$name"
@@ -238,6 +260,13 @@ do_test() {
             fi
         fi
     done
+    suites=$((suites + 1))
+    printf '\n== test_soak (waiting for it)\n'
+    if ! wait $soak_pid; then
+        failed=$((failed + 1))
+        failed_names="$failed_names test_soak"
+    fi
+    cat "$B/test/soak.log"
     printf '\n'
     if [ $failed -ne 0 ]; then
         die "$failed of $suites suites failed:$failed_names"
@@ -311,7 +340,7 @@ bench) say "no benchmarks yet: the bench issue adds them; nothing was measured" 
 demo) do_demo ;;
 fmt)
     command -v clang-format >/dev/null 2>&1 || { want_pkg clang-format; install_missing; }
-    clang-format -i src/*.c src/*.h include/*.h tests/*.c tests/*.h fuzz/*.c 2>/dev/null || true
+    clang-format -i src/*.c src/*.h src/emu/*.c src/emu/*.h include/*.h tests/*.c tests/*.h fuzz/*.c 2>/dev/null || true
     say "formatted" ;;
 clean) rm -rf "$B"; say "removed build/" ;;
 -h | --help | help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' ;;

@@ -92,6 +92,23 @@ int azr_proxy_do_events(azr_proxy *p, int timeout_ms);
  * application's own poll()/select(); -1 when not available. */
 int azr_proxy_fd(const azr_proxy *p);
 
+/*
+ * One event loop for several proxies, e.g. one program serving several
+ * LocalPort -> HybridConnection forwards: proxies made with
+ * azr_proxy_new_on() put their sockets and timers in the loop, and one
+ * azr_loop_run() (or azr_proxy_do_events() on any of them) serves them all.
+ * event_loop takes EventLoop's values (0 auto, 1 epoll, 2 kqueue, 3 poll);
+ * such proxies refuse EventLoop themselves. Free the proxies first:
+ * azr_loop_free() refuses (AZR_ERR_STATE) while a proxy still uses the loop.
+ */
+typedef struct azr_loop azr_loop;
+azr_loop *azr_loop_new(int event_loop);
+azr_proxy *azr_proxy_new_on(azr_loop *loop, const azr_events *events, void *ud);
+/* One turn for every proxy on the loop, waiting at most timeout_ms. */
+int azr_loop_run(azr_loop *loop, int timeout_ms);
+int azr_loop_fd(const azr_loop *loop);
+int azr_loop_free(azr_loop *loop);
+
 /* The last call's result code and text (GetLastErrorCode / GetLastError). */
 int azr_proxy_last_error_code(const azr_proxy *p);
 const char *azr_proxy_last_error(const azr_proxy *p);

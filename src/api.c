@@ -15,6 +15,12 @@
 
 struct azr_proxy {
     azr_proxy_state st;
+    azr_loop *shared; /* azr_proxy_new_on(): the loop is not ours to free */
+};
+
+struct azr_loop {
+    azr_reactor *r;
+    int users;
 };
 
 void azr_conn_start(azr_conn *c);
@@ -168,6 +174,9 @@ int azr_proxy_config(azr_proxy *px, const char *setting, char *out, size_t out_l
     char err[AZR_CONF_ERR_MAX];
     size_t len = strlen(setting);
     const char *eq = memchr(setting, '=', len);
+    if (px->shared && eq && azr_text_ieq(setting, (size_t)(eq - setting), "EventLoop"))
+        return result(p, AZR_ERR_STATE,
+                      "EventLoop belongs to the shared loop (chosen by azr_loop_new)");
     if (!eq) {
         const char *br = memchr(setting, '[', len);
         if (br && len > 2 && setting[len - 1] == ']') {
@@ -323,14 +332,15 @@ int azr_proxy_start_listening(azr_proxy *px)
     if (p->set.firewall_type != 0 && !p->set.firewall_host[0])
         return result(p, AZR_ERR_STATE, "FirewallType is %ld but FirewallHost is not set",
                       p->set.firewall_type);
-    if (!p->loop) {
+    if (!p->conns) {
         size_t fds = fd_limit();
         p->max_conns = fds / 2 < AZR_MAX_CONNS ? fds / 2 : AZR_MAX_CONNS;
         p->conns = calloc(p->max_conns, sizeof *p->conns);
         if (!p->conns)
             return result(p, AZR_ERR_NOMEM, "out of memory");
-        azr_err e =
-            azr_reactor_new(&p->loop, fds, p->max_conns + 8, (azr_backend_kind)p->set.event_loop);
+        azr_err e = p->loop ? AZR_OK
+                            : azr_reactor_new(&p->loop, fds, p->max_conns + 8,
+                                              (azr_backend_kind)p->set.event_loop);
         if (e != AZR_OK) {
             free(p->conns);
             p->conns = NULL;
@@ -414,7 +424,13 @@ void azr_proxy_free(azr_proxy *px)
     if (!px)
         return;
     (void)azr_proxy_shutdown(px);
-    azr_reactor_free(px->st.loop);
+    if (px->shared) {
+        if (px->st.loop)
+            azr_task_cancel(px->st.loop, &px->st.reap);
+        px->shared->users--;
+    } else {
+        azr_reactor_free(px->st.loop);
+    }
     free(px->st.conns);
     azr_tls_anchors_free(&px->st.anchors);
     azr_settings_wipe(&px->st.set);
@@ -440,6 +456,51 @@ int azr_proxy_do_events(azr_proxy *px, int timeout_ms)
     if (azr_reactor_turn(p->loop, timeout_ms, NULL) != AZR_OK)
         return result(p, AZR_ERR_IO, "event loop wait failed: %s", strerror(errno));
     return result(p, 0, NULL);
+}
+
+azr_loop *azr_loop_new(int event_loop)
+{
+    azr_loop *l = calloc(1, sizeof *l);
+    size_t fds = fd_limit();
+    /* every connection holds two descriptors and one timer */
+    if (!l || event_loop < 0 || event_loop > 3 ||
+        azr_reactor_new(&l->r, fds, fds / 2 + 64, (azr_backend_kind)event_loop) != AZR_OK) {
+        free(l);
+        return NULL;
+    }
+    return l;
+}
+
+azr_proxy *azr_proxy_new_on(azr_loop *l, const azr_events *events, void *ud)
+{
+    azr_proxy *px = l ? azr_proxy_new(events, ud) : NULL;
+    if (px) {
+        px->shared = l;
+        px->st.loop = l->r;
+        l->users++;
+    }
+    return px;
+}
+
+int azr_loop_run(azr_loop *l, int timeout_ms)
+{
+    return azr_reactor_turn(l->r, timeout_ms, NULL) == AZR_OK ? 0 : AZR_ERR_IO;
+}
+
+int azr_loop_fd(const azr_loop *l)
+{
+    return azr_reactor_fd(l->r);
+}
+
+int azr_loop_free(azr_loop *l)
+{
+    if (!l)
+        return 0;
+    if (l->users > 0)
+        return AZR_ERR_STATE;
+    azr_reactor_free(l->r);
+    free(l);
+    return 0;
 }
 
 int azr_proxy_fd(const azr_proxy *px)

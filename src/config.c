@@ -54,7 +54,8 @@ const azr_conf_def azr_config_table[] = {
     {"LocalPort", AZR_CT_INT, AZR_CF_PROPERTY, 0, 65535, "0", OFF(local_port), 0, NULL,
      "Local TCP port to listen on; 0 lets the system choose."},
     {"ConnectionBacklog", AZR_CT_INT, AZR_CF_PROPERTY, 1, 65535, "5", OFF(connection_backlog), 0, NULL,
-     "Pending connections the system queues before accept."},
+     "Pending connections the system queues before accept (the class's 5); raise it when "
+     "many clients connect at once, or the kernel drops the excess."},
     {"DefaultIdleTimeout", AZR_CT_INT, AZR_CF_PROPERTY, 0, LONG_SECS, "0", OFF(default_idle_timeout), 0, NULL,
      "Seconds without data in either direction before a connection is closed; 0 means never."},
     {"DefaultTimeout", AZR_CT_INT, AZR_CF_PROPERTY, 0, LONG_SECS, "0", OFF(default_timeout), 0, NULL,

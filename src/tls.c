@@ -8,6 +8,8 @@
 
 #include <errno.h>
 
+#include "text.h"
+
 typedef struct grow {
     unsigned char *buf;
     size_t len, cap;
@@ -98,14 +100,19 @@ static azr_err add_der(azr_tls_anchors *a, const unsigned char *der, size_t len,
     return AZR_OK;
 }
 
-azr_err azr_tls_anchors_add_pem(azr_tls_anchors *a, const char *pem, size_t len, size_t *added,
-                                char *err, size_t cap)
+/*
+ * Walk the PEM objects of text[0..len): each object's DER goes to fn with
+ * its name. fn returns AZR_OK to go on. AZR_E_ARG with err on broken PEM.
+ */
+typedef azr_err (*pem_fn)(void *ctx, const char *name, const unsigned char *der, size_t len,
+                          char *err, size_t cap);
+
+static azr_err pem_each(const char *pem, size_t len, pem_fn fn, void *ctx, char *err, size_t cap)
 {
     br_pem_decoder_context pc;
     grow der = {0};
-    bool in_cert = false;
+    char name[128] = ""; /* br_pem_decoder_name() is at most 127 characters */
     azr_err e = AZR_OK;
-    *added = 0;
     br_pem_decoder_init(&pc);
     while (len > 0 && e == AZR_OK) {
         size_t used = br_pem_decoder_push(&pc, pem, len);
@@ -113,22 +120,12 @@ azr_err azr_tls_anchors_add_pem(azr_tls_anchors *a, const char *pem, size_t len,
         len -= used;
         switch (br_pem_decoder_event(&pc)) {
         case BR_PEM_BEGIN_OBJ:
-            in_cert = strcmp(br_pem_decoder_name(&pc), "CERTIFICATE") == 0 ||
-                      strcmp(br_pem_decoder_name(&pc), "X509 CERTIFICATE") == 0;
+            snprintf(name, sizeof name, "%s", br_pem_decoder_name(&pc));
             der.len = 0;
-            br_pem_decoder_setdest(&pc, in_cert ? grow_add : NULL, in_cert ? &der : NULL);
+            br_pem_decoder_setdest(&pc, grow_add, &der);
             break;
         case BR_PEM_END_OBJ:
-            if (in_cert) {
-                if (der.oom) {
-                    e = AZR_E_NOMEM;
-                    break;
-                }
-                e = add_der(a, der.buf, der.len, err, cap);
-                if (e == AZR_OK)
-                    (*added)++;
-            }
-            in_cert = false;
+            e = der.oom ? AZR_E_NOMEM : fn(ctx, name, der.buf, der.len, err, cap);
             break;
         case BR_PEM_ERROR:
             snprintf(err, cap, "malformed PEM text");
@@ -140,35 +137,81 @@ azr_err azr_tls_anchors_add_pem(azr_tls_anchors *a, const char *pem, size_t len,
             break;
         }
     }
+    if (der.buf)
+        azr_wipe(der.buf, der.cap);
     free(der.buf);
-    if (e == AZR_OK && *added == 0) {
+    return e;
+}
+
+static bool is_cert(const char *name)
+{
+    return strcmp(name, "CERTIFICATE") == 0 || strcmp(name, "X509 CERTIFICATE") == 0;
+}
+
+typedef struct anchor_walk {
+    azr_tls_anchors *a;
+    size_t added;
+} anchor_walk;
+
+static azr_err anchor_obj(void *ctx, const char *name, const unsigned char *der, size_t len,
+                          char *err, size_t cap)
+{
+    anchor_walk *w = ctx;
+    if (!is_cert(name))
+        return AZR_OK;
+    azr_err e = add_der(w->a, der, len, err, cap);
+    if (e == AZR_OK)
+        w->added++;
+    return e;
+}
+
+azr_err azr_tls_anchors_add_pem(azr_tls_anchors *a, const char *pem, size_t len, size_t *added,
+                                char *err, size_t cap)
+{
+    anchor_walk w = {a, 0};
+    azr_err e = pem_each(pem, len, anchor_obj, &w, err, cap);
+    *added = w.added;
+    if (e == AZR_OK && w.added == 0) {
         snprintf(err, cap, "no CERTIFICATE found in the PEM text");
         e = AZR_E_ARG;
     }
     return e;
 }
 
-azr_err azr_tls_anchors_add_file(azr_tls_anchors *a, const char *path, size_t *added, char *err,
-                                 size_t cap)
+/* The whole of a (PEM) file, NUL-terminated, at most 64 MiB; free() it. */
+static azr_err read_file(const char *path, grow *text, char *err, size_t cap)
 {
     FILE *f = fopen(path, "rb");
-    *added = 0;
+    memset(text, 0, sizeof *text);
     if (!f) {
         snprintf(err, cap, "%s: %s", path, strerror(errno));
         return AZR_E_IO;
     }
-    grow text = {0};
     char chunk[4096];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && text.len < (64u << 20))
-        grow_add(&text, chunk, n);
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && text->len < (64u << 20))
+        grow_add(text, chunk, n);
     fclose(f);
-    if (text.oom) {
-        free(text.buf);
+    grow_add(text, "", 1);
+    if (text->oom) {
+        free(text->buf);
+        text->buf = NULL;
         return AZR_E_NOMEM;
     }
+    text->len--;
+    return AZR_OK;
+}
+
+azr_err azr_tls_anchors_add_file(azr_tls_anchors *a, const char *path, size_t *added, char *err,
+                                 size_t cap)
+{
+    grow text;
+    *added = 0;
+    azr_err e = read_file(path, &text, err, cap);
+    if (e != AZR_OK)
+        return e;
     char e2[200];
-    azr_err e = azr_tls_anchors_add_pem(a, (const char *)text.buf, text.len, added, e2, sizeof e2);
+    e = azr_tls_anchors_add_pem(a, (const char *)text.buf, text.len, added, e2, sizeof e2);
     if (e != AZR_OK)
         snprintf(err, cap, "%s: %s", path, e2);
     free(text.buf);
@@ -189,6 +232,199 @@ void azr_tls_anchors_free(azr_tls_anchors *a)
     }
     free(a->ta);
     memset(a, 0, sizeof *a);
+}
+
+/* ------------------------------------------------------- server credentials */
+
+typedef struct cred_walk {
+    azr_tls_creds *c;
+    bool key_seen;
+} cred_walk;
+
+static azr_err cred_cert(azr_tls_creds *c, const unsigned char *der, size_t len)
+{
+    br_x509_certificate *nc = realloc(c->chain, (c->n + 1) * sizeof *nc);
+    if (!nc)
+        return AZR_E_NOMEM;
+    c->chain = nc;
+    nc[c->n].data = dup_bytes(der, len);
+    nc[c->n].data_len = len;
+    if (!nc[c->n].data)
+        return AZR_E_NOMEM;
+    c->n++;
+    return AZR_OK;
+}
+
+/* Copy the decoded key out of the decoder (whose buffers die with it). */
+static azr_err cred_key(azr_tls_creds *c, const unsigned char *der, size_t len, char *err,
+                        size_t cap)
+{
+    br_skey_decoder_context dc;
+    br_skey_decoder_init(&dc);
+    br_skey_decoder_push(&dc, der, len);
+    int kt = br_skey_decoder_key_type(&dc);
+    azr_err e = AZR_OK;
+    if (kt == BR_KEYTYPE_RSA) {
+        const br_rsa_private_key *k = br_skey_decoder_get_rsa(&dc);
+        size_t total = k->plen + k->qlen + k->dplen + k->dqlen + k->iqlen;
+        unsigned char *m = c->key_mem = malloc(total);
+        if (!m) {
+            e = AZR_E_NOMEM;
+        } else {
+            c->key_len = total;
+            c->rsa = *k;
+            memcpy(c->rsa.p = m, k->p, k->plen), m += k->plen;
+            memcpy(c->rsa.q = m, k->q, k->qlen), m += k->qlen;
+            memcpy(c->rsa.dp = m, k->dp, k->dplen), m += k->dplen;
+            memcpy(c->rsa.dq = m, k->dq, k->dqlen), m += k->dqlen;
+            memcpy(c->rsa.iq = m, k->iq, k->iqlen);
+        }
+    } else if (kt == BR_KEYTYPE_EC) {
+        const br_ec_private_key *k = br_skey_decoder_get_ec(&dc);
+        c->key_mem = dup_bytes(k->x, k->xlen);
+        if (!c->key_mem) {
+            e = AZR_E_NOMEM;
+        } else {
+            c->key_len = k->xlen;
+            c->ec.curve = k->curve;
+            c->ec.x = c->key_mem;
+            c->ec.xlen = k->xlen;
+        }
+    } else {
+        snprintf(err, cap, "private key cannot be decoded (BearSSL error %d)",
+                 br_skey_decoder_last_error(&dc));
+        e = AZR_E_ARG;
+    }
+    if (e == AZR_OK)
+        c->key_type = kt;
+    azr_wipe(&dc, sizeof dc);
+    return e;
+}
+
+static azr_err cred_obj(void *ctx, const char *name, const unsigned char *der, size_t len,
+                        char *err, size_t cap)
+{
+    cred_walk *w = ctx;
+    if (is_cert(name))
+        return cred_cert(w->c, der, len);
+    if (strcmp(name, "RSA PRIVATE KEY") && strcmp(name, "EC PRIVATE KEY") &&
+        strcmp(name, "PRIVATE KEY"))
+        return AZR_OK; /* e.g. EC PARAMETERS */
+    if (w->key_seen) {
+        snprintf(err, cap, "more than one private key");
+        return AZR_E_ARG;
+    }
+    w->key_seen = true;
+    return cred_key(w->c, der, len, err, cap);
+}
+
+/* The leaf's public key must be the private key's, and the issuer's key type
+ * is needed by BearSSL's ECDH suites. */
+static azr_err cred_check(azr_tls_creds *c, char *err, size_t cap)
+{
+    if (c->n == 0) {
+        snprintf(err, cap, "no CERTIFICATE found");
+        return AZR_E_ARG;
+    }
+    if (!c->key_type) {
+        snprintf(err, cap, "no PRIVATE KEY found");
+        return AZR_E_ARG;
+    }
+    br_x509_decoder_context dc;
+    br_x509_decoder_init(&dc, NULL, NULL);
+    br_x509_decoder_push(&dc, c->chain[0].data, c->chain[0].data_len);
+    const br_x509_pkey *pk = br_x509_decoder_get_pkey(&dc);
+    if (!pk) {
+        snprintf(err, cap, "certificate cannot be decoded (BearSSL error %d)",
+                 br_x509_decoder_last_error(&dc));
+        return AZR_E_ARG;
+    }
+    if (pk->key_type != c->key_type) {
+        snprintf(err, cap, "the private key does not belong to the first certificate");
+        return AZR_E_ARG;
+    }
+    if (pk->key_type == BR_KEYTYPE_EC) {
+        unsigned char q[BR_EC_KBUF_PUB_MAX_SIZE];
+        br_ec_public_key pub;
+        size_t ql = br_ec_compute_pub(br_ec_get_default(), &pub, q, &c->ec);
+        if (!ql || pk->key.ec.curve != c->ec.curve || ql != pk->key.ec.qlen ||
+            memcmp(q, pk->key.ec.q, ql) != 0) {
+            snprintf(err, cap, "the private key does not belong to the first certificate");
+            return AZR_E_ARG;
+        }
+    } else {
+        unsigned char n[4096 / 8]; /* BearSSL RSA keys go up to 4096 bits */
+        size_t nl = br_rsa_compute_modulus_get_default()(NULL, &c->rsa);
+        if (nl == 0 || nl > sizeof n || br_rsa_compute_modulus_get_default()(n, &c->rsa) != nl) {
+            snprintf(err, cap, "the RSA private key is not usable");
+            return AZR_E_ARG;
+        }
+        const unsigned char *pn = pk->key.rsa.n;
+        size_t pl = pk->key.rsa.nlen;
+        while (pl > 0 && *pn == 0)
+            pn++, pl--;
+        if (pl != nl || memcmp(n, pn, nl) != 0) {
+            snprintf(err, cap, "the private key does not belong to the first certificate");
+            return AZR_E_ARG;
+        }
+    }
+    c->issuer_key_type = br_x509_decoder_get_signer_key_type(&dc);
+    return AZR_OK;
+}
+
+azr_err azr_tls_creds_load_pem(azr_tls_creds *c, const char *pem, size_t len, char *err, size_t cap)
+{
+    cred_walk w = {c, c->key_type != 0};
+    azr_err e = pem_each(pem, len, cred_obj, &w, err, cap);
+    return e;
+}
+
+azr_err azr_tls_creds_load_files(azr_tls_creds *c, const char *cert_path, const char *key_path,
+                                 char *err, size_t cap)
+{
+    const char *paths[2] = {cert_path, key_path};
+    memset(c, 0, sizeof *c);
+    for (int i = 0; i < 2; i++) {
+        if (!paths[i] || !paths[i][0] || (i == 1 && !strcmp(paths[1], paths[0])))
+            continue;
+        grow text;
+        azr_err e = read_file(paths[i], &text, err, cap);
+        if (e == AZR_OK) {
+            char e2[200];
+            e = azr_tls_creds_load_pem(c, (const char *)text.buf, text.len, e2, sizeof e2);
+            if (e != AZR_OK)
+                snprintf(err, cap, "%s: %s", paths[i], e2);
+            azr_wipe(text.buf, text.cap);
+            free(text.buf);
+        }
+        if (e != AZR_OK) {
+            azr_tls_creds_free(c);
+            return e;
+        }
+    }
+    azr_err e = cred_check(c, err, cap);
+    if (e != AZR_OK)
+        azr_tls_creds_free(c);
+    return e;
+}
+
+void azr_tls_creds_free(azr_tls_creds *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        free(c->chain[i].data);
+    free(c->chain);
+    if (c->key_mem)
+        azr_wipe(c->key_mem, c->key_len);
+    free(c->key_mem);
+    memset(c, 0, sizeof *c);
+}
+
+void azr_tls_server_init(br_ssl_server_context *sc, const azr_tls_creds *c)
+{
+    if (c->key_type == BR_KEYTYPE_RSA)
+        br_ssl_server_init_full_rsa(sc, c->chain, c->n, &c->rsa);
+    else
+        br_ssl_server_init_full_ec(sc, c->chain, c->n, (unsigned)c->issuer_key_type, &c->ec);
 }
 
 const char *azr_tls_error_text(int code)

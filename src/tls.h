@@ -26,6 +26,36 @@ AZR_MUST_CHECK azr_err azr_tls_anchors_add_file(azr_tls_anchors *a, const char *
 
 void azr_tls_anchors_free(azr_tls_anchors *a);
 
+/*
+ * A server's certificate chain and private key (RSA or EC), from PEM: the
+ * chain's CERTIFICATE objects in order (leaf first) and one RSA PRIVATE KEY,
+ * EC PRIVATE KEY or PKCS#8 PRIVATE KEY. Key material is wiped when freed.
+ */
+typedef struct azr_tls_creds {
+    br_x509_certificate *chain;
+    size_t n;
+    int key_type;        /* BR_KEYTYPE_RSA or BR_KEYTYPE_EC; 0 before a key is loaded */
+    int issuer_key_type; /* the key type that signed the leaf */
+    br_rsa_private_key rsa;
+    br_ec_private_key ec;
+    unsigned char *key_mem;
+    size_t key_len;
+} azr_tls_creds;
+
+/* Load certificates and key from cert_path, then key_path (NULL or equal to
+ * cert_path: one file holds both); checks the key matches the leaf.
+ * AZR_E_IO / AZR_E_ARG with err naming the file and the reason. */
+AZR_MUST_CHECK azr_err azr_tls_creds_load_files(azr_tls_creds *c, const char *cert_path,
+                                                const char *key_path, char *err, size_t cap);
+/* Add the objects of PEM text (no matching check: load_files does it). */
+AZR_MUST_CHECK azr_err azr_tls_creds_load_pem(azr_tls_creds *c, const char *pem, size_t len,
+                                              char *err, size_t cap);
+void azr_tls_creds_free(azr_tls_creds *c);
+
+/* br_ssl_server_init_full_rsa/_ec for the credentials (the caller then sets
+ * buffers and resets). c must outlive the context. */
+void azr_tls_server_init(br_ssl_server_context *sc, const azr_tls_creds *c);
+
 /* A sentence for a BearSSL error code (engine or X.509), never NULL. */
 const char *azr_tls_error_text(int code);
 

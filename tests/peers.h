@@ -33,14 +33,19 @@ typedef struct relay {
     size_t len;
 } relay;
 
-static inline bool relay_line(relay *r, const char *prefix, char *line, size_t cap, int ms)
+/* The next line holding needle (at its start when prefix), within ms; the
+ * lines before it are consumed. */
+static inline bool relay_match(relay *r, const char *needle, bool prefix, char *line, size_t cap,
+                               int ms)
 {
     uint64_t stop = (uint64_t)time(NULL) * 1000 + (uint64_t)ms;
     for (;;) {
         char *nl;
         while ((nl = memchr(r->buf, '\n', r->len))) {
             size_t n = (size_t)(nl - r->buf);
-            bool match = strncmp(r->buf, prefix, strlen(prefix)) == 0;
+            *nl = '\0';
+            bool match = prefix ? strncmp(r->buf, needle, strlen(needle)) == 0
+                                : strstr(r->buf, needle) != NULL;
             if (match) {
                 size_t k = n < cap - 1 ? n : cap - 1;
                 memcpy(line, r->buf, k);
@@ -53,39 +58,105 @@ static inline bool relay_line(relay *r, const char *prefix, char *line, size_t c
         }
         if ((uint64_t)time(NULL) * 1000 > stop)
             return false;
-        struct pollfd p = {r->out, POLLIN, 0};
-        if (poll(&p, 1, 100) == 1) {
-            ssize_t n = read(r->out, r->buf + r->len, sizeof r->buf - r->len - 1);
-            if (n <= 0)
-                return false;
-            r->len += (size_t)n;
-        }
+        /* r->out reads the file the process writes: 0 means "nothing new yet" */
+        ssize_t n = read(r->out, r->buf + r->len, sizeof r->buf - r->len - 1);
+        if (n < 0)
+            return false;
+        if (n == 0)
+            usleep(20000);
+        r->len += (size_t)n;
     }
 }
 
-static inline void relay_start(relay *r, const char *const *extra)
+static inline bool relay_line(relay *r, const char *prefix, char *line, size_t cap, int ms)
+{
+    return relay_match(r, prefix, true, line, cap, ms);
+}
+
+/* Every process proc_start began and relay_stop has not ended: a failed
+ * case (cmocka jumps out of it) leaves them to procs_kill_all(). */
+static pid_t procs_live[64];
+
+static inline void procs_track(pid_t pid, bool add)
+{
+    for (int i = 0; i < 64; i++)
+        if (add ? procs_live[i] == 0 : procs_live[i] == pid) {
+            procs_live[i] = add ? pid : 0;
+            return;
+        }
+}
+
+/* SIGTERM, then SIGKILL when it has not gone within 3 s. */
+static inline void proc_end(pid_t pid)
+{
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 300; i++) {
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            return;
+        usleep(10000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+static inline void procs_kill_all(void)
+{
+    for (int i = 0; i < 64; i++)
+        if (procs_live[i] > 0) {
+            proc_end(procs_live[i]);
+            procs_live[i] = 0;
+        }
+}
+
+/* Print what the process wrote that nobody consumed yet (for failures). */
+static inline void relay_dump(relay *r, const char *who)
+{
+    ssize_t n;
+    while ((n = read(r->out, r->buf + r->len, sizeof r->buf - r->len - 1)) > 0)
+        r->len += (size_t)n;
+    r->buf[r->len] = '\0';
+    fprintf(stderr, "---- %s ----\n%s---- end of %s ----\n", who, r->buf, who);
+}
+
+/* Start argv with a pipe as stdin (kept open: its end stops node peers) and
+ * its output fd (1 or 2) going to an unlinked file that r reads: a file,
+ * not a pipe, so a chatty process never blocks on a reader that is busy. */
+static inline void proc_start(relay *r, const char *const *argv, int fdno)
 {
     int in[2], out[2];
+    char path[] = "/tmp/azr-test-out-XXXXXX";
     assert_int_equal(pipe(in), 0);
-    assert_int_equal(pipe(out), 0);
+    out[1] = mkstemp(path);
+    assert_true(out[1] >= 0);
+    out[0] = open(path, O_RDONLY);
+    assert_true(out[0] >= 0);
+    unlink(path);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, out[1], fdno);
     posix_spawn_file_actions_addclose(&fa, in[1]);
     posix_spawn_file_actions_addclose(&fa, out[0]);
-    const char *argv[16] = {"node", "node/ws-relay.js"};
-    int k = 2;
-    for (; extra && *extra && k < 15; extra++)
-        argv[k++] = *extra;
-    argv[k] = NULL;
-    assert_int_equal(posix_spawnp(&r->pid, "node", &fa, NULL, (char *const *)argv, environ), 0);
+    if (posix_spawnp(&r->pid, argv[0], &fa, NULL, (char *const *)argv, environ) != 0)
+        fail_msg("cannot start %s", argv[0]);
     posix_spawn_file_actions_destroy(&fa);
+    procs_track(r->pid, true);
     close(in[0]);
     close(out[1]);
     r->in = in[1];
     r->out = out[0];
     r->len = 0;
+    r->port = 0;
+}
+
+static inline void relay_start(relay *r, const char *const *extra)
+{
+    const char *argv[16] = {"node", "node/ws-relay.js"};
+    int k = 2;
+    for (; extra && *extra && k < 15; extra++)
+        argv[k++] = *extra;
+    argv[k] = NULL;
+    proc_start(r, argv, 1);
     char line[128];
     assert_true(relay_line(r, "LISTENING ", line, sizeof line, 10000));
     r->port = (int)strtol(line + 10, NULL, 10);
@@ -94,10 +165,10 @@ static inline void relay_start(relay *r, const char *const *extra)
 
 static inline void relay_stop(relay *r)
 {
-    kill(r->pid, SIGTERM);
+    procs_track(r->pid, false);
     close(r->in);
+    proc_end(r->pid);
     close(r->out);
-    waitpid(r->pid, NULL, 0);
 }
 
 /* ---------------------------------------------------- outbound proxy peers */

@@ -267,8 +267,16 @@ static void test_daemon_through_the_emulator(void **st)
     int eport = free_port();
     char ps[16];
     snprintf(ps, sizeof ps, "%d", eport);
-    const char *argv[] = {"../build/azrelay-emu",           "--port", ps,    "--rule",
-                          "RootManageSharedAccessKey:" KEY, "--echo", "hc1", NULL};
+    const char *argv[] = {"../build/azrelay-emu",
+                          "--port",
+                          ps,
+                          "--rule",
+                          "RootManageSharedAccessKey:" KEY,
+                          "--echo",
+                          "hc1",
+                          "--hc",
+                          "hc2",
+                          NULL};
     pid_t emu = spawn_quiet(argv);
     wait_listening(eport);
     static daemon_proc d;

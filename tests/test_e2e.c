@@ -6,7 +6,7 @@
  */
 #include "testutil.h"
 #include "peers.h"
-#include "azrelay.h"
+#include "harness.h"
 #include "sha256.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -19,121 +19,16 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#define KEY "8oKRDwkl0s440MlLUi4qHxDL34j1FS6K3t5TRoJ216c="
-
-/* ------------------------------------------------------------ the proxy */
-
-typedef struct seen {
-    int connected, disconnected, requests;
-    int conn_id, connected_status, disconnected_status;
-    char connected_desc[400], disconnected_desc[400];
-    char log[16384];
-    int refuse;
-} seen;
-
-static void on_request(void *ud, const char *address, int port, int *accept)
-{
-    seen *s = ud;
-    s->requests++;
-    assert_string_equal(address, "127.0.0.1");
-    assert_true(port > 0);
-    if (s->refuse)
-        *accept = 0;
-}
-
-static void on_connected(void *ud, int id, int status, const char *desc)
-{
-    seen *s = ud;
-    s->connected++;
-    s->conn_id = id;
-    s->connected_status = status;
-    snprintf(s->connected_desc, sizeof s->connected_desc, "%s", desc);
-}
-
-static void on_disconnected(void *ud, int id, int status, const char *desc)
-{
-    seen *s = ud;
-    s->disconnected++;
-    s->conn_id = id;
-    s->disconnected_status = status;
-    snprintf(s->disconnected_desc, sizeof s->disconnected_desc, "%s", desc);
-}
-
-static void on_log(void *ud, int id, int level, const char *msg, const char *type)
-{
-    seen *s = ud;
-    size_t n = strlen(s->log);
-    (void)level;
-    snprintf(s->log + n, sizeof s->log - n, "[%d %s] %s\n", id, type, msg);
-}
-
 static const char *tls_host; /* set: wss://tls_host:port */
 
 static azr_proxy *proxy_for(relay *r, seen *s, const char *const *settings, int *port)
 {
-    azr_events ev = {on_request, on_connected, on_disconnected, NULL, on_log};
-    azr_proxy *p = azr_proxy_new(&ev, s);
-    assert_non_null(p);
-    char stmt[256], out[64];
+    char ns[300];
     if (tls_host)
-        snprintf(stmt, sizeof stmt, "NamespaceAddress=wss://%s:%d", tls_host, r ? r->port : 9);
+        snprintf(ns, sizeof ns, "wss://%s:%d", tls_host, r ? r->port : 9);
     else
-        snprintf(stmt, sizeof stmt, "NamespaceAddress=ws://127.0.0.1:%d", r ? r->port : 9);
-    assert_int_equal(azr_proxy_config(p, stmt, NULL, 0), 0);
-    assert_int_equal(azr_proxy_config(p, "HybridConnection=hc1", NULL, 0), 0);
-    assert_int_equal(azr_proxy_config(p, "AccessKeyName=RootManageSharedAccessKey", NULL, 0), 0);
-    assert_int_equal(azr_proxy_config(p, "AccessKey=" KEY, NULL, 0), 0);
-    assert_int_equal(azr_proxy_config(p, "LocalHost=127.0.0.1", NULL, 0), 0);
-    assert_int_equal(azr_proxy_config(p, "LogLevel=3", NULL, 0), 0);
-    /* ./build.sh test runs this suite once per event-loop backend */
-    const char *loop = getenv("AZR_TEST_EVENT_LOOP");
-    if (loop) {
-        snprintf(stmt, sizeof stmt, "EventLoop=%s", loop);
-        assert_int_equal(azr_proxy_config(p, stmt, NULL, 0), 0);
-    }
-    for (; settings && *settings; settings++)
-        if (azr_proxy_config(p, *settings, NULL, 0) != 0)
-            fail_msg("%s: %s", *settings, azr_proxy_last_error(p));
-    assert_int_equal(azr_proxy_start_listening(p), 0);
-    assert_int_equal(azr_proxy_config(p, "LocalPort", out, sizeof out), 0);
-    *port = (int)strtol(out, NULL, 10);
-    assert_true(*port > 0);
-    assert_int_equal(azr_proxy_config(p, "Listening", out, sizeof out), 0);
-    assert_string_equal(out, "True");
-    if (loop)
-        assert_non_null(strstr(s->log, loop)); /* "event loop: poll" in the first line */
-    return p;
-}
-
-static int client(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int rc = connect(fd, (struct sockaddr *)&a, sizeof a);
-    assert_true(rc == 0 || errno == EINPROGRESS);
-    return fd;
-}
-
-/* Turn the loop until cond holds or ms pass. */
-#define SPIN(p, cond, limit_ms)                                                                    \
-    do {                                                                                           \
-        uint64_t _stop = ms() + (limit_ms);                                                        \
-        while (!(cond) && ms() < _stop)                                                            \
-            assert_int_equal(azr_proxy_do_events((p), 20), 0);                                     \
-    } while (0)
-
-/* Read what is there now; returns bytes, 0 at EOF, -1 when nothing yet. */
-static ssize_t take(int fd, uint8_t *buf, size_t cap)
-{
-    ssize_t n = read(fd, buf, cap);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-        return -1;
-    if (n < 0 && errno == ECONNRESET)
-        return 0;
-    return n;
+        snprintf(ns, sizeof ns, "ws://127.0.0.1:%d", r ? r->port : 9);
+    return proxy_at(ns, "hc1", s, settings, port);
 }
 
 /* ------------------------------------------------------------------ cases */

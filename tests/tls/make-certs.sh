@@ -5,11 +5,14 @@
 #   server.pem / server.key    "localhost" (DNS SAN), signed by the test CA
 #   other-ca.pem               a second CA, unknown to the proxy
 #   other.pem / other.key      "localhost", signed by the second CA
+#   rsa.pem / rsa.key          "localhost", RSA 2048 key (PKCS#1), signed by the test CA
+#   server.p8                  server.key as unencrypted PKCS#8
+#   both.pem                   server.pem and server.key in one file
 set -eu
 d=$1
 mkdir -p "$d"
 cd "$d"
-[ -f other.pem ] && exit 0
+[ -f both.pem ] && exit 0
 ec() { openssl ecparam -name prime256v1 -genkey -noout -out "$1" 2>/dev/null; }
 ca() { # name key subject
     ec "$2"
@@ -17,8 +20,12 @@ ca() { # name key subject
         -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
         -out "$1" 2>/dev/null
 }
-leaf() { # name key ca cakey
-    ec "$2"
+leaf() { # name key ca cakey [rsa]
+    if [ "${5:-}" = rsa ]; then
+        openssl genrsa -traditional -out "$2" 2048 2>/dev/null || openssl genrsa -out "$2" 2048 2>/dev/null
+    else
+        ec "$2"
+    fi
     openssl req -new -key "$2" -subj "/CN=localhost" -out "$1.csr" 2>/dev/null
     printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > "$1.ext"
     openssl x509 -req -in "$1.csr" -CA "$3" -CAkey "$4" -CAcreateserial -days 3650 -sha256 \
@@ -29,3 +36,6 @@ ca ca.pem ca.key "azrelay test CA"
 leaf server.pem server.key ca.pem ca.key
 ca other-ca.pem other-ca.key "azrelay other CA"
 leaf other.pem other.key other-ca.pem other-ca.key
+leaf rsa.pem rsa.key ca.pem ca.key rsa
+openssl pkcs8 -topk8 -nocrypt -in server.key -out server.p8
+cat server.pem server.key > both.pem

@@ -1,0 +1,84 @@
+/*
+ * Server credentials from PEM files made by openssl (tests/tls/make-certs.sh):
+ * EC keys in SEC1 and PKCS#8 form, an RSA key in PKCS#1 form, certificate
+ * and key in one file; a key that belongs to another certificate, a file
+ * with no key, and a missing file are refused with a reason.
+ */
+#include "testutil.h"
+#include "tls.h"
+
+#define CERTS "../build/test-certs/"
+
+static void load_ok(const char *cert, const char *key, int key_type)
+{
+    azr_tls_creds c;
+    char err[256] = "";
+    azr_err e = azr_tls_creds_load_files(&c, cert, key, err, sizeof err);
+    if (e != AZR_OK)
+        fail_msg("%s + %s: %s", cert, key ? key : "(same)", err);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(c.key_type, key_type);
+    /* every leaf here is signed by the EC test CA */
+    assert_int_equal(c.issuer_key_type, BR_KEYTYPE_EC);
+    assert_non_null(c.key_mem);
+    azr_tls_creds_free(&c);
+    assert_null(c.key_mem);
+    assert_int_equal(c.n, 0);
+}
+
+static void test_tls_creds_ec_sec1(void **s)
+{
+    (void)s;
+    load_ok(CERTS "server.pem", CERTS "server.key", BR_KEYTYPE_EC);
+}
+
+static void test_tls_creds_ec_pkcs8(void **s)
+{
+    (void)s;
+    load_ok(CERTS "server.pem", CERTS "server.p8", BR_KEYTYPE_EC);
+}
+
+static void test_tls_creds_rsa(void **s)
+{
+    (void)s;
+    load_ok(CERTS "rsa.pem", CERTS "rsa.key", BR_KEYTYPE_RSA);
+}
+
+static void test_tls_creds_one_file(void **s)
+{
+    (void)s;
+    load_ok(CERTS "both.pem", NULL, BR_KEYTYPE_EC);
+    load_ok(CERTS "both.pem", CERTS "both.pem", BR_KEYTYPE_EC);
+}
+
+static void refused(const char *cert, const char *key, azr_err want, const char *why)
+{
+    azr_tls_creds c;
+    char err[256] = "";
+    assert_int_equal(azr_tls_creds_load_files(&c, cert, key, err, sizeof err), want);
+    if (!strstr(err, why))
+        fail_msg("error '%s' lacks '%s'", err, why);
+    assert_null(c.chain);
+    assert_null(c.key_mem);
+}
+
+static void test_tls_creds_refusals(void **s)
+{
+    (void)s;
+    refused(CERTS "server.pem", CERTS "other.key", AZR_E_ARG, "does not belong");
+    refused(CERTS "rsa.pem", CERTS "server.key", AZR_E_ARG, "does not belong");
+    refused(CERTS "server.pem", NULL, AZR_E_ARG, "no PRIVATE KEY");
+    refused(CERTS "server.key", NULL, AZR_E_ARG, "no CERTIFICATE");
+    refused(CERTS "nonexistent.pem", CERTS "server.key", AZR_E_IO, "nonexistent.pem");
+    refused(CERTS "server.pem", CERTS "nonexistent.key", AZR_E_IO, "nonexistent.key");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tls_creds_ec_sec1),  cmocka_unit_test(test_tls_creds_ec_pkcs8),
+        cmocka_unit_test(test_tls_creds_rsa),      cmocka_unit_test(test_tls_creds_one_file),
+        cmocka_unit_test(test_tls_creds_refusals),
+    };
+    return cmocka_run_group_tests_name("tls", tests, NULL, NULL);
+}
