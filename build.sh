@@ -4,7 +4,7 @@
 #   ./build.sh            release build: build/libazrelay.a, build/azrelay-proxy (-O2, static BearSSL)
 #   ./build.sh test       ASan+UBSan build, every cmocka suite, symbol and format checks
 #   ./build.sh fuzz [S]   libFuzzer targets (clang), each for S or $FUZZ_SECONDS (default 60) seconds
-#   ./build.sh bench      benchmarks (none yet: says so and measures nothing)
+#   ./build.sh bench      throughput, memory per connection and sizes (tests/bench/run.sh)
 #   ./build.sh demo       start the proxy against the bundled relay emulator (arrives with the proxy)
 #   ./build.sh fmt        apply .clang-format to src/ include/ tests/ fuzz/
 #   ./build.sh clean      remove build/
@@ -235,7 +235,9 @@ do_test() {
     suites=0 failed=0 failed_names=""
     for t in "$ROOT"/tests/test_*.c; do
         name=$(basename "$t" .c)
-        run $CC $WARN_TEST $san $(inc_flags) -I"$ROOT/tests" "$t" $OBJS ${BR_LIB:-} -lcmocka $LDFLAGS -o "$B/test/$name"
+        extra=""
+        case $name in test_emu_*) extra="$B/test/emu/request.o" ;; esac # the emulator's sans-I/O part
+        run $CC $WARN_TEST $san $(inc_flags) -I"$ROOT/tests" "$t" $OBJS $extra ${BR_LIB:-} -lcmocka $LDFLAGS -o "$B/test/$name"
     done
     # the 10-minute idle soak runs beside the other suites (AZR_SOAK_SECONDS shortens it)
     say "test_soak starts in the background: an idle connection through the emulator for ${AZR_SOAK_SECONDS:-600} s"
@@ -281,6 +283,8 @@ do_fuzz() {
     fz="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all"
     say "fuzz build with clang (libFuzzer, ASan+UBSan), $secs s per target"
     compile_lib "$B/fuzz" "$WARN_SRC $fz -DAZR_FUZZING" clang
+    run clang $WARN_SRC $fz $(inc_flags) -c "$ROOT/src/emu/request.c" -o "$B/fuzz/emu_request.o"
+    OBJS="$OBJS $B/fuzz/emu_request.o"
     summary=""
     rc=0
     for f in "$ROOT"/fuzz/fuzz_*.c; do
@@ -336,7 +340,13 @@ case "${1:-build}" in
 build | release) do_build ;;
 test) do_test ;;
 fuzz) shift; do_fuzz "${1:-}" ;;
-bench) say "no benchmarks yet: the bench issue adds them; nothing was measured" ;;
+bench)
+    need_test
+    command -v socat >/dev/null 2>&1 || { want_pkg socat; install_missing; }
+    do_build
+    sh "$ROOT/tests/tls/make-certs.sh" "$B/test-certs" || die "cannot make test certificates"
+    bash "$ROOT/tests/bench/run.sh" "$B" || die "bench failed"
+    say "figures in $B/bench.txt" ;;
 demo) do_demo ;;
 fmt)
     command -v clang-format >/dev/null 2>&1 || { want_pkg clang-format; install_missing; }
