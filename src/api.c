@@ -210,6 +210,8 @@ int azr_proxy_config(azr_proxy *px, const char *setting, char *out, size_t out_l
         p->proxy_resolved = false;
     if (azr_text_ieq(name, nl, "SSLCACertFilePaths") || azr_text_ieq(name, nl, "SSLServerCACerts"))
         azr_tls_anchors_free(&p->anchors); /* reloaded at the next StartListening */
+    if (nl > 7 && azr_text_ieq(name, 7, "SSLCert"))
+        azr_tls_creds_free(&p->local_creds); /* SSLCertStore, -Type, -Password, -Subject */
     return result(p, 0, NULL);
 }
 
@@ -277,6 +279,43 @@ static size_t fd_limit(void)
     return rl.rlim_cur > 65536 ? 65536 : (size_t)rl.rlim_cur;
 }
 
+/* SSLCertStore: the local TLS certificate chain and key (SSLEnabled). */
+static azr_err load_local_creds(azr_proxy_state *p, char *err, size_t cap)
+{
+    const azr_settings *s = &p->set;
+    if (!s->ssl_cert_store[0]) {
+        snprintf(err, cap,
+                 "SSLEnabled needs SSLCertStore: a PEM file with the certificate chain "
+                 "and its private key");
+        return AZR_E_STATE;
+    }
+    if (s->ssl_cert_store_password[0]) {
+        snprintf(err, cap,
+                 "SSLCertStorePassword: encrypted private keys are not supported "
+                 "(BearSSL); decrypt it with 'openssl pkey' and clear the password");
+        return AZR_E_UNSUPPORTED;
+    }
+    char e2[256];
+    azr_err e = azr_tls_creds_load_files(&p->local_creds, s->ssl_cert_store, NULL, e2, sizeof e2);
+    if (e != AZR_OK) {
+        snprintf(err, cap, "SSLCertStore %.300s", e2);
+        return e == AZR_E_IO ? AZR_E_IO : AZR_E_ARG;
+    }
+    char cn[128] = "";
+    bool has_cn = azr_tls_cert_cn(&p->local_creds.chain[0], cn, sizeof cn);
+    if (s->ssl_cert_subject[0] && strcmp(s->ssl_cert_subject, "*") != 0 &&
+        (!has_cn || !strstr(cn, s->ssl_cert_subject))) {
+        snprintf(err, cap,
+                 "SSLCertSubject '%.64s' does not match the certificate in %.300s (CN=%s)",
+                 s->ssl_cert_subject, s->ssl_cert_store, has_cn ? cn : "none");
+        azr_tls_creds_free(&p->local_creds);
+        return AZR_E_ARG;
+    }
+    azr_proxy_log(p, 0, 2, "local TLS certificate CN=%s (%s key, chain of %zu)", has_cn ? cn : "-",
+                  p->local_creds.key_type == BR_KEYTYPE_RSA ? "RSA" : "EC", p->local_creds.n);
+    return AZR_OK;
+}
+
 /* SSLCACertFilePaths (first file found) plus SSLServerCACerts (PEM or a path). */
 static azr_err load_anchors(azr_proxy_state *p, char *err, size_t cap)
 {
@@ -322,7 +361,7 @@ static azr_err load_anchors(azr_proxy_state *p, char *err, size_t cap)
 int azr_proxy_start_listening(azr_proxy *px)
 {
     azr_proxy_state *p = &px->st;
-    char err[256];
+    char err[640];
     if (p->lfd >= 0)
         return result(p, 0, NULL);
     if (!p->set.relay.host[0])
@@ -351,6 +390,16 @@ int azr_proxy_start_listening(azr_proxy *px)
     }
     if (p->set.relay.tls && p->anchors.n == 0) {
         azr_err e = load_anchors(p, err, sizeof err);
+        if (e != AZR_OK)
+            return result(p, code_of(e), "%s", err);
+    }
+    if (p->set.ssl_start_mode == 2)
+        return result(p, AZR_ERR_SETTING,
+                      "SSLStartMode=2 (explicit) needs a STARTTLS command, which a raw TCP proxy "
+                      "does not have: use 1 (implicit) or 3 (none)");
+    p->local_tls = p->set.ssl_start_mode == 0 || p->set.ssl_start_mode == 1;
+    if (p->local_tls && p->local_creds.n == 0) {
+        azr_err e = load_local_creds(p, err, sizeof err);
         if (e != AZR_OK)
             return result(p, code_of(e), "%s", err);
     }
@@ -433,6 +482,7 @@ void azr_proxy_free(azr_proxy *px)
     }
     free(px->st.conns);
     azr_tls_anchors_free(&px->st.anchors);
+    azr_tls_creds_free(&px->st.local_creds);
     azr_settings_wipe(&px->st.set);
     azr_wipe(&px->st.rng, sizeof px->st.rng);
     free(px);

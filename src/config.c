@@ -128,6 +128,31 @@ const azr_conf_def azr_config_table[] = {
     {"SSLServerCACerts", AZR_CT_STR, AZR_CF_MULTILINE, 0, 16383, "", STRF(ssl_server_ca_certs), NULL,
      "More CA certificates for the relay's certificate: PEM text (certificates separated by "
      "newlines) or, in a config file or on the command line, the path of a PEM file."},
+    /* local TLS */
+    {"SSLEnabled", AZR_CT_BOOL, AZR_CF_PROPERTY, 0, 1, "False", OFF(ssl_enabled), 0, NULL,
+     "TLS towards local clients. True sets SSLStartMode to 1 when it was 3; False sets it to 3. "
+     "Needs SSLCertStore."},
+    {"SSLStartMode", AZR_CT_ENUM, AZR_CF_PROPERTY, 0, 3, "3", OFF(ssl_start_mode), 0,
+     "0=Automatic,1=Implicit,2=Explicit,3=None",
+     "How local TLS starts: 1 at once on connect; 0 the same (a raw TCP port has no plaintext "
+     "convention); 2 needs a STARTTLS command that a raw TCP proxy does not have, so listening "
+     "refuses it; 3 no TLS. Setting it sets SSLEnabled."},
+    {"SSLCertStore", AZR_CT_STR, AZR_CF_PROPERTY, 0, 1023, "", STRF(ssl_cert_store), NULL,
+     "The local TLS certificate: path of a PEM file with the certificate chain (leaf first) and "
+     "its private key (RSA or EC; PKCS#1, SEC1 or PKCS#8, unencrypted). The class's SSLCert "
+     "certificate object, as a file."},
+    {"SSLCertStoreType", AZR_CT_ENUM, AZR_CF_PROPERTY, 0, 99, "99", OFF(ssl_cert_store_type), 0,
+     "6=PEMKeyFile,99=Auto",
+     "Format of SSLCertStore: 6 a PEM file with key and certificates, 99 detect (PEM is the "
+     "only format read). The class's other store types (Windows stores, PFX, JKS, ...) are "
+     "not supported."},
+    {"SSLCertStorePassword", AZR_CT_STR, AZR_CF_PROPERTY | AZR_CF_SECRET, 0, 255, "",
+     STRF(ssl_cert_store_password), NULL,
+     "Password of an encrypted private key. BearSSL reads unencrypted keys only: listening "
+     "refuses a password; decrypt the key with 'openssl pkey -in key.pem -out plain.pem'."},
+    {"SSLCertSubject", AZR_CT_STR, AZR_CF_PROPERTY, 0, 255, "", STRF(ssl_cert_subject), NULL,
+     "Which certificate of SSLCertStore to use: empty or '*' the first one; otherwise text "
+     "that the first certificate's subject common name (CN) must contain."},
     {"EventLoop", AZR_CT_ENUM, AZR_CF_OURS, 0, 3, "0", OFF(event_loop), 0,
      "0=auto,1=epoll,2=kqueue,3=poll",
      "Readiness API of the event loop: 0 the platform's best (epoll on Linux, kqueue on BSD "
@@ -146,9 +171,7 @@ const size_t azr_config_count = sizeof azr_config_table / sizeof azr_config_tabl
 
 const azr_conf_unsupported azr_config_unsupported[] = {
     {"Connections", "use the connection functions of the C API"},
-    {"SSLEnabled", TLS_LATER},
-    {"SSLStartMode", TLS_LATER},
-    {"SSLCert", TLS_LATER},
+    {"SSLCert", "set SSLCertStore (a PEM file), SSLCertStoreType and SSLCertSubject"},
     {"SSLAuthenticateClients", TLS_LATER},
     {"AcceptEncoding", HTTP_ONLY},
     {"AllowHTTPCompression", HTTP_ONLY},
@@ -474,6 +497,11 @@ static azr_err set_connstr(azr_settings *s, const char *v, size_t len, char *err
 
 static void post_set(azr_settings *s, const azr_conf_def *d)
 {
+    /* the class keeps SSLEnabled and SSLStartMode in step */
+    if (d->offset == OFF(ssl_enabled))
+        s->ssl_start_mode = s->ssl_enabled ? (s->ssl_start_mode == 3 ? 1 : s->ssl_start_mode) : 3;
+    if (d->offset == OFF(ssl_start_mode))
+        s->ssl_enabled = s->ssl_start_mode != 3;
     if (d->offset == OFF(keep_alive_time) || d->offset == OFF(keep_alive_interval) ||
         d->offset == OFF(keep_alive_retry_count))
         s->keep_alive = true;
@@ -512,6 +540,14 @@ static azr_err set_def(azr_settings *s, const azr_conf_def *d, const char *v, si
     case AZR_CT_ENUM: {
         long x;
         if (!enum_lookup(d->enums, v, len, &x)) {
+            if (d->offset == OFF(ssl_cert_store_type) &&
+                azr_config_parse_long(v, len, &x) == AZR_OK && x >= 0 && x <= 99) {
+                snprintf(err, errcap,
+                         "%s: store type %ld is not supported: azrelay reads PEM files "
+                         "(6=PEMKeyFile, 99=Auto)",
+                         d->name, x);
+                return AZR_E_UNSUPPORTED;
+            }
             snprintf(err, errcap, "%s: '%s' is not one of %s", d->name, shown(v, len, b), d->enums);
             return AZR_E_ARG;
         }

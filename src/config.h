@@ -62,6 +62,13 @@ typedef struct azr_settings {
     bool strict_utf8;
     long event_loop;
     char ssl_ca_cert_file_paths[1024];
+    /* local TLS (class properties: SSLEnabled, SSLStartMode, the SSLCert fields) */
+    bool ssl_enabled;
+    long ssl_start_mode;
+    char ssl_cert_store[1024];
+    long ssl_cert_store_type;
+    char ssl_cert_store_password[256];
+    char ssl_cert_subject[256];
     char ssl_server_ca_certs[16384];
 } azr_settings;
 

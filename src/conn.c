@@ -37,6 +37,9 @@
 #define BUDGET        65536 /* bytes per direction per wakeup */
 
 static void io_cb(azr_reactor *r, int fd, unsigned ev, void *ud);
+static void more_cb(azr_reactor *r, azr_task *t, void *ud);
+static void relay_start(azr_conn *c);
+static void update_interest(azr_conn *c);
 static void timer_cb(azr_reactor *r, azr_timer *t, void *ud);
 static void rearm(azr_conn *c);
 
@@ -107,16 +110,25 @@ static void start_connect(azr_conn *c)
     azr_proxy_log(p, c->id, 2, "connecting to %s", name);
 }
 
+static size_t align_up(size_t n)
+{
+    size_t al = _Alignof(max_align_t);
+    return (n + al - 1) / al * al;
+}
+
 azr_err azr_conn_open(azr_proxy_state *p, int cfd, const azr_sockaddr *peer, azr_conn **out)
 {
-    /* one block: client buffers, then either plaintext relay buffers or the
-     * TLS client context, X.509 validator and engine buffer */
+    /* one block: the client side (plaintext buffers, or the TLS server
+     * context and its engine buffer), then the relay side (plaintext
+     * buffers, or the TLS client context, X.509 validator and engine buffer) */
     size_t al = _Alignof(max_align_t);
-    size_t cc_off = (2 * AZR_CONN_IO_BUF + al - 1) / al * al;
-    size_t xc_off = (cc_off + sizeof(br_ssl_client_context) + al - 1) / al * al;
-    size_t io_off = (xc_off + sizeof(br_x509_minimal_context) + al - 1) / al * al;
+    size_t client = p->local_tls ? align_up(sizeof(br_ssl_server_context)) + BR_SSL_BUFSIZE_BIDI
+                                 : 2 * AZR_CONN_IO_BUF;
+    size_t r0 = align_up(client);
+    size_t xc_off = r0 + align_up(sizeof(br_ssl_client_context));
+    size_t io_off = xc_off + align_up(sizeof(br_x509_minimal_context));
     size_t mem =
-        p->set.relay.tls ? io_off + BR_SSL_BUFSIZE_BIDI : 3 * AZR_CONN_IO_BUF + RELAY_OUT_CAP;
+        p->set.relay.tls ? io_off + BR_SSL_BUFSIZE_BIDI : r0 + AZR_CONN_IO_BUF + RELAY_OUT_CAP;
     azr_conn *c = calloc(1, sizeof *c + mem + al);
     *out = NULL;
     if (!c)
@@ -128,15 +140,19 @@ azr_err azr_conn_open(azr_proxy_state *p, int cfd, const azr_sockaddr *peer, azr
     size_t skew = (size_t)((uintptr_t)m % al);
     if (skew)
         m += al - skew;
-    azr_xport_init(&c->cx, m, AZR_CONN_IO_BUF, m + AZR_CONN_IO_BUF, AZR_CONN_IO_BUF);
+    if (p->local_tls) {
+        c->ltls = (br_ssl_server_context *)(void *)m;
+        azr_xport_init_tls(&c->cx, &c->ltls->eng);
+    } else {
+        azr_xport_init(&c->cx, m, AZR_CONN_IO_BUF, m + AZR_CONN_IO_BUF, AZR_CONN_IO_BUF);
+    }
     if (p->set.relay.tls) {
-        c->tls = (br_ssl_client_context *)(void *)(m + cc_off);
+        c->tls = (br_ssl_client_context *)(void *)(m + r0);
         c->tls_x509 = (br_x509_minimal_context *)(void *)(m + xc_off);
         c->tls_buf = m + io_off;
         azr_xport_init_tls(&c->rx, &c->tls->eng);
     } else {
-        azr_xport_init(&c->rx, m + 2 * AZR_CONN_IO_BUF, AZR_CONN_IO_BUF, m + 3 * AZR_CONN_IO_BUF,
-                       RELAY_OUT_CAP);
+        azr_xport_init(&c->rx, m + r0, AZR_CONN_IO_BUF, m + r0 + AZR_CONN_IO_BUF, RELAY_OUT_CAP);
     }
     azr_ws_dec_init(&c->dec, 0, p->set.strict_utf8);
     c->idle_timeout = p->set.default_idle_timeout;
@@ -168,10 +184,33 @@ void azr_conn_start(azr_conn *c)
                       .sndbuf = p->set.out_buffer_size};
     if (azr_net_set_opts(c->cfd, &o) != AZR_OK)
         azr_proxy_log(p, c->id, 2, "client socket options not all applied: %s", strerror(errno));
+    if (c->ltls) {
+        /* the client's handshake first; the relay is dialled once it is done */
+        uint8_t *buf = (uint8_t *)c->ltls + align_up(sizeof(br_ssl_server_context));
+        azr_tls_server_init(c->ltls, &p->local_creds);
+        br_ssl_engine_set_versions(&c->ltls->eng, BR_TLS12, BR_TLS12);
+        br_ssl_engine_set_buffer(&c->ltls->eng, buf, BR_SSL_BUFSIZE_BIDI, 1);
+        if (!br_ssl_server_reset(c->ltls)) {
+            azr_conn_close(c, AZR_ERR_TLS, "client TLS setup failed", false);
+            return;
+        }
+        c->phase = AZR_P_LOCAL_TLS;
+        c->deadline = now_ms(c) + (uint64_t)p->set.connection_timeout * 1000u;
+        update_interest(c);
+        rearm(c);
+        return;
+    }
+    relay_start(c);
+}
+
+/* Dial the relay; the client is not read until the relay is open (its bytes
+ * wait in TCP, or in the TLS engine). */
+static void relay_start(azr_conn *c)
+{
+    azr_proxy_state *p = c->p;
     start_connect(c);
     if (c->phase == AZR_P_DEAD)
         return;
-    /* the client is not read until the relay is open: its bytes wait in TCP */
     if (azr_reactor_set(p->loop, c->cfd, 0, io_cb, c) != AZR_OK ||
         azr_reactor_set(p->loop, c->rfd, AZR_WRITABLE, io_cb, c) != AZR_OK) {
         azr_conn_close(c, AZR_ERR_IO, "too many open descriptors for the event loop", false);
@@ -445,10 +484,15 @@ static size_t pump_to_relay(azr_conn *c)
 static size_t pump_to_client(azr_conn *c)
 {
     size_t moved = 0;
+    /* a client whose TLS engine closed takes nothing more: frames are still
+     * decoded (the relay's close must be seen) and their data dropped */
+    bool gone = c->ltls && (azr_xport_state(&c->cx) & AZR_X_CLOSED);
     while (!c->close_rcvd && moved < BUDGET) {
         size_t avail, room, used;
         const uint8_t *in = azr_xport_recvapp_buf(&c->rx, &avail);
         uint8_t *out = azr_xport_sendapp_buf(&c->cx, &room);
+        if (gone)
+            room = avail;
         if (avail == 0 || room == 0)
             break;
         azr_ws_ev ev;
@@ -481,7 +525,7 @@ static size_t pump_to_client(azr_conn *c)
                           c->close_reason_rcvd);
             break;
         default: /* data: binary or text (and their continuations) */
-            if (ev.data_len) {
+            if (ev.data_len && !gone) {
                 memcpy(out, ev.data, ev.data_len);
                 azr_xport_sendapp_ack(&c->cx, ev.data_len);
                 c->bytes_out += ev.data_len;
@@ -523,6 +567,16 @@ static void closing_checks(azr_conn *c)
     size_t cout, rout;
     (void)azr_xport_sendrec_buf(&c->cx, &cout);
     (void)azr_xport_sendrec_buf(&c->rx, &rout);
+    if (c->close_rcvd && cout == 0 && c->ltls && !c->client_notify) {
+        /* TLS has no half-close: close_notify, then FIN once it is out */
+        br_ssl_engine_close(&c->ltls->eng);
+        c->client_notify = true;
+        if (!flush(c, c->cfd, &c->cx, "client"))
+            return;
+        (void)azr_xport_sendrec_buf(&c->cx, &cout);
+        /* the engine may be closed now, with no socket event to say so */
+        azr_task_queue(c->p->loop, &c->more, more_cb, c);
+    }
     if (c->close_rcvd && cout == 0 && !c->client_shut) {
         shutdown(c->cfd, SHUT_WR);
         c->client_shut = true;
@@ -571,6 +625,13 @@ static void update_interest(azr_conn *c)
 {
     unsigned cm = 0, rm = 0;
     unsigned cs = azr_xport_state(&c->cx), rs = azr_xport_state(&c->rx);
+    if (c->phase == AZR_P_LOCAL_TLS) {
+        cm =
+            ((cs & AZR_X_RECVREC) ? AZR_READABLE : 0u) | ((cs & AZR_X_SENDREC) ? AZR_WRITABLE : 0u);
+        if (azr_reactor_set(c->p->loop, c->cfd, cm, io_cb, c) != AZR_OK)
+            azr_conn_fail_io(c, "event loop");
+        return;
+    }
     if (c->phase == AZR_P_CONNECTING) {
         rm = AZR_WRITABLE;
     } else if (c->phase == AZR_P_PROXY) {
@@ -626,12 +687,53 @@ static void read_side(azr_conn *c, int fd, azr_xport *x, bool client)
     }
 }
 
+static void client_tls_failed(azr_conn *c, const char *when)
+{
+    char why[320];
+    int e = azr_xport_error(&c->cx);
+    snprintf(why, sizeof why, "client TLS %s: %s (BearSSL error %d)", when,
+             e ? azr_tls_client_error_text(e) : "closed", e);
+    azr_conn_close(c, AZR_ERR_TLS, why, false);
+}
+
+/* The client's TLS handshake (SSLEnabled): then the relay. */
+static void local_tls_io(azr_conn *c, unsigned ev)
+{
+    if (ev & AZR_READABLE)
+        read_side(c, c->cfd, &c->cx, true);
+    if (c->phase == AZR_P_DEAD || !flush(c, c->cfd, &c->cx, "client"))
+        return;
+    unsigned st = azr_xport_state(&c->cx);
+    if (st & AZR_X_CLOSED) {
+        client_tls_failed(c, "handshake failed");
+        return;
+    }
+    if (c->client_eof) {
+        azr_conn_close(c, AZR_ERR_TLS, "client closed the connection during the TLS handshake",
+                       false);
+        return;
+    }
+    if (!(st & AZR_X_SENDAPP)) {
+        update_interest(c);
+        return;
+    }
+    unsigned v = br_ssl_engine_get_version(&c->ltls->eng);
+    azr_proxy_log(c->p, c->id, 2, "client TLS established: TLS 1.%u, cipher suite 0x%04X",
+                  v >= BR_TLS10 ? v - BR_TLS10 : 0u, (unsigned)c->ltls->eng.session.cipher_suite);
+    c->deadline = 0;
+    relay_start(c);
+}
+
 static void io_cb(azr_reactor *r, int fd, unsigned ev, void *ud)
 {
     (void)r;
     azr_conn *c = ud;
     if (c->phase == AZR_P_DEAD)
         return;
+    if (c->phase == AZR_P_LOCAL_TLS) {
+        local_tls_io(c, ev);
+        return;
+    }
     if (fd == c->rfd && c->phase == AZR_P_CONNECTING) {
         if (azr_net_connect_done(c->rfd) != AZR_OK) {
             char what[320], name[300];
@@ -711,6 +813,13 @@ static void io_cb(azr_reactor *r, int fd, unsigned ev, void *ud)
             return;
         }
     }
+    if (c->phase == AZR_P_OPEN && c->ltls && (azr_xport_state(&c->cx) & AZR_X_CLOSED)) {
+        if (azr_xport_error(&c->cx) != 0) {
+            client_tls_failed(c, "failed");
+            return;
+        }
+        c->client_eof = true; /* close_notify */
+    }
     /* OPEN: move bytes until nothing moves or the budget is spent */
     for (int round = 0; round < 8 && c->phase == AZR_P_OPEN; round++) {
         size_t moved = pump_to_client(c);
@@ -722,6 +831,9 @@ static void io_cb(azr_reactor *r, int fd, unsigned ev, void *ud)
         if (moved == 0)
             break;
     }
+    if (c->phase == AZR_P_OPEN && c->ltls && !c->client_eof &&
+        (azr_xport_state(&c->cx) & AZR_X_CLOSED))
+        azr_task_queue(c->p->loop, &c->more, more_cb, c); /* closed while flushing: go again */
     if (c->phase == AZR_P_OPEN && (azr_xport_state(&c->rx) & AZR_X_CLOSED)) {
         if (azr_xport_error(&c->rx) != 0) {
             tls_failed(c);
@@ -774,7 +886,12 @@ static void timer_cb(azr_reactor *r, azr_timer *t, void *ud)
     if (c->phase == AZR_P_DEAD)
         return;
     if (c->deadline && now >= c->deadline) {
-        if (c->phase != AZR_P_OPEN) {
+        if (c->phase == AZR_P_LOCAL_TLS) {
+            snprintf(why, sizeof why,
+                     "client TLS handshake not finished within %ld s (ConnectionTimeout)",
+                     c->p->set.connection_timeout);
+            azr_conn_close(c, AZR_ERR_TIMEOUT, why, false);
+        } else if (c->phase != AZR_P_OPEN) {
             snprintf(why, sizeof why, "relay did not answer within %ld s (ConnectionTimeout)",
                      c->p->set.connection_timeout);
             azr_conn_close(c, AZR_ERR_TIMEOUT, why, false);

@@ -22,6 +22,7 @@
 #define AZR_MAX_CONNS     4096
 
 typedef enum azr_phase {
+    AZR_P_LOCAL_TLS,  /* TLS handshake with the client (SSLEnabled) */
     AZR_P_CONNECTING, /* TCP connect to the relay */
     AZR_P_PROXY,      /* HTTP CONNECT or SOCKS handshake with FirewallHost */
     AZR_P_TLS,        /* TLS handshake with the relay (wss://) */
@@ -39,8 +40,10 @@ typedef struct azr_proxy_state {
     azr_reactor *loop;
     int lfd;
     azr_sockaddr relay_addr;
-    azr_tls_anchors anchors; /* loaded when listening starts, for wss:// */
-    azr_sockaddr proxy_addr; /* FirewallHost:FirewallPort */
+    azr_tls_anchors anchors;   /* loaded when listening starts, for wss:// */
+    azr_tls_creds local_creds; /* SSLCertStore, loaded when listening starts */
+    bool local_tls;            /* clients speak TLS (SSLStartMode 0 or 1) */
+    azr_sockaddr proxy_addr;   /* FirewallHost:FirewallPort */
     bool proxy_resolved;
     bool relay_resolved;
     azr_conn **conns; /* by slot */
@@ -59,7 +62,8 @@ struct azr_conn {
     azr_phase phase;
     int cfd, rfd;
     azr_xport cx, rx;
-    br_ssl_client_context *tls; /* wss://: inside mem[] */
+    br_ssl_server_context *ltls; /* SSLEnabled: the client side's engine, inside mem[] */
+    br_ssl_client_context *tls;  /* wss://: inside mem[] */
     br_x509_minimal_context *tls_x509;
     unsigned char *tls_buf;
     azr_ws_dec dec;
@@ -71,6 +75,7 @@ struct azr_conn {
     uint8_t ctrl[2 * (AZR_WS_MAX_CTRL + 6)]; /* pong/close frames waiting for room */
     size_t ctrl_len;
     bool client_eof, client_shut, close_sent, close_rcvd, relay_eof, connected_fired;
+    bool client_notify; /* TLS close_notify queued towards the client */
     uint16_t close_code_rcvd;
     char close_reason_rcvd[AZR_WS_MAX_CTRL];
     azr_timer timer;

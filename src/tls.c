@@ -470,3 +470,60 @@ const char *azr_tls_error_text(int code)
         return code >= 32 && code < 64 ? "certificate invalid" : "TLS protocol error";
     }
 }
+
+const char *azr_tls_client_error_text(int code)
+{
+    if (code >= BR_ERR_SEND_FATAL_ALERT)
+        return "we sent a fatal alert";
+    if (code >= BR_ERR_RECV_FATAL_ALERT) {
+        switch (code - BR_ERR_RECV_FATAL_ALERT) {
+        case 40:
+            return "the client refused the handshake (handshake_failure alert)";
+        case 42:
+        case 46:
+        case 48:
+            return "the client does not trust our certificate (see SSLCertStore)";
+        case 70:
+            return "the client refused the protocol version";
+        default:
+            return "the client sent a fatal alert";
+        }
+    }
+    switch (code) {
+    case BR_ERR_UNSUPPORTED_VERSION:
+    case BR_ERR_BAD_VERSION:
+        return "the client does not speak TLS 1.2 (or not TLS at all)";
+    case BR_ERR_BAD_CIPHER_SUITE:
+        return "no cipher suite in common with the client";
+    case BR_ERR_IO:
+        return "connection lost during TLS";
+    case BR_ERR_BAD_MAC:
+        return "a record failed its integrity check";
+    default:
+        return code >= 32 && code < 64 ? "client certificate invalid" : "TLS protocol error";
+    }
+}
+
+/* The subject common name of a DER certificate, printable; false when none. */
+bool azr_tls_cert_cn(const br_x509_certificate *cert, char *out, size_t cap)
+{
+    grow dn = {0};
+    br_x509_decoder_context dc;
+    br_x509_decoder_init(&dc, grow_add, &dn);
+    br_x509_decoder_push(&dc, cert->data, cert->data_len);
+    bool found = false;
+    /* AttributeTypeAndValue: OID 2.5.4.3 (06 03 55 04 03), then a string */
+    for (size_t i = 0; !dn.oom && dn.buf && i + 7 <= dn.len && !found; i++) {
+        if (memcmp(dn.buf + i, "\x06\x03\x55\x04\x03", 5) != 0)
+            continue;
+        size_t len = dn.buf[i + 6], at = i + 7;
+        if (len == 0x81 && at < dn.len)
+            len = dn.buf[at++];
+        if (len >= 0x80 || at + len > dn.len || cap == 0)
+            break;
+        azr_text_printable((const char *)dn.buf + at, len, cap - 4, out, cap);
+        found = true;
+    }
+    free(dn.buf);
+    return found;
+}

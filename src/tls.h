@@ -56,6 +56,13 @@ void azr_tls_creds_free(azr_tls_creds *c);
  * buffers and resets). c must outlive the context. */
 void azr_tls_server_init(br_ssl_server_context *sc, const azr_tls_creds *c);
 
+/* The same for errors on our server side (local TLS): what the client did. */
+const char *azr_tls_client_error_text(int code);
+
+/* The subject common name (CN) of a certificate, printable; false when it
+ * has none. */
+bool azr_tls_cert_cn(const br_x509_certificate *cert, char *out, size_t cap);
+
 /* A sentence for a BearSSL error code (engine or X.509), never NULL. */
 const char *azr_tls_error_text(int code);
 

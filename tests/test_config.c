@@ -206,9 +206,10 @@ static void test_config_unsupported_names(void **s)
                                 "does not support"));
     assert_int_equal(apply(&st, "proxyserver=10.0.0.1", err), AZR_E_UNSUPPORTED);
     assert_non_null(strstr(err, "FirewallType=1"));
-    assert_int_equal(azr_config_get(&st, "SSLEnabled", 10, 0, out, sizeof out, err, sizeof err),
-                     AZR_E_UNSUPPORTED);
-    assert_non_null(strstr(err, "SSLEnabled"));
+    assert_int_equal(
+        azr_config_get(&st, "SSLAuthenticateClients", 22, 0, out, sizeof out, err, sizeof err),
+        AZR_E_UNSUPPORTED);
+    assert_non_null(strstr(err, "SSLAuthenticateClients"));
     /* every name of the class is either implemented or listed as unsupported */
     for (size_t i = 0; i < azr_config_unsupported_count; i++)
         assert_null(azr_config_find(azr_config_unsupported[i].name,

@@ -8,11 +8,12 @@
 #   rsa.pem / rsa.key          "localhost", RSA 2048 key (PKCS#1), signed by the test CA
 #   server.p8                  server.key as unencrypted PKCS#8
 #   both.pem                   server.pem and server.key in one file
+#   rsa-both.pem               rsa.pem and rsa.key in one file
 set -eu
 d=$1
 mkdir -p "$d"
 cd "$d"
-[ -f both.pem ] && exit 0
+[ -f rsa-both.pem ] && exit 0
 ec() { openssl ecparam -name prime256v1 -genkey -noout -out "$1" 2>/dev/null; }
 ca() { # name key subject
     ec "$2"
@@ -39,3 +40,4 @@ leaf other.pem other.key other-ca.pem other-ca.key
 leaf rsa.pem rsa.key ca.pem ca.key rsa
 openssl pkcs8 -topk8 -nocrypt -in server.key -out server.p8
 cat server.pem server.key > both.pem
+cat rsa.pem rsa.key > rsa-both.pem
