@@ -86,6 +86,7 @@ need_test() {
     command -v tinyproxy >/dev/null 2>&1 || want_pkg tinyproxy
     command -v microsocks >/dev/null 2>&1 || want_pkg microsocks
     command -v npm >/dev/null 2>&1 || want_pkg npm
+    command -v openssl >/dev/null 2>&1 || want_pkg openssl
     # 32-bit compile check (firmware targets are 32-bit ARM): gcc -m32 needs multilib on x86_64
     if [ "$CC" = cc ] && [ "$(uname -m)" = x86_64 ] && ! printf '#include <limits.h>\n#include <stdio.h>\nint x;\n' |
         cc -m32 -x c -c - -o /dev/null >/dev/null 2>&1; then
@@ -98,6 +99,8 @@ need_test() {
         say "installing test peers: npm ci in tests/node"
         (cd tests/node && npm ci --silent --no-audit --no-fund) || die "npm ci in tests/node failed"
     fi
+    # Microsoft's hyco-ws cannot be installed by npm (see the script): fetched, integrity-checked
+    sh tests/node/fetch-hyco-ws.sh || die "cannot fetch hyco-ws (tests/node/fetch-hyco-ws.sh)"
 }
 
 need_fuzz() {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// A Hybrid Connections listener built on Microsoft's hyco-ws (npm, pinned in
-// package-lock.json): it opens the control channel on the relay (the
+// A Hybrid Connections listener built on Microsoft's hyco-ws 1.0.5 (fetched and
+// integrity-checked by fetch-hyco-ws.sh): it opens the control channel on the relay (the
 // emulator in tests), takes accept messages and opens the rendezvous legs,
 // exactly as an application using the SDK would.
 //
