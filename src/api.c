@@ -158,10 +158,18 @@ static int conn_field(azr_proxy_state *p, const char *name, size_t nl, int id, c
         n = snprintf(out, cap, "%llu", (unsigned long long)c->bytes_in);
     else if (azr_text_ieq(name, nl, "BytesOut"))
         n = snprintf(out, cap, "%llu", (unsigned long long)c->bytes_out);
+    else if (nl > 13 && azr_text_ieq(name, 13, "SSLNegotiated") &&
+             azr_tls_info_field(&c->linfo, name + 13, nl - 13, out, cap))
+        n = (int)strlen(out);
+    else if (nl > 18 && azr_text_ieq(name, 18, "RelaySSLNegotiated") &&
+             azr_tls_info_field(&c->rinfo, name + 18, nl - 18, out, cap))
+        n = (int)strlen(out);
     else
         return result(p, AZR_ERR_SETTING,
                       "unknown connection field '%.*s' (RemoteHost, RemotePort, LocalAddress, "
-                      "Connected, IdleTimeout, Timeout, BytesIn, BytesOut)",
+                      "Connected, IdleTimeout, Timeout, BytesIn, BytesOut, SSLNegotiatedVersion, "
+                      "-Cipher, -CipherSuite, -CipherStrength, -KeyExchange, "
+                      "-KeyExchangeStrength, and RelaySSLNegotiated* for the relay side)",
                       (int)(nl < 64 ? nl : 64), name);
     if (n < 0 || (size_t)n >= cap)
         return result(p, AZR_ERR_SETTING, "output buffer too small");
@@ -393,6 +401,13 @@ int azr_proxy_start_listening(azr_proxy *px)
         if (e != AZR_OK)
             return result(p, code_of(e), "%s", err);
     }
+    azr_err te =
+        azr_tls_suites_parse(p->set.ssl_enabled_cipher_suites, &p->suites, err, sizeof err);
+    if (te == AZR_OK)
+        te = azr_tls_versions(p->set.ssl_enabled_protocols, &p->tls_min, &p->tls_max, err,
+                              sizeof err);
+    if (te != AZR_OK)
+        return result(p, code_of(te), "%s", err);
     if (p->set.ssl_start_mode == 2)
         return result(p, AZR_ERR_SETTING,
                       "SSLStartMode=2 (explicit) needs a STARTTLS command, which a raw TCP proxy "

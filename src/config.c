@@ -10,6 +10,7 @@
  * so "not supported" and "misspelt" never look alike.
  */
 #include "config.h"
+#include "tlsparams.h"
 #include "text.h"
 #include "azrelay.h"
 #include "sas.h"
@@ -153,6 +154,19 @@ const azr_conf_def azr_config_table[] = {
     {"SSLCertSubject", AZR_CT_STR, AZR_CF_PROPERTY, 0, 255, "", STRF(ssl_cert_subject), NULL,
      "Which certificate of SSLCertStore to use: empty or '*' the first one; otherwise text "
      "that the first certificate's subject common name (CN) must contain."},
+    {"SSLEnabledCipherSuites", AZR_CT_STR, 0, 0, 2047, "", STRF(ssl_enabled_cipher_suites), NULL,
+     "Cipher suites offered, both sides, by IANA name in order of preference, separated by "
+     "';' (e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256). Empty: the safe set, ECDHE key "
+     "exchange with AES-GCM or ChaCha20-Poly1305 only; '*': every suite BearSSL has, "
+     "including RSA key exchange, CBC and 3DES."},
+    {"SSLEnabledProtocols", AZR_CT_INT, 0, 0, 16383, "3072", OFF(ssl_enabled_protocols), 0, NULL,
+     "TLS versions, both sides, as the class's bits: 3072 (0xC00) TLS 1.2, 768 (0x300) "
+     "TLS 1.1, 192 (0xC0) TLS 1.0; add them up. TLS 1.3 (12288) is not available in "
+     "BearSSL and is ignored next to others, refused alone; SSL 2 and 3 are refused."},
+    {"SSLKeyLogFile", AZR_CT_STR, 0, 0, 1023, "", STRF(ssl_key_log_file), NULL,
+     "Append each TLS session's secrets, both sides, to this file in the NSS key log format "
+     "(CLIENT_RANDOM lines, created mode 0600) so Wireshark can decrypt a capture. For "
+     "debugging only: anyone with the file reads the traffic."},
     {"EventLoop", AZR_CT_ENUM, AZR_CF_OURS, 0, 3, "0", OFF(event_loop), 0,
      "0=auto,1=epoll,2=kqueue,3=poll",
      "Readiness API of the event loop: 0 the platform's best (epoll on Linux, kqueue on BSD "
@@ -222,11 +236,8 @@ const azr_conf_unsupported azr_config_unsupported[] = {
     {"SSLCACerts", TLS_LATER},
     {"SSLCipherStrength", TLS_LATER},
     {"SSLClientCACerts", TLS_LATER},
-    {"SSLEnabledCipherSuites", TLS_LATER},
-    {"SSLEnabledProtocols", TLS_LATER},
     {"SSLEnableRenegotiation", TLS_LATER},
     {"SSLIncludeCertChain", TLS_LATER},
-    {"SSLKeyLogFile", TLS_LATER},
     {"SSLNegotiatedCipher", TLS_LATER},
     {"SSLNegotiatedCipherStrength", TLS_LATER},
     {"SSLNegotiatedCipherSuite", TLS_LATER},
@@ -534,6 +545,12 @@ static azr_err set_def(azr_settings *s, const azr_conf_def *d, const char *v, si
                      shown(v, len, b), d->min, d->max);
             return AZR_E_ARG;
         }
+        unsigned vmin, vmax;
+        if (d->offset == OFF(ssl_enabled_protocols)) {
+            azr_err e = azr_tls_versions(x, &vmin, &vmax, err, errcap);
+            if (e != AZR_OK)
+                return e;
+        }
         memcpy(field, &x, sizeof x);
         break;
     }
@@ -579,6 +596,15 @@ static azr_err set_def(azr_settings *s, const azr_conf_def *d, const char *v, si
         }
         if (d->offset == OFF(other_headers))
             return set_headers(s, v, len, err, errcap);
+        if (d->offset == OFF(ssl_enabled_cipher_suites)) {
+            char text[sizeof s->ssl_enabled_cipher_suites];
+            azr_tls_suites su;
+            memcpy(text, v, len);
+            text[len] = '\0';
+            azr_err e = azr_tls_suites_parse(text, &su, err, errcap);
+            if (e != AZR_OK)
+                return e;
+        }
         memcpy(field, v, len);
         field[len] = '\0';
         break;

@@ -69,6 +69,10 @@ typedef struct azr_settings {
     long ssl_cert_store_type;
     char ssl_cert_store_password[256];
     char ssl_cert_subject[256];
+    /* TLS, both sides */
+    char ssl_enabled_cipher_suites[2048];
+    long ssl_enabled_protocols;
+    char ssl_key_log_file[1024];
     char ssl_server_ca_certs[16384];
 } azr_settings;
 

@@ -188,7 +188,8 @@ void azr_conn_start(azr_conn *c)
         /* the client's handshake first; the relay is dialled once it is done */
         uint8_t *buf = (uint8_t *)c->ltls + align_up(sizeof(br_ssl_server_context));
         azr_tls_server_init(c->ltls, &p->local_creds);
-        br_ssl_engine_set_versions(&c->ltls->eng, BR_TLS12, BR_TLS12);
+        br_ssl_engine_set_versions(&c->ltls->eng, p->tls_min, p->tls_max);
+        br_ssl_engine_set_suites(&c->ltls->eng, p->suites.id, p->suites.n);
         br_ssl_engine_set_buffer(&c->ltls->eng, buf, BR_SSL_BUFSIZE_BIDI, 1);
         if (!br_ssl_server_reset(c->ltls)) {
             azr_conn_close(c, AZR_ERR_TLS, "client TLS setup failed", false);
@@ -256,7 +257,8 @@ static void start_tls(azr_conn *c)
 {
     azr_proxy_state *p = c->p;
     br_ssl_client_init_full(c->tls, c->tls_x509, p->anchors.ta, p->anchors.n);
-    br_ssl_engine_set_versions(&c->tls->eng, BR_TLS12, BR_TLS12);
+    br_ssl_engine_set_versions(&c->tls->eng, p->tls_min, p->tls_max);
+    br_ssl_engine_set_suites(&c->tls->eng, p->suites.id, p->suites.n);
     br_ssl_engine_set_buffer(&c->tls->eng, c->tls_buf, BR_SSL_BUFSIZE_BIDI, 1);
     if (!br_ssl_client_reset(c->tls, p->set.relay.host, 0)) {
         azr_conn_close(c, AZR_ERR_TLS, "TLS setup failed", false);
@@ -687,6 +689,14 @@ static void read_side(azr_conn *c, int fd, azr_xport *x, bool client)
     }
 }
 
+/* SSLKeyLogFile: this session's secrets for Wireshark. */
+static void key_log(azr_conn *c, const br_ssl_engine_context *eng)
+{
+    const char *path = c->p->set.ssl_key_log_file;
+    if (path[0] && !azr_tls_keylog(path, eng))
+        azr_proxy_log(c->p, c->id, 1, "SSLKeyLogFile %s: %s", path, strerror(errno));
+}
+
 static void client_tls_failed(azr_conn *c, const char *when)
 {
     char why[320];
@@ -717,9 +727,10 @@ static void local_tls_io(azr_conn *c, unsigned ev)
         update_interest(c);
         return;
     }
-    unsigned v = br_ssl_engine_get_version(&c->ltls->eng);
-    azr_proxy_log(c->p, c->id, 2, "client TLS established: TLS 1.%u, cipher suite 0x%04X",
-                  v >= BR_TLS10 ? v - BR_TLS10 : 0u, (unsigned)c->ltls->eng.session.cipher_suite);
+    azr_tls_info_get(&c->ltls->eng, &c->linfo);
+    azr_proxy_log(c->p, c->id, 2, "client TLS established: TLS 1.%u, %s",
+                  c->linfo.version - BR_TLS10, azr_tls_suite_name(c->linfo.suite));
+    key_log(c, &c->ltls->eng);
     c->deadline = 0;
     relay_start(c);
 }
@@ -785,7 +796,11 @@ static void io_cb(azr_reactor *r, int fd, unsigned ev, void *ud)
             return;
         }
         if (st & AZR_X_SENDAPP) {
-            azr_proxy_log(c->p, c->id, 2, "TLS established with %s", c->p->set.relay.host);
+            azr_tls_info_get(&c->tls->eng, &c->rinfo);
+            azr_proxy_log(c->p, c->id, 2, "TLS established with %s: TLS 1.%u, %s",
+                          c->p->set.relay.host, c->rinfo.version - BR_TLS10,
+                          azr_tls_suite_name(c->rinfo.suite));
+            key_log(c, &c->tls->eng);
             send_upgrade(c);
             if (c->phase == AZR_P_DEAD)
                 return;

@@ -10,6 +10,7 @@
 #include "http1.h"
 #include "net.h"
 #include "tls.h"
+#include "tlsparams.h"
 #include "reactor.h"
 #include "socks.h"
 #include "ws.h"
@@ -43,6 +44,8 @@ typedef struct azr_proxy_state {
     azr_tls_anchors anchors;   /* loaded when listening starts, for wss:// */
     azr_tls_creds local_creds; /* SSLCertStore, loaded when listening starts */
     bool local_tls;            /* clients speak TLS (SSLStartMode 0 or 1) */
+    azr_tls_suites suites;     /* SSLEnabledCipherSuites, parsed when listening starts */
+    unsigned tls_min, tls_max; /* SSLEnabledProtocols */
     azr_sockaddr proxy_addr;   /* FirewallHost:FirewallPort */
     bool proxy_resolved;
     bool relay_resolved;
@@ -75,7 +78,8 @@ struct azr_conn {
     uint8_t ctrl[2 * (AZR_WS_MAX_CTRL + 6)]; /* pong/close frames waiting for room */
     size_t ctrl_len;
     bool client_eof, client_shut, close_sent, close_rcvd, relay_eof, connected_fired;
-    bool client_notify; /* TLS close_notify queued towards the client */
+    bool client_notify;        /* TLS close_notify queued towards the client */
+    azr_tls_info linfo, rinfo; /* negotiated: client side, relay side */
     uint16_t close_code_rcvd;
     char close_reason_rcvd[AZR_WS_MAX_CTRL];
     azr_timer timer;

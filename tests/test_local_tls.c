@@ -34,7 +34,7 @@ static azr_proxy *tls_proxy(const char *hc, seen *s, const char *const *settings
 }
 
 /* openssl s_client to the proxy, verifying "localhost" against the test CA. */
-static void s_client(relay *c, int port)
+static void s_client(relay *c, int port, const char *keylog)
 {
     char to[32];
     snprintf(to, sizeof to, "127.0.0.1:%d", port);
@@ -51,11 +51,15 @@ static void s_client(relay *c, int port)
                           "-verify_return_error",
                           "-quiet",
                           "-verify_quiet",
+                          keylog ? "-keylogfile" : NULL,
+                          keylog,
                           NULL};
     proc_start(c, argv, 1);
 }
 
-static void echo_with(const char *store, const char *key_kind)
+/* Echo through the proxy with s_client; the negotiated suite as the class
+ * reports it; SSLKeyLogFile's line equal to s_client -keylogfile's. */
+static void echo_with(const char *store, const char *key_kind, const char *suite)
 {
     static seen s;
     memset(&s, 0, sizeof s);
@@ -63,12 +67,16 @@ static void echo_with(const char *store, const char *key_kind)
     emu_up(args);
     char st[160];
     snprintf(st, sizeof st, "SSLCertStore=%s", store);
-    const char *const set[] = {"SSLEnabled=True", st, NULL};
+    char ours[] = "/tmp/azr-keylog-XXXXXX", theirs[] = "/tmp/azr-keylog-ossl-XXXXXX", kl[64];
+    close(mkstemp(ours));
+    close(mkstemp(theirs));
+    snprintf(kl, sizeof kl, "SSLKeyLogFile=%s", ours);
+    const char *const set[] = {"SSLEnabled=True", st, kl, NULL};
     int port;
     azr_proxy *p = tls_proxy("hc1", &s, set, &port);
     assert_non_null(strstr(s.log, key_kind));
     relay c;
-    s_client(&c, port);
+    s_client(&c, port, theirs);
     assert_int_equal(write(c.in, "hello over tls\n", 15), 15);
     char line[256];
     bool got = false;
@@ -81,6 +89,35 @@ static void echo_with(const char *store, const char *key_kind)
         fprintf(stderr, "%s\n", s.log);
     assert_true(got);
     assert_non_null(strstr(s.log, "client TLS established: TLS 1.2"));
+    char name[64], out[128];
+    const char *const fields[][2] = {{"Version", "TLS1.2"},
+                                     {"CipherSuite", suite},
+                                     {"Cipher", "AES-GCM"},
+                                     {"CipherStrength", "256"},
+                                     {"KeyExchange", "ECDHE"}};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        snprintf(name, sizeof name, "SSLNegotiated%s[%d]", fields[i][0], s.conn_id);
+        assert_int_equal(azr_proxy_config(p, name, out, sizeof out), 0);
+        assert_string_equal(out, fields[i][1]);
+    }
+    snprintf(name, sizeof name, "SSLNegotiatedKeyExchangeStrength[%d]", s.conn_id);
+    assert_int_equal(azr_proxy_config(p, name, out, sizeof out), 0);
+    assert_true(strtol(out, NULL, 10) >= 255); /* X25519 or P-256 */
+    /* one CLIENT_RANDOM line, the very line openssl logged for the session */
+    static char a[4096], b[4096];
+    FILE *f = fopen(ours, "r");
+    size_t na = fread(a, 1, sizeof a - 1, f);
+    fclose(f);
+    f = fopen(theirs, "r");
+    size_t nb = fread(b, 1, sizeof b - 1, f);
+    fclose(f);
+    a[na] = b[nb] = '\0';
+    unlink(ours);
+    unlink(theirs);
+    assert_int_equal(na, 14 + 64 + 1 + 96 + 1);
+    assert_memory_equal(a, "CLIENT_RANDOM ", 14);
+    if (!strstr(b, a))
+        fail_msg("our key log line\n%sis not in openssl's:\n%s", a, b);
     /* the client goes away (TCP FIN, no close_notify): the proxy finishes cleanly */
     relay_stop(&c);
     SPIN(p, s.disconnected == 1, 10000);
@@ -93,13 +130,13 @@ static void echo_with(const char *store, const char *key_kind)
 static void test_ltls_echo_ec_key(void **st)
 {
     (void)st;
-    echo_with(CERTS "both.pem", "EC key");
+    echo_with(CERTS "both.pem", "EC key", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384");
 }
 
 static void test_ltls_echo_rsa_key(void **st)
 {
     (void)st;
-    echo_with(CERTS "rsa-both.pem", "RSA key");
+    echo_with(CERTS "rsa-both.pem", "RSA key", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384");
 }
 
 /* The relay closes first (a built-in source listener): every byte reaches
@@ -115,7 +152,7 @@ static void test_ltls_relay_closes_first(void **st)
     int port;
     azr_proxy *p = tls_proxy("hc1", &s, set, &port);
     relay c;
-    s_client(&c, port);
+    s_client(&c, port, NULL);
     int status = -1;
     uint64_t stop = ms() + 15000;
     while (ms() < stop) {
@@ -237,6 +274,23 @@ static void test_ltls_settings(void **st)
     assert_int_equal(start_with(good, err, sizeof err), 0);
 }
 
+static void test_ltls_protocol_and_suite_settings(void **st)
+{
+    (void)st;
+    azr_proxy *p = azr_proxy_new(NULL, NULL);
+    assert_int_equal(azr_proxy_config(p, "SSLEnabledProtocols=12288", NULL, 0),
+                     AZR_ERR_UNSUPPORTED);
+    assert_non_null(strstr(azr_proxy_last_error(p), "TLS 1.3 is not available"));
+    assert_int_equal(azr_proxy_config(p, "SSLEnabledProtocols=48", NULL, 0), AZR_ERR_UNSUPPORTED);
+    assert_int_equal(azr_proxy_config(p, "SSLEnabledProtocols=3264", NULL, 0),
+                     AZR_ERR_UNSUPPORTED); /* TLS 1.0 + 1.2 without 1.1 */
+    assert_int_equal(azr_proxy_config(p, "SSLEnabledProtocols=15360", NULL, 0), 0); /* 1.2 + 1.3 */
+    assert_int_equal(azr_proxy_config(p, "SSLEnabledCipherSuites=TLS_FOO", NULL, 0),
+                     AZR_ERR_SETTING);
+    assert_non_null(strstr(azr_proxy_last_error(p), "'TLS_FOO' is not a cipher suite"));
+    azr_proxy_free(p);
+}
+
 static int reap(void **st)
 {
     (void)st;
@@ -252,6 +306,7 @@ int main(void)
         cmocka_unit_test_teardown(test_ltls_relay_closes_first, reap),
         cmocka_unit_test_teardown(test_ltls_stalled_and_plaintext_clients, reap),
         cmocka_unit_test(test_ltls_settings),
+        cmocka_unit_test(test_ltls_protocol_and_suite_settings),
     };
     signal(SIGPIPE, SIG_IGN);
     return cmocka_run_group_tests_name("local_tls", tests, NULL, NULL);

@@ -57,6 +57,8 @@ static void listener_start(relay *l, const char *script, int port, const char *h
     argv[k] = NULL;
     if (tls_mode) /* node trusts the test CA this way (hyco-ws passes no TLS options) */
         setenv("NODE_EXTRA_CA_CERTS", CERTS "ca.pem", 1);
+    /* "localhost" may resolve to ::1 first; the emulator listens on 127.0.0.1 */
+    setenv("NODE_OPTIONS", "--dns-result-order=ipv4first", 1);
     proc_start(l, argv, 1);
     char line[256];
     if (!relay_line(l, "LISTENING", line, sizeof line, 15000))

@@ -1,0 +1,62 @@
+/*
+ * The class's TLS vocabulary mapped onto BearSSL: cipher suite names
+ * (SSLEnabledCipherSuites, SSLNegotiatedCipherSuite), protocol bits
+ * (SSLEnabledProtocols), what a negotiated session reports
+ * (SSLNegotiated*), and NSS key log lines (SSLKeyLogFile). No I/O but the
+ * key log append.
+ */
+#ifndef AZR_TLSPARAMS_H
+#define AZR_TLSPARAMS_H
+
+#include "err.h"
+#include <bearssl.h>
+
+#define AZR_TLS_MAX_SUITES 32
+
+/* SSLEnabledProtocols bits, as the class defines them */
+#define AZR_TLS_PROTO_TLS10 0xC0
+#define AZR_TLS_PROTO_TLS11 0x300
+#define AZR_TLS_PROTO_TLS12 0xC00
+#define AZR_TLS_PROTO_TLS13 0x3000
+
+typedef struct azr_tls_suites {
+    uint16_t id[AZR_TLS_MAX_SUITES];
+    size_t n;
+} azr_tls_suites;
+
+/*
+ * Parse SSLEnabledCipherSuites: names (IANA, e.g.
+ * TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256) separated by ';' or ',', in order
+ * of preference; "" the safe default (ECDHE with AEAD only); "*" every
+ * suite BearSSL has. AZR_E_ARG names an unknown or unsupported suite.
+ */
+AZR_MUST_CHECK azr_err azr_tls_suites_parse(const char *text, azr_tls_suites *out, char *err,
+                                            size_t cap);
+
+/* SSLEnabledProtocols bits -> BearSSL version range. AZR_E_UNSUPPORTED for
+ * TLS 1.3 alone, SSL 2/3, or gaps (BearSSL takes a contiguous range). */
+AZR_MUST_CHECK azr_err azr_tls_versions(long bits, unsigned *min, unsigned *max, char *err,
+                                        size_t cap);
+
+/* What a finished handshake negotiated. */
+typedef struct azr_tls_info {
+    unsigned version; /* BR_TLS12, ... (0: none) */
+    uint16_t suite;
+    int curve; /* ECDHE curve id (RFC 8422), 0 when none */
+} azr_tls_info;
+
+void azr_tls_info_get(br_ssl_engine_context *eng, azr_tls_info *out);
+
+/* The class's SSLNegotiated* field "name" (Version, Cipher, CipherSuite,
+ * CipherStrength, KeyExchange, KeyExchangeStrength) into out; false for an
+ * unknown name. */
+bool azr_tls_info_field(const azr_tls_info *i, const char *name, size_t nl, char *out, size_t cap);
+
+/* IANA name of a suite ("unknown" when not in BearSSL's list). */
+const char *azr_tls_suite_name(uint16_t id);
+
+/* Append "CLIENT_RANDOM <hex> <hex>" (NSS key log) for eng's session to
+ * path (created 0600). false with errno when the file cannot be written. */
+bool azr_tls_keylog(const char *path, const br_ssl_engine_context *eng);
+
+#endif
