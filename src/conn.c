@@ -190,6 +190,9 @@ void azr_conn_start(azr_conn *c)
         azr_tls_server_init(c->ltls, &p->local_creds);
         br_ssl_engine_set_versions(&c->ltls->eng, p->tls_min, p->tls_max);
         br_ssl_engine_set_suites(&c->ltls->eng, p->suites.id, p->suites.n);
+        /* our order of suites, not the client's; no renegotiation (a DoS lever) */
+        br_ssl_engine_add_flags(&c->ltls->eng,
+                                BR_OPT_ENFORCE_SERVER_PREFERENCES | BR_OPT_NO_RENEGOTIATION);
         br_ssl_engine_set_buffer(&c->ltls->eng, buf, BR_SSL_BUFSIZE_BIDI, 1);
         if (!br_ssl_server_reset(c->ltls)) {
             azr_conn_close(c, AZR_ERR_TLS, "client TLS setup failed", false);
@@ -259,6 +262,7 @@ static void start_tls(azr_conn *c)
     br_ssl_client_init_full(c->tls, c->tls_x509, p->anchors.ta, p->anchors.n);
     br_ssl_engine_set_versions(&c->tls->eng, p->tls_min, p->tls_max);
     br_ssl_engine_set_suites(&c->tls->eng, p->suites.id, p->suites.n);
+    br_ssl_engine_add_flags(&c->tls->eng, BR_OPT_NO_RENEGOTIATION);
     br_ssl_engine_set_buffer(&c->tls->eng, c->tls_buf, BR_SSL_BUFSIZE_BIDI, 1);
     if (!br_ssl_client_reset(c->tls, p->set.relay.host, 0)) {
         azr_conn_close(c, AZR_ERR_TLS, "TLS setup failed", false);

@@ -9,11 +9,14 @@
 #   server.p8                  server.key as unencrypted PKCS#8
 #   both.pem                   server.pem and server.key in one file
 #   rsa-both.pem               rsa.pem and rsa.key in one file
+#   web.pem                    "localhost", EC, 365 days, with a CRL distribution point, and
+#                              its key, in one file: for testssl.sh, which rates long-lived
+#                              certificates and ones without revocation info as findings
 set -eu
 d=$1
 mkdir -p "$d"
 cd "$d"
-[ -f rsa-both.pem ] && exit 0
+[ -f web.pem ] && exit 0
 ec() { openssl ecparam -name prime256v1 -genkey -noout -out "$1" 2>/dev/null; }
 ca() { # name key subject
     ec "$2"
@@ -41,3 +44,10 @@ leaf rsa.pem rsa.key ca.pem ca.key rsa
 openssl pkcs8 -topk8 -nocrypt -in server.key -out server.p8
 cat server.pem server.key > both.pem
 cat rsa.pem rsa.key > rsa-both.pem
+ec web.key
+openssl req -new -key web.key -subj "/CN=localhost" -out web.csr 2>/dev/null
+printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\ncrlDistributionPoints=URI:http://crl.example.invalid/azrelay-test.crl\n' > web.ext
+openssl x509 -req -in web.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 365 -sha256 \
+    -extfile web.ext -out web.crt 2>/dev/null
+cat web.crt web.key > web.pem
+rm -f web.csr web.ext web.crt web.key
