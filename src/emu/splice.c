@@ -36,6 +36,23 @@ static void protocol_error(emu_peer *p)
     }
 }
 
+/* Decode at most feed bytes of p's input into ev. 1: an event to act on;
+ * 0: nothing complete yet, or anything after p's close (nothing counts
+ * then); -1: a protocol error, already answered. */
+static int next_event(emu_peer *p, const uint8_t *in, size_t feed, azr_ws_ev *ev)
+{
+    size_t used;
+    azr_err e = azr_ws_dec_feed(&p->dec, in, feed, &used, ev);
+    azr_xport_recvapp_ack(&p->x, used);
+    if (e == AZR_AGAIN)
+        return 0;
+    if (e != AZR_OK) {
+        protocol_error(p);
+        return -1;
+    }
+    return p->close_in ? 0 : 1;
+}
+
 /* A close from p: pass it on, or answer it for a built-in listener. */
 static void got_close(emu_peer *p, const azr_ws_ev *ev)
 {
@@ -68,7 +85,7 @@ static void data_input(emu_peer *p)
 {
     emu_builtin b = p->kind == EMU_K_SENDER && p->hc ? p->hc->builtin : EMU_B_NONE;
     for (;;) {
-        size_t avail, used;
+        size_t avail;
         const uint8_t *in = azr_xport_recvapp_buf(&p->x, &avail);
         if (avail == 0 || p->dead || p->flush_then_close)
             return;
@@ -83,15 +100,10 @@ static void data_input(emu_peer *p)
         if (feed > sizeof scratch)
             feed = sizeof scratch;
         azr_ws_ev ev;
-        azr_err e = azr_ws_dec_feed(&p->dec, in, feed, &used, &ev);
-        azr_xport_recvapp_ack(&p->x, used);
-        if (e == AZR_AGAIN)
-            continue;
-        if (e != AZR_OK) {
-            protocol_error(p);
+        int got = next_event(p, in, feed, &ev);
+        if (got < 0)
             return;
-        }
-        if (p->close_in) /* nothing counts after a close */
+        if (got == 0)
             continue;
         switch (ev.opcode) {
         case AZR_WS_PING:
@@ -149,20 +161,15 @@ static void control_message(emu_peer *p)
 static void control_input(emu_peer *p)
 {
     for (;;) {
-        size_t avail, used;
+        size_t avail;
         const uint8_t *in = azr_xport_recvapp_buf(&p->x, &avail);
         if (avail == 0 || p->dead || p->flush_then_close || emu_peer_room(p) < EMU_CHUNK_ROOM)
             return;
         azr_ws_ev ev;
-        azr_err e = azr_ws_dec_feed(&p->dec, in, avail, &used, &ev);
-        azr_xport_recvapp_ack(&p->x, used);
-        if (e == AZR_AGAIN)
-            continue;
-        if (e != AZR_OK) {
-            protocol_error(p);
+        int got = next_event(p, in, avail, &ev);
+        if (got < 0)
             return;
-        }
-        if (p->close_in)
+        if (got == 0)
             continue;
         switch (ev.opcode) {
         case AZR_WS_PING:
