@@ -47,6 +47,16 @@ extern "C" {
 
 typedef struct azr_proxy azr_proxy;
 
+/* The certificate SSLConnectionRequest may replace, for one connection:
+ * the fields start as SSLCertStoreType, SSLCertStore, SSLCertStorePassword
+ * and SSLCertSubject; change store (and subject) to use another PEM file. */
+typedef struct azr_ssl_cert {
+    int store_type;
+    char store[1024];
+    char password[256];
+    char subject[256];
+} azr_ssl_cert;
+
 /* Events. Any member may be NULL. Strings are valid during the call only. */
 typedef struct azr_events {
     /* A client connected from address:port; set *accept to 0 to refuse it. */
@@ -61,6 +71,24 @@ typedef struct azr_events {
     void (*error)(void *ud, int conn_id, int error_code, const char *description);
     /* One log line; log_level 1-3, log_type "Info", "Error", "Verbose" or "Debug". */
     void (*log)(void *ud, int conn_id, int log_level, const char *message, const char *log_type);
+    /* SSLStatus: a step of a TLS handshake, either side ("relay: " prefix
+     * for the relay's); also logged at LogLevel 2. */
+    void (*ssl_status)(void *ud, int conn_id, const char *message);
+    /* SSLClientAuthentication (SSLAuthenticateClients): the client's leaf
+     * certificate (DER; NULL and 0 when it sent none), its subject and
+     * issuer ("CN=..., O=..."), status "OK" or why the check failed, and
+     * *accept set to the check's verdict: change it to decide. */
+    void (*ssl_client_authentication)(void *ud, int conn_id, const unsigned char *cert_encoded,
+                                      size_t cert_len, const char *cert_subject,
+                                      const char *cert_issuer, const char *status, int *accept);
+    /* SSLConnectionRequest: a client's ClientHello arrived, before our
+     * certificate is chosen. supported_cipher_suites: the IANA names of the
+     * suites the client offers that SSLEnabledCipherSuites also enables, in
+     * our order, comma-separated; supported_signature_algs: what it can
+     * verify, "sha256-ecdsa,sha256-rsa,...". Change *cert to answer with
+     * another certificate (e.g. RSA for a client without ECDSA). */
+    void (*ssl_connection_request)(void *ud, int conn_id, const char *supported_cipher_suites,
+                                   const char *supported_signature_algs, azr_ssl_cert *cert);
 } azr_events;
 
 /* A proxy with default settings, or NULL when out of memory. */

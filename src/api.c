@@ -5,6 +5,7 @@
  * result codes with a last-error text.
  */
 #include "conn.h"
+#include "certinfo.h"
 #include "text.h"
 
 #include <errno.h>
@@ -213,6 +214,11 @@ int azr_proxy_config(azr_proxy *px, const char *setting, char *out, size_t out_l
     if (azr_text_ieq(name, nl, "NamespaceAddress") || azr_text_ieq(name, nl, "ConnectionString") ||
         azr_text_ieq(name, nl, "UseIPv6"))
         p->relay_resolved = false;
+    if (azr_text_ieq(name, nl, "NamespaceAddress") || azr_text_ieq(name, nl, "ConnectionString") ||
+        azr_text_ieq(name, nl, "ReuseSSLSession"))
+        p->relay_session_ok = false; /* a session belongs to one host */
+    if (azr_text_ieq(name, nl, "SSLClientCACerts"))
+        azr_tls_anchors_free(&p->client_cas);
     if (azr_text_ieq(name, nl, "FirewallHost") || azr_text_ieq(name, nl, "FirewallPort") ||
         azr_text_ieq(name, nl, "FirewallType") || azr_text_ieq(name, nl, "UseIPv6"))
         p->proxy_resolved = false;
@@ -287,40 +293,117 @@ static size_t fd_limit(void)
     return rl.rlim_cur > 65536 ? 65536 : (size_t)rl.rlim_cur;
 }
 
-/* SSLCertStore: the local TLS certificate chain and key (SSLEnabled). */
-static azr_err load_local_creds(azr_proxy_state *p, char *err, size_t cap)
+/* SSLCertSubject: empty or "*" any; "K=V, K=V" every named field equal
+ * (the class's form, ASCII case ignored); other text: contained in the CN. */
+static bool subject_matches(const br_x509_certificate *leaf, const char *want, char *cn, size_t cap)
 {
-    const azr_settings *s = &p->set;
-    if (!s->ssl_cert_store[0]) {
+    static azr_certinfo ci;
+    bool parsed = azr_certinfo_parse(leaf->data, leaf->data_len, &ci) == AZR_OK;
+    snprintf(cn, cap, "none");
+    if (parsed)
+        (void)azr_certinfo_attr(ci.subject, "CN", cn, cap);
+    if (!want[0] || strcmp(want, "*") == 0)
+        return true;
+    if (!parsed)
+        return false;
+    if (!strchr(want, '='))
+        return strstr(cn, want) != NULL;
+    /* each of the wanted fields, in the printed form of azr_certinfo */
+    const char *w = want;
+    char key[32], val[256], have[256];
+    while (*w) {
+        while (*w == ' ' || *w == ',')
+            w++;
+        size_t kl = strcspn(w, "=");
+        if (!w[kl] || kl == 0 || kl >= sizeof key)
+            return false;
+        memcpy(key, w, kl);
+        key[kl] = '\0';
+        w += kl + 1;
+        size_t vl = 0;
+        bool q = *w == '"';
+        w += q;
+        while (*w && (q ? *w != '"' : *w != ',')) {
+            if (vl + 1 < sizeof val)
+                val[vl++] = *w;
+            w++;
+        }
+        w += (q && *w == '"');
+        while (vl > 0 && val[vl - 1] == ' ')
+            vl--;
+        val[vl] = '\0';
+        for (char *k = key; *k; k++)
+            *k = (char)(*k >= 'a' && *k <= 'z' ? *k - 32 : *k);
+        if (!azr_certinfo_attr(ci.subject, key, have, sizeof have) ||
+            !azr_text_ieq(have, strlen(have), val))
+            return false;
+    }
+    return true;
+}
+
+azr_err azr_proxy_load_cert(azr_proxy_state *p, long store_type, const char *store,
+                            const char *password, const char *subject, azr_tls_creds *out,
+                            char *err, size_t cap)
+{
+    if (!store[0]) {
         snprintf(err, cap,
                  "SSLEnabled needs SSLCertStore: a PEM file with the certificate chain "
                  "and its private key");
         return AZR_E_STATE;
     }
-    if (s->ssl_cert_store_password[0]) {
+    if (store_type != 6 && store_type != 99) {
+        snprintf(err, cap,
+                 "store type %ld is not supported: azrelay reads PEM files "
+                 "(6=PEMKeyFile, 99=Auto)",
+                 store_type);
+        return AZR_E_UNSUPPORTED;
+    }
+    if (password[0]) {
         snprintf(err, cap,
                  "SSLCertStorePassword: encrypted private keys are not supported "
                  "(BearSSL); decrypt it with 'openssl pkey' and clear the password");
         return AZR_E_UNSUPPORTED;
     }
     char e2[256];
-    azr_err e = azr_tls_creds_load_files(&p->local_creds, s->ssl_cert_store, NULL, e2, sizeof e2);
+    azr_err e = azr_tls_creds_load_files(out, store, NULL, e2, sizeof e2);
     if (e != AZR_OK) {
         snprintf(err, cap, "SSLCertStore %.300s", e2);
         return e == AZR_E_IO ? AZR_E_IO : AZR_E_ARG;
     }
-    char cn[128] = "";
-    bool has_cn = azr_tls_cert_cn(&p->local_creds.chain[0], cn, sizeof cn);
-    if (s->ssl_cert_subject[0] && strcmp(s->ssl_cert_subject, "*") != 0 &&
-        (!has_cn || !strstr(cn, s->ssl_cert_subject))) {
+    char cn[128];
+    if (!subject_matches(&out->chain[0], subject, cn, sizeof cn)) {
         snprintf(err, cap,
-                 "SSLCertSubject '%.64s' does not match the certificate in %.300s (CN=%s)",
-                 s->ssl_cert_subject, s->ssl_cert_store, has_cn ? cn : "none");
-        azr_tls_creds_free(&p->local_creds);
+                 "SSLCertSubject '%.64s' does not match the certificate in %.300s (CN=%s)", subject,
+                 store, cn);
+        azr_tls_creds_free(out);
         return AZR_E_ARG;
     }
-    azr_proxy_log(p, 0, 2, "local TLS certificate CN=%s (%s key, chain of %zu)", has_cn ? cn : "-",
-                  p->local_creds.key_type == BR_KEYTYPE_RSA ? "RSA" : "EC", p->local_creds.n);
+    azr_proxy_log(p, 0, 2, "local TLS certificate CN=%s (%s key, chain of %zu) from %s", cn,
+                  out->key_type == BR_KEYTYPE_RSA ? "RSA" : "EC", out->n, store);
+    return AZR_OK;
+}
+
+/* SSLClientCACerts: PEM text or a file (SSLAuthenticateClients). */
+static azr_err load_client_cas(azr_proxy_state *p, char *err, size_t cap)
+{
+    const char *v = p->set.ssl_client_ca_certs;
+    size_t added = 0;
+    char why[300];
+    if (!v[0]) {
+        snprintf(err, cap,
+                 "SSLAuthenticateClients needs SSLClientCACerts: the CA certificates (PEM "
+                 "text or a file) that client certificates must chain to");
+        return AZR_E_STATE;
+    }
+    azr_err e = strstr(v, "-----BEGIN")
+                    ? azr_tls_anchors_add_pem(&p->client_cas, v, strlen(v), &added, why, sizeof why)
+                    : azr_tls_anchors_add_file(&p->client_cas, v, &added, why, sizeof why);
+    if (e != AZR_OK) {
+        snprintf(err, cap, "SSLClientCACerts: %.200s", why);
+        azr_tls_anchors_free(&p->client_cas);
+        return e;
+    }
+    azr_proxy_log(p, 0, 2, "client certificates: %zu CA certificates from SSLClientCACerts", added);
     return AZR_OK;
 }
 
@@ -414,9 +497,32 @@ int azr_proxy_start_listening(azr_proxy *px)
                       "does not have: use 1 (implicit) or 3 (none)");
     p->local_tls = p->set.ssl_start_mode == 0 || p->set.ssl_start_mode == 1;
     if (p->local_tls && p->local_creds.n == 0) {
-        azr_err e = load_local_creds(p, err, sizeof err);
+        const azr_settings *s = &p->set;
+        azr_err e = azr_proxy_load_cert(p, s->ssl_cert_store_type, s->ssl_cert_store,
+                                        s->ssl_cert_store_password, s->ssl_cert_subject,
+                                        &p->local_creds, err, sizeof err);
         if (e != AZR_OK)
             return result(p, code_of(e), "%s", err);
+    }
+    if (p->local_tls && p->set.ssl_authenticate_clients && p->client_cas.n == 0) {
+        azr_err e = load_client_cas(p, err, sizeof err);
+        if (e != AZR_OK)
+            return result(p, code_of(e), "%s", err);
+    }
+    if (p->set.relay.tls) {
+        uint32_t f = p->set.ssl_security_flags;
+        if (f & 0x1u)
+            azr_proxy_log(p, 0, 1,
+                          "warning: SSLSecurityFlags 0x1: relay certificates are "
+                          "accepted outside their validity period");
+        if (f & 0x10u)
+            azr_proxy_log(p, 0, 1,
+                          "warning: SSLSecurityFlags 0x10: relay certificates from "
+                          "unknown CAs are accepted");
+        if (f & 0x80000000u)
+            azr_proxy_log(p, 0, 1,
+                          "warning: SSLSecurityFlags 0x80000000: the relay "
+                          "certificate's host name is not checked");
     }
     azr_sockaddr addr;
     if (azr_net_resolve(p->set.local_host, (uint16_t)p->set.local_port, 2, true, &addr, err,
@@ -480,6 +586,7 @@ int azr_proxy_reset(azr_proxy *px)
     azr_settings_wipe(&px->st.set);
     azr_settings_init(&px->st.set);
     px->st.relay_resolved = false;
+    px->st.relay_session_ok = false;
     return result(&px->st, 0, NULL);
 }
 
@@ -497,6 +604,8 @@ void azr_proxy_free(azr_proxy *px)
     }
     free(px->st.conns);
     azr_tls_anchors_free(&px->st.anchors);
+    azr_tls_anchors_free(&px->st.client_cas);
+    azr_wipe(&px->st.relay_session, sizeof px->st.relay_session);
     azr_tls_creds_free(&px->st.local_creds);
     azr_settings_wipe(&px->st.set);
     azr_wipe(&px->st.rng, sizeof px->st.rng);

@@ -35,6 +35,11 @@
 #define AZR_CONNSTR_MAX 4096
 /* SOCKS: RFC 1928 domain and RFC 1929 user/password are one length byte each. */
 #define AZR_SOCKS_MAX_NAME 255
+/* X.509: a distinguished name as text (CN=..., O=...), and a leaf certificate kept
+ * whole (client certificates for SSLClientAuthentication; relay leaves when
+ * SSLSecurityFlags ignores time validity). */
+#define AZR_CERT_DN_MAX   512
+#define AZR_CERT_LEAF_MAX 8192
 /* Error text kept by a parser context. */
 #define AZR_ERRTEXT_MAX 256
 

@@ -163,6 +163,26 @@ const azr_conf_def azr_config_table[] = {
      "TLS versions, both sides, as the class's bits: 3072 (0xC00) TLS 1.2, 768 (0x300) "
      "TLS 1.1, 192 (0xC0) TLS 1.0; add them up. TLS 1.3 (12288) is not available in "
      "BearSSL and is ignored next to others, refused alone; SSL 2 and 3 are refused."},
+    {"SSLSecurityFlags", AZR_CT_FLAGS, 0, 0, 0, "0", OFF(ssl_security_flags), 0, NULL,
+     "Relay side: certificate checks to skip, as the class's bits (hex or decimal, OR them): "
+     "0x1 the validity period (the chain is checked as of the middle of the certificate's "
+     "own period), 0x10 an unknown CA (the chain must still be well formed and signed), "
+     "0x80000000 a host name that does not match. 0 checks everything. Each loosening is "
+     "logged as a warning when listening starts and whenever it lets a certificate pass. "
+     "The class's other bits are accepted and have no effect (BearSSL checks no "
+     "revocation)."},
+    {"ReuseSSLSession", AZR_CT_BOOL, 0, 0, 1, "False", OFF(reuse_ssl_session), 0, NULL,
+     "Relay side: offer the last TLS session to the relay again (an abbreviated handshake, "
+     "no certificate check or key exchange) while its parameters are kept: until the "
+     "relay refuses it, a TLS failure, a change of NamespaceAddress, or Reset."},
+    {"SSLAuthenticateClients", AZR_CT_BOOL, AZR_CF_PROPERTY, 0, 1, "False", OFF(ssl_authenticate_clients), 0, NULL,
+     "Local TLS: ask each client for a certificate and check it against SSLClientCACerts. "
+     "A client with no certificate, or one that does not check, is refused unless the "
+     "SSLClientAuthentication event (C API) accepts it; the daemon follows the check."},
+    {"SSLClientCACerts", AZR_CT_STR, AZR_CF_MULTILINE, 0, 16383, "", STRF(ssl_client_ca_certs), NULL,
+     "CA certificates that client certificates must chain to (SSLAuthenticateClients): PEM "
+     "text or the path of a PEM file. Only these are trusted for clients, never the "
+     "system bundle; a self-signed client certificate listed here is trusted as is."},
     {"SSLKeyLogFile", AZR_CT_STR, 0, 0, 1023, "", STRF(ssl_key_log_file), NULL,
      "Append each TLS session's secrets, both sides, to this file in the NSS key log format "
      "(CLIENT_RANDOM lines, created mode 0600) so Wireshark can decrypt a capture. For "
@@ -178,15 +198,14 @@ const azr_conf_def azr_config_table[] = {
 /* clang-format on */
 const size_t azr_config_count = sizeof azr_config_table / sizeof azr_config_table[0];
 
-#define TLS_LATER "TLS settings arrive with the TLS issue"
-#define HTTP_ONLY "an HTTP client setting; azrelay speaks WebSocket only"
+#define NEGOTIATED "a connection field: read it as Config(\"Name[connection id]\")"
+#define HTTP_ONLY  "an HTTP client setting; azrelay speaks WebSocket only"
 #define PROXY_HINT                                                                                 \
     "use FirewallType=1 with FirewallHost, FirewallPort, FirewallUser, FirewallPassword"
 
 const azr_conf_unsupported azr_config_unsupported[] = {
     {"Connections", "use the connection functions of the C API"},
     {"SSLCert", "set SSLCertStore (a PEM file), SSLCertStoreType and SSLCertSubject"},
-    {"SSLAuthenticateClients", TLS_LATER},
     {"AcceptEncoding", HTTP_ONLY},
     {"AllowHTTPCompression", HTTP_ONLY},
     {"AllowHTTPFallback", HTTP_ONLY},
@@ -227,26 +246,23 @@ const azr_conf_unsupported azr_config_unsupported[] = {
     {"MaxLineLength", "azrelay forwards bytes, not lines"},
     {"MaxTransferRate", NULL},
     {"AbsoluteTimeout", NULL},
-    {"LogSSLPackets", TLS_LATER},
-    {"OpenSSLCADir", "azrelay uses BearSSL; " TLS_LATER},
-    {"OpenSSLCAFile", "azrelay uses BearSSL; " TLS_LATER},
-    {"OpenSSLCipherList", "azrelay uses BearSSL; " TLS_LATER},
-    {"OpenSSLPrngSeedData", "azrelay uses BearSSL; " TLS_LATER},
-    {"ReuseSSLSession", TLS_LATER},
-    {"SSLCACerts", TLS_LATER},
-    {"SSLCipherStrength", TLS_LATER},
-    {"SSLClientCACerts", TLS_LATER},
-    {"SSLEnableRenegotiation", TLS_LATER},
-    {"SSLIncludeCertChain", TLS_LATER},
-    {"SSLNegotiatedCipher", TLS_LATER},
-    {"SSLNegotiatedCipherStrength", TLS_LATER},
-    {"SSLNegotiatedCipherSuite", TLS_LATER},
-    {"SSLNegotiatedKeyExchange", TLS_LATER},
-    {"SSLNegotiatedKeyExchangeStrength", TLS_LATER},
-    {"SSLNegotiatedVersion", TLS_LATER},
-    {"SSLSecurityFlags", TLS_LATER},
-    {"TLS12SignatureAlgorithms", TLS_LATER},
-    {"TLS12SupportedGroups", TLS_LATER},
+    {"LogSSLPackets", "decrypt a capture with SSLKeyLogFile instead"},
+    {"OpenSSLCADir", "azrelay uses BearSSL: see SSLCACertFilePaths"},
+    {"OpenSSLCAFile", "azrelay uses BearSSL: see SSLCACertFilePaths"},
+    {"OpenSSLCipherList", "azrelay uses BearSSL: see SSLEnabledCipherSuites"},
+    {"OpenSSLPrngSeedData", "BearSSL seeds itself from the system (getrandom, /dev/urandom)"},
+    {"SSLCACerts", "put the intermediate certificates in SSLCertStore after the leaf"},
+    {"SSLCipherStrength", "choose the suites with SSLEnabledCipherSuites"},
+    {"SSLEnableRenegotiation", "renegotiation is always refused, on both sides"},
+    {"SSLIncludeCertChain", "the class has no SSLServerAuthentication event"},
+    {"SSLNegotiatedCipher", NEGOTIATED},
+    {"SSLNegotiatedCipherStrength", NEGOTIATED},
+    {"SSLNegotiatedCipherSuite", NEGOTIATED},
+    {"SSLNegotiatedKeyExchange", NEGOTIATED},
+    {"SSLNegotiatedKeyExchangeStrength", NEGOTIATED},
+    {"SSLNegotiatedVersion", NEGOTIATED},
+    {"TLS12SignatureAlgorithms", "BearSSL accepts SHA-224 to SHA-512 with RSA and ECDSA"},
+    {"TLS12SupportedGroups", "BearSSL offers X25519, P-256, P-384 and P-521"},
     {"TLS13KeyShareGroups", "BearSSL has no TLS 1.3"},
     {"TLS13SignatureAlgorithms", "BearSSL has no TLS 1.3"},
     {"TLS13SupportedGroups", "BearSSL has no TLS 1.3"},
@@ -396,6 +412,34 @@ static azr_err unknown(const char *name, size_t len, char *err, size_t errcap)
         snprintf(err, errcap, "unknown setting '%s' (azrelay-proxy --help lists them all)",
                  shown(name, len, b));
     return AZR_E_ARG;
+}
+
+/* FLAGS: decimal or 0x hex, 0 to 0xFFFFFFFF whatever the width of long. */
+static bool parse_u32(const char *v, size_t len, uint32_t *out)
+{
+    size_t i = 0;
+    uint32_t base = 10, acc = 0;
+    if (len > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) {
+        base = 16;
+        i = 2;
+    }
+    if (i == len)
+        return false;
+    for (; i < len; i++) {
+        char c = azr_text_lower(v[i]);
+        uint32_t dg;
+        if (c >= '0' && c <= '9')
+            dg = (uint32_t)(c - '0');
+        else if (base == 16 && c >= 'a' && c <= 'f')
+            dg = (uint32_t)(c - 'a' + 10);
+        else
+            return false;
+        if (acc > (UINT32_MAX - dg) / base)
+            return false;
+        acc = acc * base + dg;
+    }
+    *out = acc;
+    return true;
 }
 
 /* ENUM: value by number or by name; returns false when not in the list. */
@@ -566,6 +610,16 @@ static azr_err set_def(azr_settings *s, const azr_conf_def *d, const char *v, si
                 return AZR_E_UNSUPPORTED;
             }
             snprintf(err, errcap, "%s: '%s' is not one of %s", d->name, shown(v, len, b), d->enums);
+            return AZR_E_ARG;
+        }
+        memcpy(field, &x, sizeof x);
+        break;
+    }
+    case AZR_CT_FLAGS: {
+        uint32_t x;
+        if (!parse_u32(v, len, &x)) {
+            snprintf(err, errcap, "%s: '%s' is not a number from 0 to 0xFFFFFFFF", d->name,
+                     shown(v, len, b));
             return AZR_E_ARG;
         }
         memcpy(field, &x, sizeof x);
@@ -754,6 +808,12 @@ azr_err azr_config_get(const azr_settings *s, const char *name, size_t name_len,
         long x;
         memcpy(&x, field, sizeof x);
         n = snprintf(out, cap, "%ld", x);
+        break;
+    }
+    case AZR_CT_FLAGS: {
+        uint32_t x;
+        memcpy(&x, field, sizeof x);
+        n = snprintf(out, cap, "0x%08lX", (unsigned long)x);
         break;
     }
     case AZR_CT_STR:

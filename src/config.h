@@ -74,10 +74,21 @@ typedef struct azr_settings {
     long ssl_enabled_protocols;
     char ssl_key_log_file[1024];
     char ssl_server_ca_certs[16384];
+    uint32_t ssl_security_flags; /* relay side: loosened certificate checks */
+    bool reuse_ssl_session;      /* relay side: resume the last TLS session */
+    /* client certificates (local TLS) */
+    bool ssl_authenticate_clients;
+    char ssl_client_ca_certs[16384];
 } azr_settings;
 
 /* Setting types and flags of the table. */
-enum { AZR_CT_BOOL = 1, AZR_CT_INT, AZR_CT_STR, AZR_CT_ENUM };
+enum {
+    AZR_CT_BOOL = 1,
+    AZR_CT_INT,
+    AZR_CT_STR,
+    AZR_CT_ENUM,
+    AZR_CT_FLAGS /* uint32_t bits, 0x hex */
+};
 #define AZR_CF_SECRET    1u /* never logged; --help shows no value */
 #define AZR_CF_READONLY  2u /* Config("Name") only */
 #define AZR_CF_OURS      4u /* azrelay's own, not the reference class's */

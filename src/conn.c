@@ -29,6 +29,7 @@
 #include "url.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,10 +39,7 @@
 
 static void io_cb(azr_reactor *r, int fd, unsigned ev, void *ud);
 static void more_cb(azr_reactor *r, azr_task *t, void *ud);
-static void relay_start(azr_conn *c);
-static void update_interest(azr_conn *c);
 static void timer_cb(azr_reactor *r, azr_timer *t, void *ud);
-static void rearm(azr_conn *c);
 
 static uint64_t now_ms(const azr_conn *c)
 {
@@ -53,6 +51,25 @@ void azr_conn_fail_io(azr_conn *c, const char *what)
     char why[320];
     snprintf(why, sizeof why, "%.200s: %.100s", what, strerror(errno));
     azr_conn_close(c, AZR_ERR_IO, why, false);
+}
+
+void azr_conn_key_log(azr_conn *c, const br_ssl_engine_context *eng)
+{
+    const char *path = c->p->set.ssl_key_log_file;
+    if (path[0] && !azr_tls_keylog(path, eng))
+        azr_proxy_log(c->p, c->id, 1, "SSLKeyLogFile %s: %s", path, strerror(errno));
+}
+
+void azr_conn_ssl_status(azr_conn *c, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    azr_proxy_log(c->p, c->id, 2, "%s", msg);
+    if (c->p->ev.ssl_status)
+        c->p->ev.ssl_status(c->p->ud, c->id, msg);
 }
 
 /* ----------------------------------------------------------------- opening */
@@ -118,17 +135,12 @@ static size_t align_up(size_t n)
 
 azr_err azr_conn_open(azr_proxy_state *p, int cfd, const azr_sockaddr *peer, azr_conn **out)
 {
-    /* one block: the client side (plaintext buffers, or the TLS server
-     * context and its engine buffer), then the relay side (plaintext
-     * buffers, or the TLS client context, X.509 validator and engine buffer) */
+    /* one block: the client side (plaintext buffers, or its TLS), then the
+     * relay side (plaintext buffers, or its TLS) */
     size_t al = _Alignof(max_align_t);
-    size_t client = p->local_tls ? align_up(sizeof(br_ssl_server_context)) + BR_SSL_BUFSIZE_BIDI
-                                 : 2 * AZR_CONN_IO_BUF;
+    size_t client = p->local_tls ? azr_ltls_size(p) : 2 * AZR_CONN_IO_BUF;
     size_t r0 = align_up(client);
-    size_t xc_off = r0 + align_up(sizeof(br_ssl_client_context));
-    size_t io_off = xc_off + align_up(sizeof(br_x509_minimal_context));
-    size_t mem =
-        p->set.relay.tls ? io_off + BR_SSL_BUFSIZE_BIDI : r0 + AZR_CONN_IO_BUF + RELAY_OUT_CAP;
+    size_t mem = r0 + (p->set.relay.tls ? azr_rtls_size(p) : AZR_CONN_IO_BUF + RELAY_OUT_CAP);
     azr_conn *c = calloc(1, sizeof *c + mem + al);
     *out = NULL;
     if (!c)
@@ -141,16 +153,14 @@ azr_err azr_conn_open(azr_proxy_state *p, int cfd, const azr_sockaddr *peer, azr
     if (skew)
         m += al - skew;
     if (p->local_tls) {
-        c->ltls = (br_ssl_server_context *)(void *)m;
-        azr_xport_init_tls(&c->cx, &c->ltls->eng);
+        c->ltls = (azr_ltls *)(void *)m;
+        azr_xport_init_tls(&c->cx, &c->ltls->sc.eng);
     } else {
         azr_xport_init(&c->cx, m, AZR_CONN_IO_BUF, m + AZR_CONN_IO_BUF, AZR_CONN_IO_BUF);
     }
     if (p->set.relay.tls) {
-        c->tls = (br_ssl_client_context *)(void *)(m + r0);
-        c->tls_x509 = (br_x509_minimal_context *)(void *)(m + xc_off);
-        c->tls_buf = m + io_off;
-        azr_xport_init_tls(&c->rx, &c->tls->eng);
+        c->tls = (azr_rtls *)(void *)(m + r0);
+        azr_xport_init_tls(&c->rx, &c->tls->cc.eng);
     } else {
         azr_xport_init(&c->rx, m + r0, AZR_CONN_IO_BUF, m + r0 + AZR_CONN_IO_BUF, RELAY_OUT_CAP);
     }
@@ -185,31 +195,15 @@ void azr_conn_start(azr_conn *c)
     if (azr_net_set_opts(c->cfd, &o) != AZR_OK)
         azr_proxy_log(p, c->id, 2, "client socket options not all applied: %s", strerror(errno));
     if (c->ltls) {
-        /* the client's handshake first; the relay is dialled once it is done */
-        uint8_t *buf = (uint8_t *)c->ltls + align_up(sizeof(br_ssl_server_context));
-        azr_tls_server_init(c->ltls, &p->local_creds);
-        br_ssl_engine_set_versions(&c->ltls->eng, p->tls_min, p->tls_max);
-        br_ssl_engine_set_suites(&c->ltls->eng, p->suites.id, p->suites.n);
-        /* our order of suites, not the client's; no renegotiation (a DoS lever) */
-        br_ssl_engine_add_flags(&c->ltls->eng,
-                                BR_OPT_ENFORCE_SERVER_PREFERENCES | BR_OPT_NO_RENEGOTIATION);
-        br_ssl_engine_set_buffer(&c->ltls->eng, buf, BR_SSL_BUFSIZE_BIDI, 1);
-        if (!br_ssl_server_reset(c->ltls)) {
-            azr_conn_close(c, AZR_ERR_TLS, "client TLS setup failed", false);
-            return;
-        }
-        c->phase = AZR_P_LOCAL_TLS;
-        c->deadline = now_ms(c) + (uint64_t)p->set.connection_timeout * 1000u;
-        update_interest(c);
-        rearm(c);
+        azr_ltls_start(c); /* the client's handshake first; the relay once it is done */
         return;
     }
-    relay_start(c);
+    azr_conn_relay_start(c);
 }
 
 /* Dial the relay; the client is not read until the relay is open (its bytes
  * wait in TCP, or in the TLS engine). */
-static void relay_start(azr_conn *c)
+void azr_conn_relay_start(azr_conn *c)
 {
     azr_proxy_state *p = c->p;
     start_connect(c);
@@ -220,12 +214,11 @@ static void relay_start(azr_conn *c)
         azr_conn_close(c, AZR_ERR_IO, "too many open descriptors for the event loop", false);
         return;
     }
-    rearm(c);
+    azr_conn_rearm(c);
 }
 
 /* ------------------------------------------------------------ outbound proxy */
 
-static void start_tls(azr_conn *c);
 static void send_upgrade(azr_conn *c);
 
 /* The tunnel (or the direct connection) is open: TLS or the upgrade next;
@@ -233,7 +226,7 @@ static void send_upgrade(azr_conn *c);
 void azr_conn_after_proxy(azr_conn *c, const uint8_t *rest, size_t len)
 {
     if (c->tls)
-        start_tls(c);
+        azr_rtls_start(c);
     else
         send_upgrade(c);
     while (len > 0 && c->phase != AZR_P_DEAD) {
@@ -252,35 +245,6 @@ void azr_conn_after_proxy(azr_conn *c, const uint8_t *rest, size_t len)
         rest += n;
         len -= n;
     }
-}
-
-/* --------------------------------------------------------------------- TLS */
-
-static void start_tls(azr_conn *c)
-{
-    azr_proxy_state *p = c->p;
-    br_ssl_client_init_full(c->tls, c->tls_x509, p->anchors.ta, p->anchors.n);
-    br_ssl_engine_set_versions(&c->tls->eng, p->tls_min, p->tls_max);
-    br_ssl_engine_set_suites(&c->tls->eng, p->suites.id, p->suites.n);
-    br_ssl_engine_add_flags(&c->tls->eng, BR_OPT_NO_RENEGOTIATION);
-    br_ssl_engine_set_buffer(&c->tls->eng, c->tls_buf, BR_SSL_BUFSIZE_BIDI, 1);
-    if (!br_ssl_client_reset(c->tls, p->set.relay.host, 0)) {
-        azr_conn_close(c, AZR_ERR_TLS, "TLS setup failed", false);
-        return;
-    }
-    c->phase = AZR_P_TLS;
-    azr_proxy_log(p, c->id, 2, "TLS handshake with %s (SNI), %zu trust anchors", p->set.relay.host,
-                  p->anchors.n);
-}
-
-/* The relay's TLS engine closed: an error during the handshake or later. */
-static void tls_failed(azr_conn *c)
-{
-    char why[320];
-    int e = azr_xport_error(&c->rx);
-    snprintf(why, sizeof why, "TLS with relay %s failed: %s (BearSSL error %d)",
-             c->p->set.relay.host, azr_tls_error_text(e), e);
-    azr_conn_close(c, AZR_ERR_TLS, why, false);
 }
 
 /* ----------------------------------------------------------------- upgrade */
@@ -544,7 +508,7 @@ static size_t pump_to_client(azr_conn *c)
 }
 
 /* Write what is buffered; false when the connection was closed. */
-static bool flush(azr_conn *c, int fd, azr_xport *x, const char *side)
+bool azr_conn_flush(azr_conn *c, int fd, azr_xport *x, const char *side)
 {
     azr_xport_flush(x);
     for (int i = 0; i < 4; i++) {
@@ -575,9 +539,9 @@ static void closing_checks(azr_conn *c)
     (void)azr_xport_sendrec_buf(&c->rx, &rout);
     if (c->close_rcvd && cout == 0 && c->ltls && !c->client_notify) {
         /* TLS has no half-close: close_notify, then FIN once it is out */
-        br_ssl_engine_close(&c->ltls->eng);
+        br_ssl_engine_close(&c->ltls->sc.eng);
         c->client_notify = true;
-        if (!flush(c, c->cfd, &c->cx, "client"))
+        if (!azr_conn_flush(c, c->cfd, &c->cx, "client"))
             return;
         (void)azr_xport_sendrec_buf(&c->cx, &cout);
         /* the engine may be closed now, with no socket event to say so */
@@ -627,7 +591,7 @@ static void more_cb(azr_reactor *r, azr_task *t, void *ud)
     io_cb(r, -1, 0, ud);
 }
 
-static void update_interest(azr_conn *c)
+void azr_conn_update_interest(azr_conn *c)
 {
     unsigned cm = 0, rm = 0;
     unsigned cs = azr_xport_state(&c->cx), rs = azr_xport_state(&c->rx);
@@ -664,7 +628,7 @@ static void update_interest(azr_conn *c)
         azr_conn_fail_io(c, "event loop");
 }
 
-static void read_side(azr_conn *c, int fd, azr_xport *x, bool client)
+void azr_conn_read(azr_conn *c, int fd, azr_xport *x, bool client)
 {
     size_t room, n;
     uint8_t *b = azr_xport_recvrec_buf(x, &room);
@@ -693,52 +657,6 @@ static void read_side(azr_conn *c, int fd, azr_xport *x, bool client)
     }
 }
 
-/* SSLKeyLogFile: this session's secrets for Wireshark. */
-static void key_log(azr_conn *c, const br_ssl_engine_context *eng)
-{
-    const char *path = c->p->set.ssl_key_log_file;
-    if (path[0] && !azr_tls_keylog(path, eng))
-        azr_proxy_log(c->p, c->id, 1, "SSLKeyLogFile %s: %s", path, strerror(errno));
-}
-
-static void client_tls_failed(azr_conn *c, const char *when)
-{
-    char why[320];
-    int e = azr_xport_error(&c->cx);
-    snprintf(why, sizeof why, "client TLS %s: %s (BearSSL error %d)", when,
-             e ? azr_tls_client_error_text(e) : "closed", e);
-    azr_conn_close(c, AZR_ERR_TLS, why, false);
-}
-
-/* The client's TLS handshake (SSLEnabled): then the relay. */
-static void local_tls_io(azr_conn *c, unsigned ev)
-{
-    if (ev & AZR_READABLE)
-        read_side(c, c->cfd, &c->cx, true);
-    if (c->phase == AZR_P_DEAD || !flush(c, c->cfd, &c->cx, "client"))
-        return;
-    unsigned st = azr_xport_state(&c->cx);
-    if (st & AZR_X_CLOSED) {
-        client_tls_failed(c, "handshake failed");
-        return;
-    }
-    if (c->client_eof) {
-        azr_conn_close(c, AZR_ERR_TLS, "client closed the connection during the TLS handshake",
-                       false);
-        return;
-    }
-    if (!(st & AZR_X_SENDAPP)) {
-        update_interest(c);
-        return;
-    }
-    azr_tls_info_get(&c->ltls->eng, &c->linfo);
-    azr_proxy_log(c->p, c->id, 2, "client TLS established: TLS 1.%u, %s",
-                  c->linfo.version - BR_TLS10, azr_tls_suite_name(c->linfo.suite));
-    key_log(c, &c->ltls->eng);
-    c->deadline = 0;
-    relay_start(c);
-}
-
 static void io_cb(azr_reactor *r, int fd, unsigned ev, void *ud)
 {
     (void)r;
@@ -746,7 +664,7 @@ static void io_cb(azr_reactor *r, int fd, unsigned ev, void *ud)
     if (c->phase == AZR_P_DEAD)
         return;
     if (c->phase == AZR_P_LOCAL_TLS) {
-        local_tls_io(c, ev);
+        azr_ltls_io(c, ev);
         return;
     }
     if (fd == c->rfd && c->phase == AZR_P_CONNECTING) {
@@ -766,7 +684,7 @@ static void io_cb(azr_reactor *r, int fd, unsigned ev, void *ud)
             if (c->phase == AZR_P_PROXY)
                 azr_outbound_io(c, 0);
             if (c->phase == AZR_P_PROXY) {
-                update_interest(c);
+                azr_conn_update_interest(c);
                 return;
             }
         } else {
@@ -775,23 +693,23 @@ static void io_cb(azr_reactor *r, int fd, unsigned ev, void *ud)
     } else if (fd == c->rfd && c->phase == AZR_P_PROXY) {
         azr_outbound_io(c, ev);
         if (c->phase == AZR_P_PROXY) {
-            update_interest(c);
+            azr_conn_update_interest(c);
             return;
         }
     } else if (ev & AZR_READABLE) {
         if (fd == c->rfd)
-            read_side(c, c->rfd, &c->rx, false);
+            azr_conn_read(c, c->rfd, &c->rx, false);
         else
-            read_side(c, c->cfd, &c->cx, true);
+            azr_conn_read(c, c->cfd, &c->cx, true);
     }
     if (c->phase == AZR_P_DEAD)
         return;
     if (c->phase == AZR_P_TLS) {
-        if (!flush(c, c->rfd, &c->rx, "relay"))
+        if (!azr_conn_flush(c, c->rfd, &c->rx, "relay"))
             return;
         unsigned st = azr_xport_state(&c->rx);
         if (st & AZR_X_CLOSED) {
-            tls_failed(c);
+            azr_rtls_failed(c);
             return;
         }
         if (c->relay_eof) {
@@ -800,25 +718,23 @@ static void io_cb(azr_reactor *r, int fd, unsigned ev, void *ud)
             return;
         }
         if (st & AZR_X_SENDAPP) {
-            azr_tls_info_get(&c->tls->eng, &c->rinfo);
-            azr_proxy_log(c->p, c->id, 2, "TLS established with %s: TLS 1.%u, %s",
-                          c->p->set.relay.host, c->rinfo.version - BR_TLS10,
-                          azr_tls_suite_name(c->rinfo.suite));
-            key_log(c, &c->tls->eng);
+            azr_rtls_established(c);
+            if (c->phase == AZR_P_DEAD)
+                return;
             send_upgrade(c);
             if (c->phase == AZR_P_DEAD)
                 return;
         } else {
-            update_interest(c);
+            azr_conn_update_interest(c);
             return;
         }
     }
     if (c->phase == AZR_P_UPGRADE) {
         if (azr_xport_state(&c->rx) & AZR_X_CLOSED) {
-            tls_failed(c);
+            azr_rtls_failed(c);
             return;
         }
-        if (!flush(c, c->rfd, &c->rx, "relay"))
+        if (!azr_conn_flush(c, c->rfd, &c->rx, "relay"))
             return;
         upgrade_response(c);
         if (c->phase == AZR_P_UPGRADE && c->relay_eof) {
@@ -828,13 +744,13 @@ static void io_cb(azr_reactor *r, int fd, unsigned ev, void *ud)
         }
         if (c->phase != AZR_P_OPEN) {
             if (c->phase != AZR_P_DEAD)
-                update_interest(c);
+                azr_conn_update_interest(c);
             return;
         }
     }
     if (c->phase == AZR_P_OPEN && c->ltls && (azr_xport_state(&c->cx) & AZR_X_CLOSED)) {
         if (azr_xport_error(&c->cx) != 0) {
-            client_tls_failed(c, "failed");
+            azr_ltls_failed(c, "failed");
             return;
         }
         c->client_eof = true; /* close_notify */
@@ -845,7 +761,8 @@ static void io_cb(azr_reactor *r, int fd, unsigned ev, void *ud)
         if (c->phase == AZR_P_DEAD)
             return;
         moved += pump_to_relay(c);
-        if (!flush(c, c->cfd, &c->cx, "client") || !flush(c, c->rfd, &c->rx, "relay"))
+        if (!azr_conn_flush(c, c->cfd, &c->cx, "client") ||
+            !azr_conn_flush(c, c->rfd, &c->rx, "relay"))
             return;
         if (moved == 0)
             break;
@@ -855,7 +772,7 @@ static void io_cb(azr_reactor *r, int fd, unsigned ev, void *ud)
         azr_task_queue(c->p->loop, &c->more, more_cb, c); /* closed while flushing: go again */
     if (c->phase == AZR_P_OPEN && (azr_xport_state(&c->rx) & AZR_X_CLOSED)) {
         if (azr_xport_error(&c->rx) != 0) {
-            tls_failed(c);
+            azr_rtls_failed(c);
             return;
         }
         c->relay_eof = true; /* close_notify */
@@ -863,10 +780,10 @@ static void io_cb(azr_reactor *r, int fd, unsigned ev, void *ud)
     closing_checks(c);
     if (c->phase == AZR_P_DEAD)
         return;
-    update_interest(c);
+    azr_conn_update_interest(c);
     if (work_left(c)) /* the budget ran out: go on in this turn, after others */
         azr_task_queue(c->p->loop, &c->more, more_cb, c);
-    rearm(c);
+    azr_conn_rearm(c);
 }
 
 /* ------------------------------------------------------------------ timers */
@@ -876,7 +793,7 @@ static uint64_t min_nz(uint64_t a, uint64_t b)
     return a == 0 ? b : b == 0 ? a : (a < b ? a : b);
 }
 
-static void rearm(azr_conn *c)
+void azr_conn_rearm(azr_conn *c)
 {
     uint64_t next = c->deadline;
     if (c->phase == AZR_P_OPEN) {
@@ -948,7 +865,7 @@ static void timer_cb(azr_reactor *r, azr_timer *t, void *ud)
             return;
         }
     }
-    rearm(c);
+    azr_conn_rearm(c);
 }
 
 /* ----------------------------------------------------------------- closing */
@@ -995,6 +912,8 @@ void azr_conn_close(azr_conn *c, int status, const char *reason, bool going_away
 
 void azr_conn_free(azr_conn *c)
 {
+    if (c->ltls)
+        azr_ltls_free(c->ltls);
     azr_wipe(&c->resp, sizeof c->resp);
     free(c);
 }

@@ -9,6 +9,8 @@
 #include "config.h"
 #include "http1.h"
 #include "net.h"
+#include "ltls.h"
+#include "rtls.h"
 #include "tls.h"
 #include "tlsparams.h"
 #include "reactor.h"
@@ -41,7 +43,10 @@ typedef struct azr_proxy_state {
     azr_reactor *loop;
     int lfd;
     azr_sockaddr relay_addr;
-    azr_tls_anchors anchors;   /* loaded when listening starts, for wss:// */
+    azr_tls_anchors anchors;                 /* loaded when listening starts, for wss:// */
+    azr_tls_anchors client_cas;              /* SSLClientCACerts, loaded when listening starts */
+    br_ssl_session_parameters relay_session; /* ReuseSSLSession: the last one */
+    bool relay_session_ok;
     azr_tls_creds local_creds; /* SSLCertStore, loaded when listening starts */
     bool local_tls;            /* clients speak TLS (SSLStartMode 0 or 1) */
     azr_tls_suites suites;     /* SSLEnabledCipherSuites, parsed when listening starts */
@@ -65,10 +70,8 @@ struct azr_conn {
     azr_phase phase;
     int cfd, rfd;
     azr_xport cx, rx;
-    br_ssl_server_context *ltls; /* SSLEnabled: the client side's engine, inside mem[] */
-    br_ssl_client_context *tls;  /* wss://: inside mem[] */
-    br_x509_minimal_context *tls_x509;
-    unsigned char *tls_buf;
+    azr_ltls *ltls; /* SSLEnabled: the client side's TLS, inside mem[] */
+    azr_rtls *tls;  /* wss://: inside mem[] */
     azr_ws_dec dec;
     azr_http1_resp resp; /* the relay's 101, or the proxy's CONNECT answer */
     azr_socks socks;     /* FirewallType 2, 3, 10 */
@@ -78,8 +81,10 @@ struct azr_conn {
     uint8_t ctrl[2 * (AZR_WS_MAX_CTRL + 6)]; /* pong/close frames waiting for room */
     size_t ctrl_len;
     bool client_eof, client_shut, close_sent, close_rcvd, relay_eof, connected_fired;
-    bool client_notify;        /* TLS close_notify queued towards the client */
-    azr_tls_info linfo, rinfo; /* negotiated: client side, relay side */
+    bool client_notify;                   /* TLS close_notify queued towards the client */
+    bool relay_resumed;                   /* the relay's TLS session was resumed */
+    char client_subject[AZR_CERT_DN_MAX]; /* SSLAuthenticateClients: the client's certificate */
+    azr_tls_info linfo, rinfo;            /* negotiated: client side, relay side */
     uint16_t close_code_rcvd;
     char close_reason_rcvd[AZR_WS_MAX_CTRL];
     azr_timer timer;
@@ -111,6 +116,32 @@ void azr_conn_fail_io(azr_conn *c, const char *what);
  * rest[0..len) came after the proxy's answer and belongs to that layer. */
 void azr_conn_after_proxy(azr_conn *c, const uint8_t *rest, size_t len);
 
+/* Dial the relay (the client's TLS handshake, if any, is done). */
+void azr_conn_relay_start(azr_conn *c);
+/* Read what the socket has into x's record port (EOF and errors noted). */
+void azr_conn_read(azr_conn *c, int fd, azr_xport *x, bool client);
+/* Write what x has for the socket; false when the connection was closed. */
+bool azr_conn_flush(azr_conn *c, int fd, azr_xport *x, const char *side);
+void azr_conn_update_interest(azr_conn *c);
+void azr_conn_rearm(azr_conn *c); /* the connection's timer from its deadlines */
+/* SSLKeyLogFile: this session's secrets, appended. */
+void azr_conn_key_log(azr_conn *c, const br_ssl_engine_context *eng);
+/* SSLStatus (and the log at Verbose): a step of either side's TLS. */
+void azr_conn_ssl_status(azr_conn *c, const char *fmt, ...) AZR_PRINTF(2, 3);
+
+/* ltls.c: TLS towards the client (SSLEnabled) */
+size_t azr_ltls_size(const azr_proxy_state *p);
+void azr_ltls_start(azr_conn *c); /* engine set up, phase AZR_P_LOCAL_TLS */
+void azr_ltls_io(azr_conn *c, unsigned ev);
+void azr_ltls_failed(azr_conn *c, const char *when);
+void azr_ltls_free(azr_ltls *l);
+
+/* rtls.c: TLS towards the relay (wss://) */
+size_t azr_rtls_size(const azr_proxy_state *p);
+void azr_rtls_start(azr_conn *c);       /* engine set up, phase AZR_P_TLS */
+void azr_rtls_failed(azr_conn *c);      /* the engine closed with an error */
+void azr_rtls_established(azr_conn *c); /* handshake done: fields, key log, session */
+
 /* outbound.c: the FirewallType handshake */
 void azr_outbound_start(azr_conn *c);
 void azr_outbound_io(azr_conn *c, unsigned ev);
@@ -120,5 +151,10 @@ bool azr_outbound_pending(azr_conn *c, const uint8_t **b, size_t *len);
 void azr_proxy_log(azr_proxy_state *p, int conn_id, int level, const char *fmt, ...)
     AZR_PRINTF(4, 5);
 void azr_proxy_reap_later(azr_proxy_state *p);
+/* A local certificate (SSLCertStore and friends) into out, checked against
+ * subject; err says what is wrong. */
+AZR_MUST_CHECK azr_err azr_proxy_load_cert(azr_proxy_state *p, long store_type, const char *store,
+                                           const char *password, const char *subject,
+                                           azr_tls_creds *out, char *err, size_t cap);
 
 #endif

@@ -49,6 +49,8 @@ static const char *type_name(const azr_conf_def *d)
         return "N";
     case AZR_CT_ENUM:
         return "N|NAME";
+    case AZR_CT_FLAGS:
+        return "0xBITS";
     default:
         return "TEXT";
     }

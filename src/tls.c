@@ -499,6 +499,8 @@ const char *azr_tls_client_error_text(int code)
         return "connection lost during TLS";
     case BR_ERR_BAD_MAC:
         return "a record failed its integrity check";
+    case BR_ERR_NO_CLIENT_AUTH:
+        return "the client sent no certificate (SSLAuthenticateClients)";
     default:
         return code >= 32 && code < 64 ? "client certificate invalid" : "TLS protocol error";
     }

@@ -21,7 +21,56 @@ typedef struct seen {
     char connected_desc[400], disconnected_desc[400];
     char log[16384];
     int refuse;
+    /* the SSL events */
+    char ssl_status[8192];
+    int auths, auth_verdict, auth_override; /* override: 0 keep the verdict, 1 refuse, 2 accept */
+    size_t auth_cert_len;
+    unsigned char auth_cert[8192];
+    char auth_subject[512], auth_issuer[512], auth_status[200];
+    int conn_requests;
+    char req_suites[2048], req_algs[512];
+    const char *alt_store; /* SSLConnectionRequest answers with it when no ECDSA suite is offered */
 } seen;
+
+static inline void on_ssl_status(void *ud, int id, const char *msg)
+{
+    seen *s = ud;
+    size_t n = strlen(s->ssl_status);
+    snprintf(s->ssl_status + n, sizeof s->ssl_status - n, "[%d] %s\n", id, msg);
+}
+
+static inline void on_ssl_auth(void *ud, int id, const unsigned char *der, size_t len,
+                               const char *subject, const char *issuer, const char *status,
+                               int *accept)
+{
+    seen *s = ud;
+    (void)id;
+    s->auths++;
+    s->auth_verdict = *accept;
+    s->auth_cert_len = len;
+    assert_true(len <= sizeof s->auth_cert);
+    assert_true((der == NULL) == (len == 0));
+    if (len)
+        memcpy(s->auth_cert, der, len);
+    snprintf(s->auth_subject, sizeof s->auth_subject, "%s", subject);
+    snprintf(s->auth_issuer, sizeof s->auth_issuer, "%s", issuer);
+    snprintf(s->auth_status, sizeof s->auth_status, "%s", status);
+    if (s->auth_override)
+        *accept = s->auth_override == 2;
+}
+
+static inline void on_ssl_request(void *ud, int id, const char *suites, const char *algs,
+                                  azr_ssl_cert *cert)
+{
+    seen *s = ud;
+    (void)id;
+    s->conn_requests++;
+    snprintf(s->req_suites, sizeof s->req_suites, "%s", suites);
+    snprintf(s->req_algs, sizeof s->req_algs, "%s", algs);
+    assert_int_equal(cert->store_type, 99);
+    if (s->alt_store && !strstr(suites, "ECDSA"))
+        snprintf(cert->store, sizeof cert->store, "%s", s->alt_store);
+}
 
 static inline void on_request(void *ud, const char *address, int port, int *accept)
 {
@@ -67,7 +116,8 @@ static azr_loop *harness_loop;
 static inline azr_proxy *proxy_at(const char *ns_address, const char *hc, seen *s,
                                   const char *const *settings, int *port)
 {
-    azr_events ev = {on_request, on_connected, on_disconnected, NULL, on_log};
+    azr_events ev = {on_request, on_connected,  on_disconnected, NULL,
+                     on_log,     on_ssl_status, on_ssl_auth,     on_ssl_request};
     azr_proxy *p = harness_loop ? azr_proxy_new_on(harness_loop, &ev, s) : azr_proxy_new(&ev, s);
     assert_non_null(p);
     char stmt[600], out[64];

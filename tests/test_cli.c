@@ -80,8 +80,9 @@ static void test_cli_check(void **s)
     assert_non_null(strstr(out, "LocalPort: '99999' is not an integer from 0 to 65535"));
     assert_int_equal(run("--check NamespaceAdress=x", out, sizeof out), 1);
     assert_non_null(strstr(out, "did you mean NamespaceAddress?"));
-    assert_int_equal(run("--check SSLAuthenticateClients=True", out, sizeof out), 1);
+    assert_int_equal(run("--check SSLCipherStrength=128", out, sizeof out), 1);
     assert_non_null(strstr(out, "does not support"));
+    assert_non_null(strstr(out, "SSLEnabledCipherSuites"));
     assert_int_equal(run("--bogus", out, sizeof out), 2);
     assert_non_null(strstr(out, "unknown option '--bogus'"));
 }

@@ -207,9 +207,22 @@ static void test_config_unsupported_names(void **s)
     assert_int_equal(apply(&st, "proxyserver=10.0.0.1", err), AZR_E_UNSUPPORTED);
     assert_non_null(strstr(err, "FirewallType=1"));
     assert_int_equal(
-        azr_config_get(&st, "SSLAuthenticateClients", 22, 0, out, sizeof out, err, sizeof err),
+        azr_config_get(&st, "SSLEnableRenegotiation", 22, 0, out, sizeof out, err, sizeof err),
         AZR_E_UNSUPPORTED);
-    assert_non_null(strstr(err, "SSLAuthenticateClients"));
+    assert_non_null(strstr(err, "renegotiation is always refused"));
+    /* SSLSecurityFlags: the class's hex bits, the top one included, whatever long's width */
+    assert_int_equal(apply(&st, "SSLSecurityFlags=0x80000010", err), AZR_OK);
+    assert_int_equal(st.ssl_security_flags, 0x80000010u);
+    assert_int_equal(
+        azr_config_get(&st, "SSLSecurityFlags", 16, 0, out, sizeof out, err, sizeof err), AZR_OK);
+    assert_string_equal(out, "0x80000010");
+    assert_int_equal(apply(&st, "SSLSecurityFlags=17", err), AZR_OK);
+    assert_int_equal(st.ssl_security_flags, 0x11u);
+    assert_int_equal(apply(&st, "SSLSecurityFlags=0x100000000", err), AZR_E_ARG);
+    assert_non_null(strstr(err, "not a number from 0 to 0xFFFFFFFF"));
+    assert_int_equal(apply(&st, "SSLSecurityFlags=0x", err), AZR_E_ARG);
+    assert_int_equal(apply(&st, "SSLSecurityFlags=-1", err), AZR_E_ARG);
+    assert_int_equal(st.ssl_security_flags, 0x11u); /* a refused value changes nothing */
     /* every name of the class is either implemented or listed as unsupported */
     for (size_t i = 0; i < azr_config_unsupported_count; i++)
         assert_null(azr_config_find(azr_config_unsupported[i].name,

@@ -7,6 +7,7 @@
 #include "testutil.h"
 #include "peers.h"
 #include "harness.h"
+#include "tlsparams.h"
 
 #define CERTS "../build/test-certs/"
 
@@ -31,6 +32,72 @@ static azr_proxy *tls_proxy(const char *hc, seen *s, const char *const *settings
     char ns[64];
     snprintf(ns, sizeof ns, "ws://127.0.0.1:%d", emu.port);
     return proxy_at(ns, hc, s, settings, port);
+}
+
+/* openssl s_client to the proxy, verifying "localhost" against the test CA,
+ * with more arguments (a client certificate, a cipher) when given. */
+static void s_client_with(relay *c, int port, const char *const *more, int fdno)
+{
+    char to[32];
+    snprintf(to, sizeof to, "127.0.0.1:%d", port);
+    const char *argv[32] = {"openssl",
+                            "s_client",
+                            "-connect",
+                            to,
+                            "-servername",
+                            "localhost",
+                            "-verify_hostname",
+                            "localhost",
+                            "-CAfile",
+                            CERTS "ca.pem",
+                            "-verify_return_error"};
+    int k = 11;
+    for (; more && *more && k < 31; more++)
+        argv[k++] = *more;
+    argv[k] = NULL;
+    proc_start(c, argv, fdno);
+}
+
+/* Whether what the process wrote so far holds needle (never waits). */
+static bool out_has(relay *c, const char *needle)
+{
+    ssize_t n = read(c->out, c->buf + c->len, sizeof c->buf - c->len - 1);
+    if (n > 0)
+        c->len += (size_t)n;
+    c->buf[c->len] = '\0';
+    return strstr(c->buf, needle) != NULL;
+}
+
+/* Run s_client until it ends (stdin closed once the proxy says the
+ * handshake is done, or at once when it fails); its exit status, and its
+ * output in out. */
+static int s_client_run(azr_proxy *p, seen *s, int port, const char *const *more, char *out,
+                        size_t cap)
+{
+    relay c;
+    s_client_with(&c, port, more, 2);
+    int status = -1, before = s->disconnected;
+    bool closed = false;
+    uint64_t stop = ms() + 15000;
+    while (ms() < stop) {
+        assert_int_equal(azr_proxy_do_events(p, 10), 0);
+        if (!closed &&
+            (strstr(s->ssl_status, "client TLS established") || s->disconnected > before)) {
+            close(c.in); /* s_client says DONE and ends */
+            closed = true;
+        }
+        if (waitpid(c.pid, &status, WNOHANG) == c.pid)
+            break;
+    }
+    procs_track(c.pid, false);
+    if (!closed)
+        close(c.in);
+    lseek(c.out, 0, SEEK_SET);
+    ssize_t n = read(c.out, out, cap - 1);
+    out[n > 0 ? n : 0] = '\0';
+    close(c.out);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
 }
 
 /* openssl s_client to the proxy, verifying "localhost" against the test CA. */
@@ -208,6 +275,237 @@ static void test_ltls_stalled_and_plaintext_clients(void **st)
     relay_stop(&emu);
 }
 
+static uint8_t der_file[8192];
+
+static size_t read_der(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t n = fread(der_file, 1, sizeof der_file, f);
+    fclose(f);
+    return n;
+}
+
+/* SSLAuthenticateClients: a certificate from the CA in SSLClientCACerts is
+ * accepted; the event gets its DER (byte for byte openssl's), subject,
+ * issuer and "OK"; bytes flow. */
+static void test_ltls_client_cert_accepted(void **st)
+{
+    (void)st;
+    static seen s;
+    memset(&s, 0, sizeof s);
+    const char *const args[] = {"--echo", "hc1", NULL};
+    emu_up(args);
+    const char *const set[] = {"SSLEnabled=True", "SSLCertStore=" CERTS "both.pem",
+                               "SSLAuthenticateClients=True", "SSLClientCACerts=" CERTS "ca.pem",
+                               NULL};
+    int port;
+    azr_proxy *p = tls_proxy("hc1", &s, set, &port);
+    relay c;
+    const char *const more[] = {"-cert", CERTS "client.pem", "-key", CERTS "client.key", "-quiet",
+                                NULL};
+    s_client_with(&c, port, more, 1);
+    assert_int_equal(write(c.in, "client cert ok\n", 15), 15);
+    bool got = false;
+    uint64_t stop = ms() + 15000;
+    while (!got && ms() < stop) {
+        assert_int_equal(azr_proxy_do_events(p, 20), 0);
+        got = out_has(&c, "client cert ok");
+    }
+    if (!got) {
+        fprintf(stderr, "%s\n%d %s\n", s.log, s.disconnected, s.disconnected_desc);
+        relay_dump(&c, "s_client");
+        char bi[32] = "", bo[32] = "", nm[32];
+        snprintf(nm, sizeof nm, "BytesIn[%d]", s.conn_id);
+        azr_proxy_config(p, nm, bi, sizeof bi);
+        snprintf(nm, sizeof nm, "BytesOut[%d]", s.conn_id);
+        azr_proxy_config(p, nm, bo, sizeof bo);
+        fprintf(stderr, "in %s out %s id %d\n", bi, bo, s.conn_id);
+        fail_msg("no echo");
+    }
+    assert_int_equal(s.auths, 1);
+    assert_int_equal(s.auth_verdict, 1);
+    assert_string_equal(s.auth_status, "OK");
+    assert_string_equal(s.auth_subject, "E=ops@example.com, CN=client one, OU=gateways, "
+                                        "O=azrelay test, L=Redmond, S=Washington, C=US");
+    assert_string_equal(s.auth_issuer, "CN=azrelay test CA");
+    size_t n = read_der(CERTS "client.der");
+    assert_int_equal(s.auth_cert_len, n);
+    assert_memory_equal(s.auth_cert, der_file, n);
+    assert_non_null(strstr(s.ssl_status, "client certificate E=ops@example.com"));
+    assert_non_null(strstr(s.ssl_status, ": OK; accepted"));
+    relay_stop(&c);
+    SPIN(p, s.disconnected == 1, 10000);
+    azr_proxy_free(p);
+    relay_stop(&emu);
+}
+
+/* Refusals: a certificate from another CA, no certificate, and a good one
+ * the application refuses; and the application accepting the other CA's
+ * certificate (its key then comes from our own decoding of the leaf, and
+ * must still verify the client's CertificateVerify). */
+static void test_ltls_client_cert_refusals(void **st)
+{
+    (void)st;
+    static seen s;
+    static char out[16384];
+    memset(&s, 0, sizeof s);
+    const char *const args[] = {"--echo", "hc1", NULL};
+    emu_up(args);
+    const char *const set[] = {"SSLEnabled=True", "SSLCertStore=" CERTS "both.pem",
+                               "SSLAuthenticateClients=True", "SSLClientCACerts=" CERTS "ca.pem",
+                               NULL};
+    int port;
+    azr_proxy *p = tls_proxy("hc1", &s, set, &port);
+
+    const char *const other[] = {"-cert", CERTS "other-client.pem", "-key",
+                                 CERTS "other-client.key", NULL};
+    assert_int_not_equal(s_client_run(p, &s, port, other, out, sizeof out), 0);
+    SPIN(p, s.disconnected == 1, 5000);
+    assert_int_equal(s.auths, 1);
+    assert_int_equal(s.auth_verdict, 0);
+    assert_string_equal(s.auth_status, "not issued by a CA in SSLClientCACerts");
+    assert_string_equal(s.auth_subject, "CN=client two, O=elsewhere");
+    assert_string_equal(s.auth_issuer, "CN=azrelay other CA");
+    assert_int_equal(s.disconnected_status, AZR_ERR_TLS);
+    if (!strstr(s.disconnected_desc, "client certificate refused: not issued by a CA"))
+        fail_msg("%s", s.disconnected_desc);
+    assert_null(strstr(s.log, "connecting to relay")); /* never dialled */
+
+    assert_int_not_equal(s_client_run(p, &s, port, NULL, out, sizeof out), 0);
+    SPIN(p, s.disconnected == 2, 5000);
+    assert_int_equal(s.disconnected_status, AZR_ERR_TLS);
+    /* BearSSL ends the handshake on an empty Certificate before any
+     * validator runs: no event, a clear reason */
+    if (!strstr(s.disconnected_desc, "the client sent no certificate"))
+        fail_msg("no certificate: %s", s.disconnected_desc);
+    assert_int_equal(s.auths, 1);
+
+    s.auth_override = 1; /* refuse a good one */
+    const char *const good[] = {"-cert", CERTS "client.pem", "-key", CERTS "client.key", NULL};
+    int auths = s.auths;
+    assert_int_not_equal(s_client_run(p, &s, port, good, out, sizeof out), 0);
+    SPIN(p, s.disconnected == 3, 5000);
+    assert_int_equal(s.auths, auths + 1);
+    assert_int_equal(s.auth_verdict, 1);
+    if (!strstr(s.disconnected_desc, "refused: by SSLClientAuthentication"))
+        fail_msg("%s", s.disconnected_desc);
+
+    s.auth_override = 2; /* accept the other CA's */
+    assert_int_equal(s_client_run(p, &s, port, other, out, sizeof out), 0);
+    SPIN(p, s.disconnected == 4, 5000);
+    assert_int_equal(s.auth_verdict, 0);
+    assert_non_null(strstr(s.ssl_status, "not issued by a CA in SSLClientCACerts; accepted"));
+    if (!strstr(s.log, "relay connection open"))
+        fail_msg("accepted client did not reach the relay\n%s", s.log);
+    azr_proxy_free(p);
+    relay_stop(&emu);
+}
+
+/* SSLConnectionRequest: the client's suites and signature algorithms
+ * before our certificate is chosen; answering an RSA-only client with the
+ * RSA certificate while the configured one is EC. */
+static void test_ltls_connection_request_picks_certificate(void **st)
+{
+    (void)st;
+    static seen s;
+    static char out[16384];
+    memset(&s, 0, sizeof s);
+    const char *const args[] = {"--echo", "hc1", NULL};
+    emu_up(args);
+    const char *const set[] = {"SSLEnabled=True", "SSLCertStore=" CERTS "both.pem", NULL};
+    int port;
+    azr_proxy *p = tls_proxy("hc1", &s, set, &port);
+    const char *const rsa_only[] = {"-tls1_2", "-cipher", "ECDHE-RSA-AES256-GCM-SHA384", "-brief",
+                                    NULL};
+    /* no alternative: an EC certificate cannot serve this client */
+    assert_int_not_equal(s_client_run(p, &s, port, rsa_only, out, sizeof out), 0);
+    SPIN(p, s.disconnected == 1, 5000);
+    assert_int_equal(s.conn_requests, 1);
+    assert_string_equal(s.req_suites, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384");
+    assert_non_null(strstr(s.req_algs, "sha256-rsa"));
+    assert_non_null(strstr(s.req_algs, "sha256-ecdsa"));
+    /* with it: the RSA certificate, and a TLS session openssl verifies */
+    s.alt_store = CERTS "rsa-both.pem";
+    if (s_client_run(p, &s, port, rsa_only, out, sizeof out) != 0)
+        fail_msg("s_client failed:\n%s\n%s", out, s.ssl_status);
+    assert_non_null(strstr(out, "Ciphersuite: ECDHE-RSA-AES256-GCM-SHA384"));
+    assert_non_null(strstr(s.ssl_status, "answering with CN=localhost (RSA key)"));
+    SPIN(p, s.disconnected == 2, 5000);
+    /* a client that offers ECDSA gets the configured EC certificate */
+    const char *const any[] = {"-tls1_2", "-brief", NULL};
+    assert_int_equal(s_client_run(p, &s, port, any, out, sizeof out), 0);
+    assert_non_null(strstr(s.req_suites, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"));
+    assert_non_null(strstr(out, "Ciphersuite: ECDHE-ECDSA-AES128-GCM-SHA256"));
+    azr_proxy_free(p);
+    relay_stop(&emu);
+}
+
+/* Every suite that both BearSSL (SSLEnabledCipherSuites=*) and openssl
+ * speak in TLS 1.2, one s_client handshake each, with the key it needs. */
+static void test_ltls_each_enabled_suite(void **st)
+{
+    (void)st;
+    static seen s;
+    static char out[16384], names[65536], line[256];
+    memset(&s, 0, sizeof s);
+    const char *const args[] = {"--echo", "hc1", NULL};
+    emu_up(args);
+    /* openssl's TLS 1.2 suites with their IANA names, from openssl itself */
+    FILE *f = popen("openssl ciphers -stdname -tls1_2 'ALL:@SECLEVEL=0'", "r");
+    assert_non_null(f);
+    names[0] = '\n';
+    size_t nn = fread(names + 1, 1, sizeof names - 2, f);
+    names[nn + 1] = '\0';
+    pclose(f);
+    azr_tls_suites all;
+    char err[200];
+    assert_int_equal(azr_tls_suites_parse("*", &all, err, sizeof err), AZR_OK);
+    int tried = 0, ok = 0;
+    const char *const stores[2] = {CERTS "both.pem", CERTS "rsa-both.pem"};
+    for (int k = 0; k < 2; k++) {
+        char store[128];
+        snprintf(store, sizeof store, "SSLCertStore=%s", stores[k]);
+        const char *const set[] = {"SSLEnabled=True", store, "SSLEnabledCipherSuites=*", NULL};
+        int port;
+        memset(&s, 0, sizeof s);
+        azr_proxy *p = tls_proxy("hc1", &s, set, &port);
+        for (size_t i = 0; i < all.n; i++) {
+            const char *iana = azr_tls_suite_name(all.id[i]);
+            bool ecdsa = strstr(iana, "_ECDHE_ECDSA_") != NULL;
+            bool rsa = strstr(iana, "_ECDHE_RSA_") || strncmp(iana, "TLS_RSA_", 8) == 0;
+            if ((k == 0 && !ecdsa) || (k == 1 && !rsa))
+                continue;
+            /* lines "<IANA>   - <openssl name>   TLSv1.2 Kx=..." */
+            char key[128], ossl[96] = "";
+            snprintf(key, sizeof key, "\n%s ", iana);
+            const char *at = strstr(names, key);
+            if (!at || sscanf(at + strlen(key), " - %95s", ossl) != 1) {
+                fprintf(stderr, "  %s: openssl lacks it, not tried\n", iana);
+                continue;
+            }
+            char cipher[128];
+            snprintf(cipher, sizeof cipher, "%s:@SECLEVEL=0", ossl);
+            const char *const more[] = {"-tls1_2", "-cipher", cipher, "-brief", NULL};
+            tried++;
+            memset(s.ssl_status, 0, sizeof s.ssl_status);
+            int rc = s_client_run(p, &s, port, more, out, sizeof out);
+            snprintf(line, sizeof line, "client TLS established: TLS 1.2, %s\n", iana);
+            snprintf(key, sizeof key, "Ciphersuite: %s\n", ossl);
+            if (rc == 0 && strstr(s.ssl_status, line) && strstr(out, key))
+                ok++;
+            else
+                fprintf(stderr, "  %s (%s): s_client %d\n%s%s\n", iana, ossl, rc, out,
+                        s.ssl_status);
+        }
+        azr_proxy_free(p);
+    }
+    fprintf(stderr, "  %d of %d suites negotiated with openssl s_client\n", ok, tried);
+    assert_true(tried >= 12); /* ECDHE-ECDSA, ECDHE-RSA, RSA: GCM, CBC, ChaCha20 */
+    assert_int_equal(ok, tried);
+    relay_stop(&emu);
+}
+
 static int start_with(const char *const *set, char *err, size_t cap)
 {
     azr_proxy *p = azr_proxy_new(NULL, NULL);
@@ -270,6 +568,22 @@ static void test_ltls_settings(void **st)
                                    "SSLCertSubject=gateway.example", NULL};
     assert_int_equal(start_with(subject, err, sizeof err), AZR_ERR_SETTING);
     assert_non_null(strstr(err, "(CN=localhost)"));
+    const char *const no_cas[] = {"SSLEnabled=True", "SSLCertStore=" CERTS "both.pem",
+                                  "SSLAuthenticateClients=True", NULL};
+    assert_int_equal(start_with(no_cas, err, sizeof err), AZR_ERR_STATE);
+    assert_non_null(strstr(err, "SSLAuthenticateClients needs SSLClientCACerts"));
+    const char *const bad_cas[] = {"SSLEnabled=True", "SSLCertStore=" CERTS "both.pem",
+                                   "SSLAuthenticateClients=True",
+                                   "SSLClientCACerts=" CERTS "server.key", NULL};
+    assert_int_equal(start_with(bad_cas, err, sizeof err), AZR_ERR_SETTING);
+    assert_non_null(strstr(err, "SSLClientCACerts"));
+    /* the class's DN form: every named field must match */
+    const char *const dn_bad[] = {"SSLEnabled=True", "SSLCertStore=" CERTS "both.pem",
+                                  "SSLCertSubject=CN=localhost, O=elsewhere", NULL};
+    assert_int_equal(start_with(dn_bad, err, sizeof err), AZR_ERR_SETTING);
+    const char *const dn_good[] = {"SSLEnabled=True", "SSLCertStore=" CERTS "client-both.pem",
+                                   "SSLCertSubject=cn=client one, O=azrelay test, C=US", NULL};
+    assert_int_equal(start_with(dn_good, err, sizeof err), 0);
     const char *const good[] = {"SSLEnabled=True", "SSLCertStore=" CERTS "both.pem",
                                 "SSLCertSubject=localhost", NULL};
     assert_int_equal(start_with(good, err, sizeof err), 0);
@@ -306,6 +620,10 @@ int main(void)
         cmocka_unit_test_teardown(test_ltls_echo_rsa_key, reap),
         cmocka_unit_test_teardown(test_ltls_relay_closes_first, reap),
         cmocka_unit_test_teardown(test_ltls_stalled_and_plaintext_clients, reap),
+        cmocka_unit_test_teardown(test_ltls_client_cert_accepted, reap),
+        cmocka_unit_test_teardown(test_ltls_client_cert_refusals, reap),
+        cmocka_unit_test_teardown(test_ltls_connection_request_picks_certificate, reap),
+        cmocka_unit_test_teardown(test_ltls_each_enabled_suite, reap),
         cmocka_unit_test(test_ltls_settings),
         cmocka_unit_test(test_ltls_protocol_and_suite_settings),
     };

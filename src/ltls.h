@@ -1,0 +1,32 @@
+/*
+ * TLS towards a local client (SSLEnabled): what one connection keeps for
+ * it, in the connection's single block. The functions are in conn.h (they
+ * take the connection); ltls.c implements them.
+ */
+#ifndef AZR_LTLS_H
+#define AZR_LTLS_H
+
+#include "tls.h"
+#include "x509v.h"
+
+struct azr_conn;
+
+/* Our server policy: fires SSLConnectionRequest, then hands the handshake
+ * to BearSSL's single-certificate policy for the chosen certificate. */
+typedef struct azr_ltls_policy {
+    const br_ssl_server_policy_class *vtable;
+    struct azr_conn *c;
+} azr_ltls_policy;
+
+typedef struct azr_ltls {
+    br_ssl_server_context sc;
+    azr_ltls_policy pol;
+    azr_tls_creds alt; /* a certificate SSLConnectionRequest chose (n == 0: none) */
+    azr_x509v v;       /* SSLAuthenticateClients: the client's chain */
+    br_x509_minimal_context xm;
+    bool cert_seen; /* the validator ran (SSLClientAuthentication fired) */
+    unsigned char io[BR_SSL_BUFSIZE_BIDI];
+    unsigned char leaf[AZR_CERT_LEAF_MAX]; /* last: left out without SSLAuthenticateClients */
+} azr_ltls;
+
+#endif
