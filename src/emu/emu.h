@@ -139,6 +139,11 @@ typedef struct emu_state {
     uint64_t max_frame;
     bool tls;
     azr_tls_creds creds;
+    /* TLS session cache shared by every peer (session-id resumption, as
+     * senders with ReuseSSLSession ask for it) */
+    br_ssl_session_cache_lru cache;
+    unsigned char cache_mem[32768];
+    bool cache_ready;
     emu_peer *waiting;
     emu_peer *all;
     uint64_t serial;

@@ -90,6 +90,11 @@ void emu_peer_accepted(int fd, const char *addr, uint16_t port)
         p->iobuf = malloc(BR_SSL_BUFSIZE_BIDI);
         if (p->sc && p->iobuf) {
             azr_tls_server_init(p->sc, &emu.creds);
+            if (!emu.cache_ready) {
+                br_ssl_session_cache_lru_init(&emu.cache, emu.cache_mem, sizeof emu.cache_mem);
+                emu.cache_ready = true;
+            }
+            br_ssl_server_set_cache(p->sc, &emu.cache.vtable);
             br_ssl_engine_set_buffer(&p->sc->eng, p->iobuf, BR_SSL_BUFSIZE_BIDI, 1);
             br_ssl_server_reset(p->sc);
             azr_xport_init_tls(&p->x, &p->sc->eng);

@@ -101,12 +101,32 @@ static int hold(int port, int n)
     return 0;
 }
 
+/* n connections one after the other, each echoing one byte: the mean time
+ * from connect to the echo, which is mostly the relay-side handshakes */
+static int conns(int port, int n)
+{
+    double t0 = now();
+    for (int i = 0; i < n; i++) {
+        int fd = dial(port);
+        char b = 'x';
+        if (fd < 0 || write(fd, &b, 1) != 1 || read(fd, &b, 1) != 1 || b != 'x') {
+            fprintf(stderr, "bench: connection %d failed\n", i);
+            return 1;
+        }
+        close(fd);
+    }
+    printf("conns %.2f ms\n", (now() - t0) * 1000.0 / n);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 4 && !strcmp(argv[1], "echo"))
         return echo(atoi(argv[2]), atol(argv[3]));
+    if (argc == 4 && !strcmp(argv[1], "conns"))
+        return conns(atoi(argv[2]), atoi(argv[3]));
     if (argc == 4 && !strcmp(argv[1], "hold"))
         return hold(atoi(argv[2]), atoi(argv[3]));
-    fprintf(stderr, "usage: bench echo PORT MIB | bench hold PORT N\n");
+    fprintf(stderr, "usage: bench echo PORT MIB | bench hold PORT N | bench conns PORT N\n");
     return 2;
 }

@@ -7,7 +7,11 @@
 #   socat        client -> socat TCP forwarder -> socat echo (plain TCP, no
 #                WebSocket, 32 KiB buffers: what a byte pipe costs at best;
 #                64 KiB makes socat's PIPE echo deadlock)
-# Then resident memory per connection (100 idle connections), and sizes.
+#   reuse        client -> azrelay-proxy -> azrelay-emu over wss://, one byte per
+#                new connection, with and without ReuseSSLSession: the time a
+#                relay TLS session resumption saves per connection
+# Then resident memory per connection (100 idle connections; with TLS on both
+# sides also 1 connection, held by Node's tls), and sizes.
 # Usage: run.sh BUILD_DIR   (BENCH_MIB, BENCH_RUNS, BENCH_PORT move things)
 set -euo pipefail
 B=$1
@@ -47,6 +51,12 @@ proxy_pid=${pids[-1]}
 start $((P + 12)) "$B/azrelay-proxy" NamespaceAddress=wss://localhost:$((P + 2)) LocalPort=$((P + 12)) \
     SSLCACertFilePaths= SSLServerCACerts="$B/test-certs/ca.pem" "${common[@]}"
 tls_pid=${pids[-1]}
+start $((P + 14)) "$B/azrelay-proxy" NamespaceAddress=wss://localhost:$((P + 2)) LocalPort=$((P + 14)) \
+    SSLCACertFilePaths= SSLServerCACerts="$B/test-certs/ca.pem" ReuseSSLSession=True "${common[@]}"
+start $((P + 15)) "$B/azrelay-proxy" NamespaceAddress=wss://localhost:$((P + 2)) LocalPort=$((P + 15)) \
+    SSLCACertFilePaths= SSLServerCACerts="$B/test-certs/ca.pem" SSLEnabled=True \
+    SSLCertStore="$B/test-certs/both.pem" "${common[@]}"
+both_pid=${pids[-1]}
 start $((P + 13)) node "$ROOT/tests/node/node-proxy.js" --port $((P + 13)) --relay ws://127.0.0.1:$((P + 1)) \
     --hc hc1 --key-name bench --key $KEY
 node_pid=${pids[-1]}
@@ -64,6 +74,25 @@ r_az=$(rate $((P + 11)))
 r_tls=$(rate $((P + 12)))
 r_node=$(rate $((P + 13)))
 r_socat=$(rate $((P + 22)))
+
+per_conn() { # port -> mean ms per connection (200 connections, median of RUNS)
+    for _ in $(seq "$RUNS"); do "$B/bench" conns "$1" 200 | awk '{print $2}'; done | median
+}
+c_full=$(per_conn $((P + 12)))
+c_reuse=$(per_conn $((P + 14)))
+
+held_tls() { # port pid n -> RSS growth for n TLS connections (both sides TLS)
+    local before after
+    before=$(rss_kib "$2")
+    coproc THOLD { node "$ROOT/tests/bench/tls-hold.js" "$1" "$3" "$B/test-certs/ca.pem"; }
+    read -r line <&"${THOLD[0]}"
+    after=$(rss_kib "$2")
+    exec {THOLD[1]}>&-
+    wait "$THOLD_PID" 2>/dev/null || true
+    echo "$before $after $3" | awk '{printf "%d KiB before, %d KiB with %d, %.1f KiB per connection", $1, $2, $3, ($2 - $1) / $3}'
+}
+m_both1=$(held_tls $((P + 15)) "$both_pid" 1)
+m_both100=$(held_tls $((P + 15)) "$both_pid" 100)
 
 held() { # port pid -> KiB per connection for 100 idle connections
     local before after
@@ -88,10 +117,16 @@ size_lib=$(stat -c %s "$B/libazrelay.a")
     printf '  %-12s %8s\n' azrelay-tls "$r_tls"
     printf '  %-12s %8s\n' node "$r_node"
     printf '  %-12s %8s   %s\n' socat "$r_socat" "$(awk -v a="$r_az" -v b="$r_socat" 'BEGIN {printf "azrelay at %.0f%% of it", 100 * a / b}')"
+    echo "new connection to echoed byte through wss://, ms (200 in a row, median of $RUNS)"
+    printf '  %-26s %8s\n' "full relay TLS handshake" "$c_full"
+    printf '  %-26s %8s   %s\n' "ReuseSSLSession=True" "$c_reuse" "$(awk -v a="$c_full" -v b="$c_reuse" 'BEGIN {printf "%.2f ms saved per connection", a - b}')"
     echo "resident memory of the proxy process"
     echo "  azrelay      $m_az"
     echo "  azrelay-tls  $m_tls"
     echo "  node         $m_node"
+    echo "  TLS on both sides (local TLS, EC key; wss:// relay)"
+    echo "    1 connection:    $m_both1"
+    echo "    100 connections: $m_both100"
     echo "sizes"
     echo "  azrelay-proxy, stripped  $size_proxy bytes"
     echo "  libazrelay.a             $size_lib bytes"
