@@ -177,12 +177,13 @@ const azr_conf_def azr_config_table[] = {
      "relay refuses it, a TLS failure, a change of NamespaceAddress, or Reset."},
     {"SSLAuthenticateClients", AZR_CT_BOOL, AZR_CF_PROPERTY, 0, 1, "False", OFF(ssl_authenticate_clients), 0, NULL,
      "Local TLS: ask each client for a certificate and check it against SSLClientCACerts. "
-     "A client with no certificate, or one that does not check, is refused unless the "
-     "SSLClientAuthentication event (C API) accepts it; the daemon follows the check."},
+     "A client with no certificate is refused; one whose certificate does not check is "
+     "refused unless the SSLClientAuthentication event (C API) accepts it (the daemon "
+     "follows the check)."},
     {"SSLClientCACerts", AZR_CT_STR, AZR_CF_MULTILINE, 0, 16383, "", STRF(ssl_client_ca_certs), NULL,
      "CA certificates that client certificates must chain to (SSLAuthenticateClients): PEM "
      "text or the path of a PEM file. Only these are trusted for clients, never the "
-     "system bundle; a self-signed client certificate listed here is trusted as is."},
+     "system bundle."},
     {"SSLKeyLogFile", AZR_CT_STR, 0, 0, 1023, "", STRF(ssl_key_log_file), NULL,
      "Append each TLS session's secrets, both sides, to this file in the NSS key log format "
      "(CLIENT_RANDOM lines, created mode 0600) so Wireshark can decrypt a capture. For "

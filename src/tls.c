@@ -114,7 +114,16 @@ static azr_err pem_each(const char *pem, size_t len, pem_fn fn, void *ctx, char 
     char name[128] = ""; /* br_pem_decoder_name() is at most 127 characters */
     azr_err e = AZR_OK;
     br_pem_decoder_init(&pc);
-    while (len > 0 && e == AZR_OK) {
+    /* BearSSL ends an object at the newline after its END line: text cut
+     * right after "-----END ...-----" (a trimmed setting) gets one */
+    bool nl_added = false;
+    static const char nl[] = "\n";
+    while (e == AZR_OK && (len > 0 || !nl_added)) {
+        if (len == 0) {
+            pem = nl;
+            len = 1;
+            nl_added = true;
+        }
         size_t used = br_pem_decoder_push(&pc, pem, len);
         pem += used;
         len -= used;

@@ -577,6 +577,18 @@ static void test_ltls_settings(void **st)
                                    "SSLClientCACerts=" CERTS "server.key", NULL};
     assert_int_equal(start_with(bad_cas, err, sizeof err), AZR_ERR_SETTING);
     assert_non_null(strstr(err, "SSLClientCACerts"));
+    /* the class's form: the certificates' PEM text, newline separated */
+    static char pem[8192], stmt[8300];
+    FILE *f = fopen(CERTS "ca.pem", "r");
+    assert_non_null(f);
+    size_t pn = fread(pem, 1, sizeof pem - 1, f);
+    fclose(f);
+    pem[pn] = '\0';
+    snprintf(stmt, sizeof stmt, "SSLClientCACerts=%s", pem);
+    const char *const pem_cas[] = {"SSLEnabled=True", "SSLCertStore=" CERTS "both.pem",
+                                   "SSLAuthenticateClients=True", stmt, NULL};
+    if (start_with(pem_cas, err, sizeof err) != 0)
+        fail_msg("PEM text: %s", err);
     /* the class's DN form: every named field must match */
     const char *const dn_bad[] = {"SSLEnabled=True", "SSLCertStore=" CERTS "both.pem",
                                   "SSLCertSubject=CN=localhost, O=elsewhere", NULL};

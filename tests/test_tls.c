@@ -73,12 +73,48 @@ static void test_tls_creds_refusals(void **s)
     refused(CERTS "server.pem", CERTS "nonexistent.key", AZR_E_IO, "nonexistent.key");
 }
 
+/* PEM text as a setting arrives: trimmed, so the last END line has no
+ * newline after it; two certificates separated by CRLF, as the class writes them */
+static void test_tls_anchors_pem_text_trimmed(void **s)
+{
+    (void)s;
+    static char a[8192], b[8192], text[16384];
+    FILE *f = fopen(CERTS "ca.pem", "r");
+    assert_non_null(f);
+    size_t na = fread(a, 1, sizeof a - 1, f);
+    fclose(f);
+    f = fopen(CERTS "other-ca.pem", "r");
+    assert_non_null(f);
+    size_t nb = fread(b, 1, sizeof b - 1, f);
+    fclose(f);
+    while (na && (a[na - 1] == '\n' || a[na - 1] == '\r'))
+        na--;
+    while (nb && (b[nb - 1] == '\n' || b[nb - 1] == '\r'))
+        nb--;
+    a[na] = b[nb] = '\0';
+    azr_tls_anchors an = {0};
+    size_t added = 0;
+    char err[256] = "";
+    if (azr_tls_anchors_add_pem(&an, a, na, &added, err, sizeof err) != AZR_OK)
+        fail_msg("one certificate, no final newline: %s", err);
+    assert_int_equal(added, 1);
+    int n = snprintf(text, sizeof text, "%s\r\n%s", a, b);
+    assert_int_equal(azr_tls_anchors_add_pem(&an, text, (size_t)n, &added, err, sizeof err),
+                     AZR_OK);
+    assert_int_equal(added, 2);
+    assert_int_equal(an.n, 3);
+    azr_tls_anchors_free(&an);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tls_creds_ec_sec1),  cmocka_unit_test(test_tls_creds_ec_pkcs8),
-        cmocka_unit_test(test_tls_creds_rsa),      cmocka_unit_test(test_tls_creds_one_file),
+        cmocka_unit_test(test_tls_creds_ec_sec1),
+        cmocka_unit_test(test_tls_creds_ec_pkcs8),
+        cmocka_unit_test(test_tls_creds_rsa),
+        cmocka_unit_test(test_tls_creds_one_file),
         cmocka_unit_test(test_tls_creds_refusals),
+        cmocka_unit_test(test_tls_anchors_pem_text_trimmed),
     };
     return cmocka_run_group_tests_name("tls", tests, NULL, NULL);
 }
