@@ -5,7 +5,6 @@
  * result codes with a last-error text.
  */
 #include "conn.h"
-#include "certinfo.h"
 #include "text.h"
 
 #include <errno.h>
@@ -293,54 +292,6 @@ static size_t fd_limit(void)
     return rl.rlim_cur > 65536 ? 65536 : (size_t)rl.rlim_cur;
 }
 
-/* SSLCertSubject: empty or "*" any; "K=V, K=V" every named field equal
- * (the class's form, ASCII case ignored); other text: contained in the CN. */
-static bool subject_matches(const br_x509_certificate *leaf, const char *want, char *cn, size_t cap)
-{
-    static azr_certinfo ci;
-    bool parsed = azr_certinfo_parse(leaf->data, leaf->data_len, &ci) == AZR_OK;
-    snprintf(cn, cap, "none");
-    if (parsed)
-        (void)azr_certinfo_attr(ci.subject, "CN", cn, cap);
-    if (!want[0] || strcmp(want, "*") == 0)
-        return true;
-    if (!parsed)
-        return false;
-    if (!strchr(want, '='))
-        return strstr(cn, want) != NULL;
-    /* each of the wanted fields, in the printed form of azr_certinfo */
-    const char *w = want;
-    char key[32], val[256], have[256];
-    while (*w) {
-        while (*w == ' ' || *w == ',')
-            w++;
-        size_t kl = strcspn(w, "=");
-        if (!w[kl] || kl == 0 || kl >= sizeof key)
-            return false;
-        memcpy(key, w, kl);
-        key[kl] = '\0';
-        w += kl + 1;
-        size_t vl = 0;
-        bool q = *w == '"';
-        w += q;
-        while (*w && (q ? *w != '"' : *w != ',')) {
-            if (vl + 1 < sizeof val)
-                val[vl++] = *w;
-            w++;
-        }
-        w += (q && *w == '"');
-        while (vl > 0 && val[vl - 1] == ' ')
-            vl--;
-        val[vl] = '\0';
-        for (char *k = key; *k; k++)
-            *k = (char)(*k >= 'a' && *k <= 'z' ? *k - 32 : *k);
-        if (!azr_certinfo_attr(ci.subject, key, have, sizeof have) ||
-            !azr_text_ieq(have, strlen(have), val))
-            return false;
-    }
-    return true;
-}
-
 azr_err azr_proxy_load_cert(azr_proxy_state *p, long store_type, const char *store,
                             const char *password, const char *subject, azr_tls_creds *out,
                             char *err, size_t cap)
@@ -371,7 +322,7 @@ azr_err azr_proxy_load_cert(azr_proxy_state *p, long store_type, const char *sto
         return e == AZR_E_IO ? AZR_E_IO : AZR_E_ARG;
     }
     char cn[128];
-    if (!subject_matches(&out->chain[0], subject, cn, sizeof cn)) {
+    if (!azr_tls_subject_matches(&out->chain[0], subject, cn, sizeof cn)) {
         snprintf(err, cap,
                  "SSLCertSubject '%.64s' does not match the certificate in %.300s (CN=%s)", subject,
                  store, cn);

@@ -62,6 +62,8 @@ void azr_conn_key_log(azr_conn *c, const br_ssl_engine_context *eng)
 
 void azr_conn_ssl_status(azr_conn *c, const char *fmt, ...)
 {
+    if (!c->p->ev.ssl_status && (!c->p->ev.log || c->p->set.log_level < 2))
+        return; /* nobody reads it: no formatting per handshake */
     char msg[512];
     va_list ap;
     va_start(ap, fmt);

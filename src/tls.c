@@ -8,6 +8,7 @@
 
 #include <errno.h>
 
+#include "certinfo.h"
 #include "text.h"
 
 typedef struct grow {
@@ -515,26 +516,58 @@ const char *azr_tls_client_error_text(int code)
     }
 }
 
-/* The subject common name of a DER certificate, printable; false when none. */
 bool azr_tls_cert_cn(const br_x509_certificate *cert, char *out, size_t cap)
 {
-    grow dn = {0};
-    br_x509_decoder_context dc;
-    br_x509_decoder_init(&dc, grow_add, &dn);
-    br_x509_decoder_push(&dc, cert->data, cert->data_len);
-    bool found = false;
-    /* AttributeTypeAndValue: OID 2.5.4.3 (06 03 55 04 03), then a string */
-    for (size_t i = 0; !dn.oom && dn.buf && i + 7 <= dn.len && !found; i++) {
-        if (memcmp(dn.buf + i, "\x06\x03\x55\x04\x03", 5) != 0)
-            continue;
-        size_t len = dn.buf[i + 6], at = i + 7;
-        if (len == 0x81 && at < dn.len)
-            len = dn.buf[at++];
-        if (len >= 0x80 || at + len > dn.len || cap == 0)
-            break;
-        azr_text_printable((const char *)dn.buf + at, len, cap - 4, out, cap);
-        found = true;
+    static azr_certinfo ci;
+    return azr_certinfo_parse(cert->data, cert->data_len, &ci) == AZR_OK &&
+           azr_certinfo_attr(ci.subject, "CN", out, cap);
+}
+
+/* SSLCertSubject: empty or "*" any; "K=V, K=V" every named field equal
+ * (the class's form, ASCII case ignored); other text: contained in the CN. */
+bool azr_tls_subject_matches(const br_x509_certificate *leaf, const char *want, char *cn,
+                             size_t cap)
+{
+    static azr_certinfo ci;
+    bool parsed = azr_certinfo_parse(leaf->data, leaf->data_len, &ci) == AZR_OK;
+    snprintf(cn, cap, "none");
+    if (parsed)
+        (void)azr_certinfo_attr(ci.subject, "CN", cn, cap);
+    if (!want[0] || strcmp(want, "*") == 0)
+        return true;
+    if (!parsed)
+        return false;
+    if (!strchr(want, '='))
+        return strstr(cn, want) != NULL;
+    /* each of the wanted fields, in the printed form of azr_certinfo */
+    const char *w = want;
+    char key[32], val[256], have[256];
+    while (*w) {
+        while (*w == ' ' || *w == ',')
+            w++;
+        size_t kl = strcspn(w, "=");
+        if (!w[kl] || kl == 0 || kl >= sizeof key)
+            return false;
+        memcpy(key, w, kl);
+        key[kl] = '\0';
+        w += kl + 1;
+        size_t vl = 0;
+        bool q = *w == '"';
+        w += q;
+        while (*w && (q ? *w != '"' : *w != ',')) {
+            if (vl + 1 < sizeof val)
+                val[vl++] = *w;
+            w++;
+        }
+        w += (q && *w == '"');
+        while (vl > 0 && val[vl - 1] == ' ')
+            vl--;
+        val[vl] = '\0';
+        for (char *k = key; *k; k++)
+            *k = (char)(*k >= 'a' && *k <= 'z' ? *k - 32 : *k);
+        if (!azr_certinfo_attr(ci.subject, key, have, sizeof have) ||
+            !azr_text_ieq(have, strlen(have), val))
+            return false;
     }
-    free(dn.buf);
-    return found;
+    return true;
 }

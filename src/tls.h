@@ -63,6 +63,12 @@ const char *azr_tls_client_error_text(int code);
  * has none. */
 bool azr_tls_cert_cn(const br_x509_certificate *cert, char *out, size_t cap);
 
+/* SSLCertSubject against a leaf: empty or "*" matches any; "K=V, K=V" (the
+ * class's form) needs every named field equal, ASCII case ignored; other
+ * text must be contained in the CN. cn gets the leaf's CN ("none"). */
+bool azr_tls_subject_matches(const br_x509_certificate *leaf, const char *want, char *cn,
+                             size_t cap);
+
 /* A sentence for a BearSSL error code (engine or X.509), never NULL. */
 const char *azr_tls_error_text(int code);
 

@@ -36,9 +36,11 @@ typedef struct relay {
 /* The next line holding needle (at its start when prefix), within ms; the
  * lines before it are consumed. */
 static inline bool relay_match(relay *r, const char *needle, bool prefix, char *line, size_t cap,
-                               int ms)
+                               int limit_ms)
 {
-    uint64_t stop = (uint64_t)time(NULL) * 1000 + (uint64_t)ms;
+    /* the monotonic millisecond clock: with whole seconds, a limit of 0
+     * waited for the next second to begin */
+    uint64_t stop = ms() + (uint64_t)limit_ms;
     for (;;) {
         char *nl;
         while ((nl = memchr(r->buf, '\n', r->len))) {
@@ -56,7 +58,7 @@ static inline bool relay_match(relay *r, const char *needle, bool prefix, char *
             if (match)
                 return true;
         }
-        if ((uint64_t)time(NULL) * 1000 > stop)
+        if (ms() > stop)
             return false;
         /* r->out reads the file the process writes: 0 means "nothing new yet" */
         ssize_t n = read(r->out, r->buf + r->len, sizeof r->buf - r->len - 1);
@@ -68,9 +70,9 @@ static inline bool relay_match(relay *r, const char *needle, bool prefix, char *
     }
 }
 
-static inline bool relay_line(relay *r, const char *prefix, char *line, size_t cap, int ms)
+static inline bool relay_line(relay *r, const char *prefix, char *line, size_t cap, int limit_ms)
 {
-    return relay_match(r, prefix, true, line, cap, ms);
+    return relay_match(r, prefix, true, line, cap, limit_ms);
 }
 
 /* Every process proc_start began and relay_stop has not ended: a failed

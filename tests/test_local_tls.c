@@ -27,6 +27,14 @@ static void emu_up(const char *const *extra)
     emu.port = (int)strtol(strstr(line, "127.0.0.1:") + 10, NULL, 10);
 }
 
+/* A fresh record of events, and the emulator with an echo listener on hc1. */
+static void emu_echo(seen *s)
+{
+    const char *const args[] = {"--echo", "hc1", NULL};
+    memset(s, 0, sizeof *s);
+    emu_up(args);
+}
+
 static azr_proxy *tls_proxy(const char *hc, seen *s, const char *const *settings, int *port)
 {
     char ns[64];
@@ -56,16 +64,6 @@ static void s_client_with(relay *c, int port, const char *const *more, int fdno)
         argv[k++] = *more;
     argv[k] = NULL;
     proc_start(c, argv, fdno);
-}
-
-/* Whether what the process wrote so far holds needle (never waits). */
-static bool out_has(relay *c, const char *needle)
-{
-    ssize_t n = read(c->out, c->buf + c->len, sizeof c->buf - c->len - 1);
-    if (n > 0)
-        c->len += (size_t)n;
-    c->buf[c->len] = '\0';
-    return strstr(c->buf, needle) != NULL;
 }
 
 /* Run s_client until it ends (stdin closed once the proxy says the
@@ -130,9 +128,7 @@ static void s_client(relay *c, int port, const char *keylog)
 static void echo_with(const char *store, const char *key_kind, const char *suite)
 {
     static seen s;
-    memset(&s, 0, sizeof s);
-    const char *const args[] = {"--echo", "hc1", NULL};
-    emu_up(args);
+    emu_echo(&s);
     char st[160];
     snprintf(st, sizeof st, "SSLCertStore=%s", store);
     char ours[] = "/tmp/azr-keylog-XXXXXX", theirs[] = "/tmp/azr-keylog-ossl-XXXXXX", kl[64];
@@ -247,9 +243,7 @@ static void test_ltls_stalled_and_plaintext_clients(void **st)
 {
     (void)st;
     static seen s;
-    memset(&s, 0, sizeof s);
-    const char *const args[] = {"--echo", "hc1", NULL};
-    emu_up(args);
+    emu_echo(&s);
     const char *const set[] = {"SSLEnabled=True", "SSLCertStore=" CERTS "both.pem",
                                "ConnectionTimeout=1", NULL};
     int port;
@@ -275,6 +269,11 @@ static void test_ltls_stalled_and_plaintext_clients(void **st)
     relay_stop(&emu);
 }
 
+/* client certificates checked against the test CA */
+static const char *const auth_set[] = {"SSLEnabled=True", "SSLCertStore=" CERTS "both.pem",
+                                       "SSLAuthenticateClients=True",
+                                       "SSLClientCACerts=" CERTS "ca.pem", NULL};
+
 static uint8_t der_file[8192];
 
 static size_t read_der(const char *path)
@@ -293,35 +292,24 @@ static void test_ltls_client_cert_accepted(void **st)
 {
     (void)st;
     static seen s;
-    memset(&s, 0, sizeof s);
-    const char *const args[] = {"--echo", "hc1", NULL};
-    emu_up(args);
-    const char *const set[] = {"SSLEnabled=True", "SSLCertStore=" CERTS "both.pem",
-                               "SSLAuthenticateClients=True", "SSLClientCACerts=" CERTS "ca.pem",
-                               NULL};
+    emu_echo(&s);
     int port;
-    azr_proxy *p = tls_proxy("hc1", &s, set, &port);
+    azr_proxy *p = tls_proxy("hc1", &s, auth_set, &port);
     relay c;
     const char *const more[] = {"-cert", CERTS "client.pem", "-key", CERTS "client.key", "-quiet",
                                 NULL};
     s_client_with(&c, port, more, 1);
     assert_int_equal(write(c.in, "client cert ok\n", 15), 15);
+    char line[256];
     bool got = false;
     uint64_t stop = ms() + 15000;
     while (!got && ms() < stop) {
         assert_int_equal(azr_proxy_do_events(p, 20), 0);
-        got = out_has(&c, "client cert ok");
+        got = relay_match(&c, "client cert ok", true, line, sizeof line, 0);
     }
     if (!got) {
-        fprintf(stderr, "%s\n%d %s\n", s.log, s.disconnected, s.disconnected_desc);
-        relay_dump(&c, "s_client");
-        char bi[32] = "", bo[32] = "", nm[32];
-        snprintf(nm, sizeof nm, "BytesIn[%d]", s.conn_id);
-        azr_proxy_config(p, nm, bi, sizeof bi);
-        snprintf(nm, sizeof nm, "BytesOut[%d]", s.conn_id);
-        azr_proxy_config(p, nm, bo, sizeof bo);
-        fprintf(stderr, "in %s out %s id %d\n", bi, bo, s.conn_id);
-        fail_msg("no echo");
+        fprintf(stderr, "%s", s.log);
+        fail_msg("no echo; disconnected %d: %s", s.disconnected, s.disconnected_desc);
     }
     assert_int_equal(s.auths, 1);
     assert_int_equal(s.auth_verdict, 1);
@@ -349,14 +337,9 @@ static void test_ltls_client_cert_refusals(void **st)
     (void)st;
     static seen s;
     static char out[16384];
-    memset(&s, 0, sizeof s);
-    const char *const args[] = {"--echo", "hc1", NULL};
-    emu_up(args);
-    const char *const set[] = {"SSLEnabled=True", "SSLCertStore=" CERTS "both.pem",
-                               "SSLAuthenticateClients=True", "SSLClientCACerts=" CERTS "ca.pem",
-                               NULL};
+    emu_echo(&s);
     int port;
-    azr_proxy *p = tls_proxy("hc1", &s, set, &port);
+    azr_proxy *p = tls_proxy("hc1", &s, auth_set, &port);
 
     const char *const other[] = {"-cert", CERTS "other-client.pem", "-key",
                                  CERTS "other-client.key", NULL};
@@ -410,9 +393,7 @@ static void test_ltls_connection_request_picks_certificate(void **st)
     (void)st;
     static seen s;
     static char out[16384];
-    memset(&s, 0, sizeof s);
-    const char *const args[] = {"--echo", "hc1", NULL};
-    emu_up(args);
+    emu_echo(&s);
     const char *const set[] = {"SSLEnabled=True", "SSLCertStore=" CERTS "both.pem", NULL};
     int port;
     azr_proxy *p = tls_proxy("hc1", &s, set, &port);
@@ -448,9 +429,7 @@ static void test_ltls_each_enabled_suite(void **st)
     (void)st;
     static seen s;
     static char out[16384], names[65536], line[256];
-    memset(&s, 0, sizeof s);
-    const char *const args[] = {"--echo", "hc1", NULL};
-    emu_up(args);
+    emu_echo(&s);
     /* openssl's TLS 1.2 suites with their IANA names, from openssl itself */
     FILE *f = popen("openssl ciphers -stdname -tls1_2 'ALL:@SECLEVEL=0'", "r");
     assert_non_null(f);
