@@ -60,7 +60,17 @@ const azr_conf_def azr_config_table[] = {
     {"DefaultIdleTimeout", AZR_CT_INT, AZR_CF_PROPERTY, 0, LONG_SECS, "0", OFF(default_idle_timeout), 0, NULL,
      "Seconds without data in either direction before a connection is closed; 0 means never."},
     {"DefaultTimeout", AZR_CT_INT, AZR_CF_PROPERTY, 0, LONG_SECS, "0", OFF(default_timeout), 0, NULL,
-     "Initial Timeout of each connection in seconds; 0 means none."},
+     "Initial Timeout of each connection in seconds; 0 means none. With a Timeout, bytes a peer "
+     "does not take (its window stays full) cut the connection after that many seconds without "
+     "progress (AbsoluteTimeout: after that many seconds in all)."},
+    {"AbsoluteTimeout", AZR_CT_BOOL, 0, 0, 1, "False", OFF(absolute_timeout), 0, NULL,
+     "False: Timeout is an inactivity timeout (any byte moved restarts it). True: a stalled "
+     "transfer is cut Timeout seconds after it stalled, whatever trickles through."},
+    {"MaxConnections", AZR_CT_INT, AZR_CF_OURS, 0, 1000000L, "0", OFF(max_connections), 0, NULL,
+     "Most client connections open at once (each holds two descriptors); more are accepted and "
+     "closed at once. 0: as many as the descriptor limit allows (the soft RLIMIT_NOFILE is raised "
+     "to the hard one when listening starts), less the proxy's own descriptors. A larger value "
+     "is lowered to that with a warning."},
     {"KeepAlive", AZR_CT_BOOL, AZR_CF_PROPERTY, 0, 1, "False", OFF(keep_alive), 0, NULL,
      "Enable TCP keep-alive probes on accepted connections (same as TCPKeepAlive)."},
     {"Linger", AZR_CT_BOOL, AZR_CF_PROPERTY, 0, 1, "True", OFF(linger), 0, NULL,
@@ -120,6 +130,10 @@ const azr_conf_def azr_config_table[] = {
     {"RelayKeepAliveInterval", AZR_CT_INT, AZR_CF_OURS, 0, 230, "30", OFF(relay_keep_alive_interval), 0, NULL,
      "Seconds of relay silence before a WebSocket ping (0: never). The service drops "
      "connections idle for about 4 minutes."},
+    {"HalfCloseTimeout", AZR_CT_INT, AZR_CF_OURS, 1, 86400L, "30", OFF(half_close_timeout), 0, NULL,
+     "Once one side has finished (client FIN, or the relay's close frame), seconds without a "
+     "byte moving before the connection is cut (the client gets a reset). A transfer still "
+     "flowing in the open direction is never cut."},
     {"SSLCACertFilePaths", AZR_CT_STR, 0, 0, 1023,
      "/etc/ssl/ca-bundle.pem;/etc/pki/tls/certs/ca-bundle.crt;/etc/ssl/certs/ca-certificates.crt;"
      "/etc/pki/tls/cacert.pem",
@@ -246,7 +260,6 @@ const azr_conf_unsupported azr_config_unsupported[] = {
     {"FirewallData", NULL},
     {"MaxLineLength", "azrelay forwards bytes, not lines"},
     {"MaxTransferRate", NULL},
-    {"AbsoluteTimeout", NULL},
     {"LogSSLPackets", "decrypt a capture with SSLKeyLogFile instead"},
     {"OpenSSLCADir", "azrelay uses BearSSL: see SSLCACertFilePaths"},
     {"OpenSSLCAFile", "azrelay uses BearSSL: see SSLCACertFilePaths"},

@@ -59,6 +59,9 @@ typedef struct azr_settings {
     long token_location;
     long max_frame_size;
     long relay_keep_alive_interval;
+    long half_close_timeout; /* seconds of inactivity allowed once a side has closed */
+    long max_connections;    /* 0: from the descriptor limit */
+    bool absolute_timeout;   /* Timeout counts from the stall's start, not the last byte */
     bool strict_utf8;
     long event_loop;
     char ssl_ca_cert_file_paths[1024];

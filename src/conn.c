@@ -1,56 +1,73 @@
 /*
  * IMPLEMENTATION NOTES
- * A connection owns two sockets and four fixed buffers (one block, allocated
- * when the client is accepted). Phases: CONNECTING (non-blocking TCP connect
- * to the relay), UPGRADE (request written, response head parsed by http1.c;
- * bytes after the head stay in the relay input for the WebSocket decoder),
- * OPEN (splice), DEAD (torn down; the proxy frees it after dispatch).
+ * The lifecycle of one client <-> relay pair. A connection owns two sockets
+ * and one block of buffers (allocated when the client is accepted), plus a
+ * handshake block (hs) that lives only until the WebSocket opens.
  *
- * Splice, each direction copying once:
- *   client socket -> cx.in -> [frame header + masked copy] -> rx.out -> relay
- *   relay socket -> rx.in -> ws decoder -> payload copy -> cx.out -> client
- * Interest is recomputed from buffer state after every event: a socket is
- * read only while its input buffer has room, and that buffer drains only as
- * fast as the other side's output drains, so a slow reader stops the other
- * side instead of growing memory. Control frames (pong, close) wait in
- * ctrl[] and are framed ahead of the next data frame; frames are always
- * written whole.
+ * Phases, in order (skipped ones as the settings say):
+ *   LOCAL_TLS  (SSLEnabled)    the client's handshake        ConnectionTimeout
+ *   CONNECTING                 TCP to the relay or proxy      \
+ *   PROXY      (FirewallType)  CONNECT / SOCKS                 | one dial budget:
+ *   TLS        (wss://)        the relay's handshake           | ConnectionTimeout
+ *   UPGRADE                    request out, 101 in            /
+ *   OPEN                       splice.c, half-closes          IdleTimeout, Timeout,
+ *                                                             keep-alive, HalfCloseTimeout
+ *   DEAD                       torn down, reaped after dispatch by the owner
+ * Each phase has a step (the phase modules: ltls.c, outbound.c, rtls.c,
+ * upgrade.c, splice.c) that returns a verdict: WAIT, NEXT (enter the next
+ * phase), FAIL or DONE. Only this file closes: end() sends what the relay
+ * should still hear (our close frame, TLS close_notify) best effort, resets
+ * the client when the stream was cut (abort) or sends FIN when it was not,
+ * and fires exactly one Disconnected. Events may call back into the API
+ * (even Shutdown): nothing is freed during dispatch, and every step checks
+ * for DEAD after anything that can run an event.
  *
- * Closing (relay-protocol.md §6.4): client EOF -> close 1000 to the relay,
- * relay data still delivered; relay close -> drained to the client, then
- * FIN; both closes seen and buffers empty -> done. A closing connection has
- * AZR_CONN_DRAIN_MS to finish. A TCP error or EOF without a close frame on
- * either side ends both. Every accepted connection ends in exactly one
- * Disconnected event with a reason a person can read.
+ * Deadlines live in one timer, re-armed from state after every wakeup:
+ * the dial budget before OPEN; then idle (IdleTimeout, client traffic),
+ * keep-alive (a ping after RelayKeepAliveInterval of relay silence while we
+ * read the relay; the pong deadline runs from when the ping's bytes reached
+ * the socket), Timeout (output a peer does not take: inactivity, or from
+ * the stall's start with AbsoluteTimeout), and once either side has closed,
+ * HalfCloseTimeout of inactivity on what is still open.
  */
 #include "conn.h"
-#include "sas.h"
 #include "text.h"
-#include "url.h"
 
 #include <errno.h>
 #include <stdarg.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
-
-#define RELAY_OUT_CAP (AZR_CONN_IO_BUF + AZR_WS_MAX_HDR)
-#define BUDGET        65536 /* bytes per direction per wakeup */
 
 static void io_cb(azr_reactor *r, int fd, unsigned ev, void *ud);
 static void more_cb(azr_reactor *r, azr_task *t, void *ud);
 static void timer_cb(azr_reactor *r, azr_timer *t, void *ud);
+static void drive(azr_conn *c, int fd, unsigned ev);
+static void end(azr_conn *c);
 
-static uint64_t now_ms(const azr_conn *c)
+uint64_t azr_conn_now(const azr_conn *c)
 {
     return azr_reactor_now(c->p->loop);
 }
 
-void azr_conn_fail_io(azr_conn *c, const char *what)
+azr_verdict azr_conn_fail(azr_conn *c, int status, uint16_t ws_code, bool abort, const char *fmt,
+                          ...)
 {
-    char why[320];
-    snprintf(why, sizeof why, "%.200s: %.100s", what, strerror(errno));
-    azr_conn_close(c, AZR_ERR_IO, why, false);
+    if (c->ending)
+        return AZR_V_FAIL; /* the first verdict wins */
+    c->ending = true;
+    c->status = status;
+    c->end_code = ws_code;
+    c->abort_client = abort;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->reason, sizeof c->reason, fmt, ap);
+    va_end(ap);
+    return AZR_V_FAIL;
+}
+
+azr_verdict azr_conn_fail_errno(azr_conn *c, const char *what)
+{
+    int e = errno;
+    return azr_conn_fail(c, AZR_ERR_IO, AZR_WS_CLOSE_GOING_AWAY, true, "%.200s: %.100s", what,
+                         strerror(e));
 }
 
 void azr_conn_key_log(azr_conn *c, const br_ssl_engine_context *eng)
@@ -62,7 +79,7 @@ void azr_conn_key_log(azr_conn *c, const br_ssl_engine_context *eng)
 
 void azr_conn_ssl_status(azr_conn *c, const char *fmt, ...)
 {
-    if (!c->p->ev.ssl_status && (!c->p->ev.log || c->p->set.log_level < 2))
+    if (!c->p->ev.ssl_status && !azr_proxy_log_on(c->p, 2))
         return; /* nobody reads it: no formatting per handshake */
     char msg[512];
     va_list ap;
@@ -74,7 +91,78 @@ void azr_conn_ssl_status(azr_conn *c, const char *fmt, ...)
         c->p->ev.ssl_status(c->p->ud, c->id, msg);
 }
 
-/* ----------------------------------------------------------------- opening */
+/* --------------------------------------------------------------- socket I/O */
+
+azr_verdict azr_conn_read(azr_conn *c, bool client)
+{
+    const azr_net_ops *net = c->p->net;
+    azr_xport *x = client ? &c->cx : &c->rx;
+    size_t room, n;
+    if (client ? c->client_eof : c->relay_eof)
+        return AZR_V_WAIT;
+    uint8_t *b = azr_xport_recvrec_buf(x, &room);
+    if (room == 0)
+        return AZR_V_WAIT;
+    azr_err e = net->read(net->ud, client ? c->cfd : c->rfd, b, room, &n);
+    if (e == AZR_OK) {
+        uint64_t now = azr_conn_now(c);
+        azr_xport_recvrec_ack(x, n);
+        c->last_io = now;
+        if (client) {
+            c->last_client = now;
+        } else {
+            c->last_relay = now;
+            if (c->ping == AZR_PING_ON_WIRE)
+                c->ping = AZR_PING_NONE; /* any frame from the relay counts as life */
+        }
+    } else if (e == AZR_E_CLOSED) {
+        if (client)
+            c->client_eof = true;
+        else
+            c->relay_eof = true;
+    } else if (e != AZR_AGAIN) {
+        if (client)
+            return azr_conn_fail_errno(c, errno == ECONNRESET ? "client reset the connection"
+                                                              : "client read failed");
+        c->relay_eof = true; /* nothing more can be sent there */
+        return azr_conn_fail(c, AZR_ERR_IO, 0, true, "relay connection lost: %s", strerror(errno));
+    }
+    return AZR_V_WAIT;
+}
+
+azr_verdict azr_conn_flush(azr_conn *c, bool client)
+{
+    const azr_net_ops *net = c->p->net;
+    azr_xport *x = client ? &c->cx : &c->rx;
+    azr_xport_flush(x);
+    for (int i = 0; i < 4; i++) {
+        size_t len, n;
+        const uint8_t *b = azr_xport_sendrec_buf(x, &len);
+        if (len == 0)
+            break;
+        azr_err e = net->write(net->ud, client ? c->cfd : c->rfd, b, len, &n);
+        if (e == AZR_AGAIN)
+            break;
+        if (e != AZR_OK) {
+            if (client)
+                return azr_conn_fail_errno(c, "client write failed");
+            c->relay_eof = true;
+            return azr_conn_fail(c, AZR_ERR_IO, 0, true, "relay write failed: %s", strerror(errno));
+        }
+        azr_xport_sendrec_ack(x, n);
+        c->last_io = azr_conn_now(c);
+        if (client)
+            c->last_client = c->last_io;
+    }
+    if (!client && c->ping == AZR_PING_QUEUED && azr_ws_ctrlq_next(&c->ctrl) != AZR_WS_PING &&
+        !azr_splice_output_pending(c, false)) {
+        c->ping = AZR_PING_ON_WIRE; /* the pong deadline starts now */
+        c->ping_sent_at = azr_conn_now(c);
+    }
+    return AZR_V_WAIT;
+}
+
+/* ------------------------------------------------------------------ phases */
 
 /* "relay host:port" or "proxy host:port", for messages */
 static void peer_name(const azr_conn *c, char *out, size_t cap)
@@ -86,54 +174,299 @@ static void peer_name(const azr_conn *c, char *out, size_t cap)
         snprintf(out, cap, "relay %s:%u", s->relay.host, (unsigned)s->relay.port);
 }
 
-static void start_connect(azr_conn *c)
+static azr_net_opts sock_opts(const azr_settings *s, bool client)
+{
+    azr_net_opts o = {.keep_alive = s->keep_alive,
+                      .keep_idle_ms = s->keep_alive_time,
+                      .keep_intvl_ms = s->keep_alive_interval,
+                      .keep_cnt = s->keep_alive_retry_count,
+                      .no_delay = s->tcp_no_delay,
+                      .linger = client ? s->linger : true,
+                      .linger_secs = client ? s->linger_time : 0,
+                      .rcvbuf = s->in_buffer_size,
+                      .sndbuf = s->out_buffer_size};
+    return o;
+}
+
+/* Dial the relay (or FirewallHost): the client is not read until the relay
+ * is open (its bytes wait in TCP, or in the TLS engine). */
+static azr_verdict dial(azr_conn *c)
 {
     azr_proxy_state *p = c->p;
-    char err[256], what[320], name[300];
+    char err[256], name[300];
     bool via = p->set.firewall_type != 0;
     azr_sockaddr *addr = via ? &p->proxy_addr : &p->relay_addr;
     bool *resolved = via ? &p->proxy_resolved : &p->relay_resolved;
+    peer_name(c, name, sizeof name);
+    c->hs = calloc(1, sizeof *c->hs);
+    if (!c->hs)
+        return azr_conn_fail(c, AZR_ERR_NOMEM, 0, true, "out of memory");
     if (!*resolved) {
         /* blocking resolution: at the first connection and after a failure only */
         azr_err e = via ? azr_net_resolve(p->set.firewall_host, (uint16_t)p->set.firewall_port,
                                           (int)p->set.use_ipv6, false, addr, err, sizeof err)
                         : azr_net_resolve(p->set.relay.host, p->set.relay.port,
                                           (int)p->set.use_ipv6, false, addr, err, sizeof err);
-        if (e != AZR_OK) {
-            azr_conn_close(c, AZR_ERR_IO, err, false);
-            return;
-        }
+        if (e != AZR_OK)
+            return azr_conn_fail(c, AZR_ERR_IO, 0, true, "%s", err);
         *resolved = true;
     }
-    azr_err e = azr_net_connect(addr, &c->rfd);
-    if (e == AZR_E_IO) {
+    azr_err e = p->net->connect(p->net->ud, addr, &c->rfd);
+    if (e != AZR_OK && e != AZR_AGAIN) {
         *resolved = false;
-        peer_name(c, name, sizeof name);
+        char what[320];
         snprintf(what, sizeof what, "cannot reach %s", name);
-        azr_conn_fail_io(c, what);
-        return;
+        return azr_conn_fail_errno(c, what);
     }
-    azr_net_opts o = {.keep_alive = p->set.keep_alive,
-                      .keep_idle_ms = p->set.keep_alive_time,
-                      .keep_intvl_ms = p->set.keep_alive_interval,
-                      .keep_cnt = p->set.keep_alive_retry_count,
-                      .no_delay = p->set.tcp_no_delay,
-                      .linger = true,
-                      .rcvbuf = p->set.in_buffer_size,
-                      .sndbuf = p->set.out_buffer_size};
-    if (azr_net_set_opts(c->rfd, &o) != AZR_OK)
+    azr_net_opts o = sock_opts(&p->set, false);
+    if (p->net->set_opts(p->net->ud, c->rfd, &o) != AZR_OK)
         azr_proxy_log(p, c->id, 2, "relay socket options not all applied: %s", strerror(errno));
     c->phase = AZR_P_CONNECTING;
-    c->deadline = now_ms(c) + (uint64_t)p->set.connection_timeout * 1000u;
-    peer_name(c, name, sizeof name);
+    c->dial_deadline = azr_conn_now(c) + (uint64_t)p->set.connection_timeout * 1000u;
     azr_proxy_log(p, c->id, 2, "connecting to %s", name);
+    return AZR_V_WAIT;
 }
+
+/* The tunnel (or the direct connection) is open: TLS or the upgrade next;
+ * bytes that came after the proxy's answer (in hs->praw) belong to it. */
+static azr_verdict tunnel_open(azr_conn *c)
+{
+    azr_verdict v;
+    if (c->tls) {
+        v = azr_rtls_start(c);
+        c->phase = AZR_P_TLS;
+    } else {
+        v = azr_upgrade_send(c);
+        c->phase = AZR_P_UPGRADE;
+    }
+    const uint8_t *rest = c->hs->praw + c->hs->praw_off;
+    size_t len = c->hs->praw_len - c->hs->praw_off;
+    while (v != AZR_V_FAIL && len > 0) {
+        size_t room;
+        uint8_t *b = azr_xport_recvrec_buf(&c->rx, &room);
+        if (room == 0)
+            return azr_conn_fail(c, AZR_ERR_PROTOCOL, 0, true,
+                                 "relay sent more than expected after the proxy tunnel opened");
+        size_t n = len < room ? len : room;
+        memcpy(b, rest, n);
+        azr_xport_recvrec_ack(&c->rx, n);
+        rest += n;
+        len -= n;
+    }
+    c->hs->praw_len = c->hs->praw_off = 0;
+    return v == AZR_V_FAIL ? v : AZR_V_WAIT;
+}
+
+static void hs_free(azr_conn *c)
+{
+    if (c->hs) {
+        azr_socks_wipe(&c->hs->socks);
+        azr_wipe(c->hs, sizeof *c->hs);
+        free(c->hs);
+        c->hs = NULL;
+    }
+}
+
+static azr_verdict open_ws(azr_conn *c)
+{
+    hs_free(c); /* the handshake's state (and any credentials in it) is done */
+    c->phase = AZR_P_OPEN;
+    c->dial_deadline = 0;
+    c->last_relay = c->last_client = c->last_io = azr_conn_now(c);
+    c->connected_fired = true;
+    azr_proxy_log(c->p, c->id, 1, "relay connection open for %s:%d", c->remote_host,
+                  c->remote_port);
+    if (c->p->ev.connected)
+        c->p->ev.connected(c->p->ud, c->id, 0, "relay: 101 Switching Protocols");
+    return AZR_V_WAIT;
+}
+
+/* The current phase's step, after a socket event (fd, ev) or none (-1, 0). */
+static azr_verdict step(azr_conn *c, int fd, unsigned ev)
+{
+    bool relay_ev = fd >= 0 && fd == c->rfd, client_ev = fd >= 0 && fd == c->cfd;
+    azr_verdict v = AZR_V_WAIT;
+    switch (c->phase) {
+    case AZR_P_LOCAL_TLS:
+        if (client_ev && (ev & AZR_READABLE))
+            v = azr_conn_read(c, true);
+        if (v != AZR_V_FAIL)
+            v = azr_conn_flush(c, true);
+        return v == AZR_V_FAIL ? v : azr_ltls_step(c);
+    case AZR_P_CONNECTING:
+        if (!relay_ev)
+            return AZR_V_WAIT;
+        if (c->p->net->connect_done(c->p->net->ud, c->rfd) != AZR_OK) {
+            char what[320], name[300];
+            if (c->p->set.firewall_type)
+                c->p->proxy_resolved = false;
+            else
+                c->p->relay_resolved = false;
+            peer_name(c, name, sizeof name);
+            snprintf(what, sizeof what, "cannot reach %s", name);
+            return azr_conn_fail_errno(c, what);
+        }
+        return AZR_V_NEXT;
+    case AZR_P_PROXY:
+        return azr_outbound_step(c, relay_ev ? ev : 0u);
+    case AZR_P_TLS: {
+        if (relay_ev && (ev & AZR_READABLE))
+            v = azr_conn_read(c, false);
+        if (v != AZR_V_FAIL)
+            v = azr_conn_flush(c, false);
+        if (v == AZR_V_FAIL)
+            return v;
+        unsigned st = azr_xport_state(&c->rx);
+        if (st & AZR_X_CLOSED)
+            return azr_rtls_failed(c);
+        if (c->relay_eof)
+            return azr_conn_fail(c, AZR_ERR_TLS, 0, true,
+                                 "relay closed the connection during the TLS handshake");
+        if (!(st & AZR_X_SENDAPP))
+            return AZR_V_WAIT;
+        azr_rtls_established(c);
+        return AZR_V_NEXT;
+    }
+    case AZR_P_UPGRADE:
+        if (relay_ev && (ev & AZR_READABLE))
+            v = azr_conn_read(c, false);
+        if (v == AZR_V_FAIL)
+            return v;
+        if (azr_xport_state(&c->rx) & AZR_X_CLOSED)
+            return azr_rtls_failed(c);
+        if (azr_conn_flush(c, false) == AZR_V_FAIL)
+            return AZR_V_FAIL;
+        return azr_upgrade_step(c);
+    case AZR_P_OPEN:
+        if (relay_ev && (ev & AZR_READABLE))
+            v = azr_conn_read(c, false);
+        if (client_ev && (ev & AZR_READABLE))
+            v = azr_conn_read(c, true);
+        return v == AZR_V_FAIL ? v : azr_splice_pump(c);
+    case AZR_P_DEAD:
+        break;
+    }
+    return AZR_V_WAIT;
+}
+
+/* Enter the phase after the current one. */
+static azr_verdict advance(azr_conn *c)
+{
+    switch (c->phase) {
+    case AZR_P_LOCAL_TLS:
+        return dial(c);
+    case AZR_P_CONNECTING:
+        if (c->p->set.firewall_type) {
+            c->phase = AZR_P_PROXY;
+            return azr_outbound_start(c);
+        }
+        return tunnel_open(c);
+    case AZR_P_PROXY:
+        return tunnel_open(c);
+    case AZR_P_TLS:
+        c->phase = AZR_P_UPGRADE;
+        return azr_upgrade_send(c);
+    case AZR_P_UPGRADE:
+        return open_ws(c);
+    case AZR_P_OPEN:
+    case AZR_P_DEAD:
+        break;
+    }
+    return AZR_V_WAIT;
+}
+
+static void update_interest(azr_conn *c)
+{
+    unsigned cm = 0, rm = 0;
+    unsigned cs = azr_xport_state(&c->cx), rs = azr_xport_state(&c->rx);
+    switch (c->phase) {
+    case AZR_P_LOCAL_TLS:
+        /* read only when the transport takes records: level-triggered
+         * readiness with nobody reading would spin */
+        cm =
+            ((cs & AZR_X_RECVREC) ? AZR_READABLE : 0u) | ((cs & AZR_X_SENDREC) ? AZR_WRITABLE : 0u);
+        break;
+    case AZR_P_CONNECTING:
+        rm = AZR_WRITABLE;
+        break;
+    case AZR_P_PROXY:
+        rm = AZR_READABLE | (azr_outbound_pending(c) ? AZR_WRITABLE : 0u);
+        break;
+    case AZR_P_TLS:
+    case AZR_P_UPGRADE:
+        rm =
+            ((rs & AZR_X_RECVREC) ? AZR_READABLE : 0u) | ((rs & AZR_X_SENDREC) ? AZR_WRITABLE : 0u);
+        break;
+    case AZR_P_OPEN:
+        azr_splice_interest(c, &cm, &rm);
+        break;
+    case AZR_P_DEAD:
+        return;
+    }
+    if (azr_reactor_set(c->p->loop, c->cfd, cm, io_cb, c) != AZR_OK ||
+        (c->rfd >= 0 && azr_reactor_set(c->p->loop, c->rfd, rm, io_cb, c) != AZR_OK)) {
+        (void)azr_conn_fail(c, AZR_ERR_IO, AZR_WS_CLOSE_INTERNAL, true,
+                            "too many open descriptors for the event loop");
+        end(c);
+    }
+}
+
+/* Run steps until the connection waits, then interest and timer from state. */
+static void drive(azr_conn *c, int fd, unsigned ev)
+{
+    for (int guard = 0; guard < 16; guard++) {
+        azr_verdict v = step(c, fd, ev);
+        fd = -1;
+        ev = 0;
+        if (c->phase == AZR_P_DEAD)
+            return;
+        if (v == AZR_V_NEXT) {
+            v = advance(c);
+            if (c->phase == AZR_P_DEAD)
+                return;
+            if (v == AZR_V_WAIT || v == AZR_V_NEXT)
+                continue; /* the new phase may have work already (bytes buffered) */
+        }
+        if (v == AZR_V_FAIL || v == AZR_V_DONE) {
+            end(c);
+            return;
+        }
+        break;
+    }
+    update_interest(c);
+    if (c->phase == AZR_P_DEAD)
+        return;
+    if (azr_splice_work_left(c)) /* the budget ran out: go on in this turn, after others */
+        azr_task_queue(c->p->loop, &c->more, more_cb, c);
+    azr_conn_rearm(c);
+}
+
+static void io_cb(azr_reactor *r, int fd, unsigned ev, void *ud)
+{
+    (void)r;
+    azr_conn *c = ud;
+    if (c->phase != AZR_P_DEAD)
+        drive(c, fd, ev);
+}
+
+static void more_cb(azr_reactor *r, azr_task *t, void *ud)
+{
+    (void)r;
+    (void)t;
+    azr_conn *c = ud;
+    if (c->phase != AZR_P_DEAD)
+        drive(c, -1, 0);
+}
+
+/* ----------------------------------------------------------------- opening */
 
 static size_t align_up(size_t n)
 {
     size_t al = _Alignof(max_align_t);
     return (n + al - 1) / al * al;
 }
+
+#define RELAY_OUT_CAP (AZR_CONN_IO_BUF + AZR_WS_MAX_HDR)
 
 azr_err azr_conn_open(azr_proxy_state *p, int cfd, const azr_sockaddr *peer, azr_conn **out)
 {
@@ -175,617 +508,35 @@ azr_err azr_conn_open(azr_proxy_state *p, int cfd, const azr_sockaddr *peer, azr
     azr_sockaddr local;
     if (azr_net_local(cfd, &local) == AZR_OK)
         azr_net_addr_text(&local, c->local_addr, sizeof c->local_addr, NULL);
-    c->last_client = c->last_relay = azr_reactor_now(p->loop);
+    c->last_client = c->last_relay = c->last_io = azr_reactor_now(p->loop);
     *out = c;
     return AZR_OK;
 }
 
-/* Called by the proxy once the conn has its id and slot. */
-void azr_conn_start(azr_conn *c);
 void azr_conn_start(azr_conn *c)
 {
     azr_proxy_state *p = c->p;
-    azr_net_opts o = {.keep_alive = p->set.keep_alive,
-                      .keep_idle_ms = p->set.keep_alive_time,
-                      .keep_intvl_ms = p->set.keep_alive_interval,
-                      .keep_cnt = p->set.keep_alive_retry_count,
-                      .no_delay = p->set.tcp_no_delay,
-                      .linger = p->set.linger,
-                      .linger_secs = p->set.linger_time,
-                      .rcvbuf = p->set.in_buffer_size,
-                      .sndbuf = p->set.out_buffer_size};
-    if (azr_net_set_opts(c->cfd, &o) != AZR_OK)
+    azr_net_opts o = sock_opts(&p->set, true);
+    if (p->net->set_opts(p->net->ud, c->cfd, &o) != AZR_OK)
         azr_proxy_log(p, c->id, 2, "client socket options not all applied: %s", strerror(errno));
+    azr_verdict v;
     if (c->ltls) {
-        azr_ltls_start(c); /* the client's handshake first; the relay once it is done */
-        return;
-    }
-    azr_conn_relay_start(c);
-}
-
-/* Dial the relay; the client is not read until the relay is open (its bytes
- * wait in TCP, or in the TLS engine). */
-void azr_conn_relay_start(azr_conn *c)
-{
-    azr_proxy_state *p = c->p;
-    start_connect(c);
-    if (c->phase == AZR_P_DEAD)
-        return;
-    if (azr_reactor_set(p->loop, c->cfd, 0, io_cb, c) != AZR_OK ||
-        azr_reactor_set(p->loop, c->rfd, AZR_WRITABLE, io_cb, c) != AZR_OK) {
-        azr_conn_close(c, AZR_ERR_IO, "too many open descriptors for the event loop", false);
-        return;
-    }
-    azr_conn_rearm(c);
-}
-
-/* ------------------------------------------------------------ outbound proxy */
-
-static void send_upgrade(azr_conn *c);
-
-/* The tunnel (or the direct connection) is open: TLS or the upgrade next;
- * bytes that came after the proxy's answer belong to that next layer. */
-void azr_conn_after_proxy(azr_conn *c, const uint8_t *rest, size_t len)
-{
-    if (c->tls)
-        azr_rtls_start(c);
-    else
-        send_upgrade(c);
-    while (len > 0 && c->phase != AZR_P_DEAD) {
-        size_t room;
-        uint8_t *b = azr_xport_recvrec_buf(&c->rx, &room);
-        if (room == 0) {
-            azr_conn_close(c, AZR_ERR_PROTOCOL,
-                           "relay sent more than expected after the proxy "
-                           "tunnel opened",
-                           false);
-            return;
-        }
-        size_t n = len < room ? len : room;
-        memcpy(b, rest, n);
-        azr_xport_recvrec_ack(&c->rx, n);
-        rest += n;
-        len -= n;
-    }
-}
-
-/* ----------------------------------------------------------------- upgrade */
-
-static void append(char *dst, size_t cap, size_t *o, const char *s, size_t n)
-{
-    if (n < cap - *o) {
-        memcpy(dst + *o, s, n);
-        *o += n;
-        dst[*o] = '\0';
-    }
-}
-
-static void send_upgrade(azr_conn *c)
-{
-    azr_proxy_state *p = c->p;
-    const azr_settings *s = &p->set;
-    static char target[AZR_URL_MAX + AZR_SAS_MAX * 3], token[AZR_SAS_MAX + 1];
-    char seg[3 * AZR_HC_MAX + 1], id[37];
-    size_t o = 0, n;
-    uint8_t r[16];
-
-    /* /$hc/<each segment encoded>?sb-hc-action=connect&sb-hc-id=<uuid> */
-    append(target, sizeof target, &o, "/$hc/", 5);
-    const char *hc = s->hybrid_connection;
-    while (*hc) {
-        const char *slash = strchr(hc, '/');
-        size_t len = slash ? (size_t)(slash - hc) : strlen(hc);
-        if (azr_url_encode(hc, len, seg, sizeof seg, &n, 0) == AZR_OK)
-            append(target, sizeof target, &o, seg, n);
-        if (!slash)
-            break;
-        append(target, sizeof target, &o, "/", 1);
-        hc = slash + 1;
-    }
-    br_hmac_drbg_generate(&p->rng, r, sizeof r);
-    r[6] = (uint8_t)((r[6] & 0x0f) | 0x40); /* RFC 9562 version 4 */
-    r[8] = (uint8_t)((r[8] & 0x3f) | 0x80);
-    snprintf(id, sizeof id, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13],
-             r[14], r[15]);
-    append(target, sizeof target, &o, "?sb-hc-action=connect&sb-hc-id=", 31);
-    append(target, sizeof target, &o, id, 36);
-
-    token[0] = '\0';
-    if (s->access_signature[0]) {
-        snprintf(token, sizeof token, "%s", s->access_signature);
-    } else if (s->access_key_name[0] && s->access_key[0]) {
-        int64_t now = (int64_t)time(NULL);
-        if (now < 1735689600) /* 2025-01-01: an unset clock makes tokens born expired */
-            azr_proxy_log(p, c->id, 1,
-                          "system clock reads %lld, before this build: set the "
-                          "clock (NTP) or the relay will refuse the expired token",
-                          (long long)now);
-        azr_sas_params sp = {s->relay.host,
-                             s->relay.port,
-                             s->hybrid_connection,
-                             s->access_key_name,
-                             s->access_key,
-                             now + s->token_validity,
-                             (azr_sas_form)s->token_audience};
-        if (azr_sas_token(&sp, token, sizeof token, &n) != AZR_OK) {
-            azr_conn_close(c, AZR_ERR_SETTING, "cannot build the SAS token from the settings",
-                           false);
-            return;
-        }
-    }
-    if (token[0] && s->token_location == 1) {
-        static char enc[3 * AZR_SAS_MAX + 1];
-        if (azr_url_encode(token, strlen(token), enc, sizeof enc, &n, 0) == AZR_OK) {
-            append(target, sizeof target, &o, "&sb-hc-token=", 13);
-            append(target, sizeof target, &o, enc, n);
-        }
-    }
-    br_hmac_drbg_generate(&p->rng, r, sizeof r);
-    azr_http1_ws_key(r, c->key);
-    azr_upgrade_req req = {
-        .host = s->relay.host,
-        .port = s->relay.port,
-        .tls = s->relay.tls,
-        .target = target,
-        .key = c->key,
-        .user_agent = s->user_agent,
-        .token_header = token[0] && s->token_location == 0 ? "ServiceBusAuthorization" : NULL,
-        .token = token,
-        .other_headers = s->other_headers[0] ? s->other_headers : NULL};
-    size_t room;
-    uint8_t *buf = azr_xport_sendapp_buf(&c->rx, &room);
-    azr_err e = azr_http1_upgrade_write(&req, (char *)buf, room, &n);
-    azr_wipe(token, sizeof token);
-    if (e != AZR_OK) {
-        azr_conn_close(c, AZR_ERR_SETTING, "cannot build the upgrade request from the settings",
-                       false);
-        return;
-    }
-    azr_xport_sendapp_ack(&c->rx, n);
-    azr_xport_flush(&c->rx);
-    azr_http1_resp_init(&c->resp, 0);
-    c->phase = AZR_P_UPGRADE;
-    azr_proxy_log(p, c->id, 2, "upgrade request sent: GET /$hc/%s (sb-hc-id %s)",
-                  s->hybrid_connection, id);
-}
-
-static void upgrade_response(azr_conn *c)
-{
-    size_t avail, used;
-    const uint8_t *in = azr_xport_recvapp_buf(&c->rx, &avail);
-    azr_err e = azr_http1_resp_feed(&c->resp, in, avail, &used);
-    azr_xport_recvapp_ack(&c->rx, used);
-    if (e == AZR_AGAIN)
-        return;
-    char why[320], reason[AZR_HTTP_MAX_REASON];
-    if (e != AZR_OK) {
-        snprintf(why, sizeof why, "relay handshake invalid: %s", c->resp.why);
-        azr_conn_close(c, AZR_ERR_PROTOCOL, why, false);
-        return;
-    }
-    const char *bad;
-    e = azr_http1_check_upgrade(&c->resp, c->key, &bad);
-    azr_text_printable(c->resp.reason, c->resp.reason_len, 200, reason, sizeof reason);
-    if (e == AZR_E_REFUSED) {
-        snprintf(why, sizeof why, "relay: %d %s", c->resp.status, reason);
-        azr_conn_close(c, c->resp.status, why, false);
-        return;
-    }
-    if (e != AZR_OK) {
-        snprintf(why, sizeof why, "relay handshake invalid: %s", bad);
-        azr_conn_close(c, AZR_ERR_PROTOCOL, why, false);
-        return;
-    }
-    c->phase = AZR_P_OPEN;
-    c->deadline = 0;
-    c->last_relay = c->last_client = now_ms(c);
-    c->connected_fired = true;
-    azr_proxy_log(c->p, c->id, 1, "relay connection open for %s:%d", c->remote_host,
-                  c->remote_port);
-    if (c->p->ev.connected)
-        c->p->ev.connected(c->p->ud, c->id, 0, "relay: 101 Switching Protocols");
-}
-
-/* ------------------------------------------------------------------ splice */
-
-static void queue_ctrl(azr_conn *c, uint8_t opcode, const uint8_t *payload, size_t len)
-{
-    uint8_t mask[4];
-    size_t n;
-    br_hmac_drbg_generate(&c->p->rng, mask, sizeof mask);
-    if (azr_ws_ctrl_write(c->ctrl + c->ctrl_len, sizeof c->ctrl - c->ctrl_len, opcode, payload, len,
-                          mask, &n) == AZR_OK)
-        c->ctrl_len += n;
-}
-
-static void queue_close(azr_conn *c, uint16_t code, const char *reason)
-{
-    uint8_t pl[AZR_WS_MAX_CTRL];
-    if (c->close_sent)
-        return;
-    size_t n = azr_ws_close_payload(pl, code, reason);
-    queue_ctrl(c, AZR_WS_CLOSE, pl, n);
-    c->close_sent = true;
-}
-
-/* Control frames, then client bytes as binary frames, into the relay output. */
-static size_t pump_to_relay(azr_conn *c)
-{
-    size_t moved = 0, room;
-    uint8_t *out = azr_xport_sendapp_buf(&c->rx, &room);
-    if (c->ctrl_len && room >= c->ctrl_len) {
-        memcpy(out, c->ctrl, c->ctrl_len);
-        azr_xport_sendapp_ack(&c->rx, c->ctrl_len);
-        c->ctrl_len = 0;
-    }
-    while (!c->close_sent && moved < BUDGET) {
-        size_t avail;
-        const uint8_t *in = azr_xport_recvapp_buf(&c->cx, &avail);
-        out = azr_xport_sendapp_buf(&c->rx, &room);
-        if (avail == 0 || room < AZR_WS_MAX_HDR + 1)
-            break;
-        size_t n = room - AZR_WS_MAX_HDR;
-        if (n > avail)
-            n = avail;
-        if (n > (size_t)c->p->set.max_frame_size)
-            n = (size_t)c->p->set.max_frame_size;
-        uint8_t mask[4];
-        br_hmac_drbg_generate(&c->p->rng, mask, sizeof mask);
-        size_t h = azr_ws_hdr_write(out, AZR_WS_BINARY, true, n, mask);
-        memcpy(out + h, in, n);
-        azr_ws_mask(out + h, n, mask, 0);
-        azr_xport_sendapp_ack(&c->rx, h + n);
-        azr_xport_recvapp_ack(&c->cx, n);
-        c->bytes_in += n;
-        moved += n;
-    }
-    if (c->client_eof && !c->close_sent) {
-        size_t avail;
-        (void)azr_xport_recvapp_buf(&c->cx, &avail);
-        if (avail == 0) {
-            queue_close(c, AZR_WS_CLOSE_NORMAL, "client finished");
-            azr_proxy_log(c->p, c->id, 2, "client sent FIN: close 1000 to the relay");
-            return moved + pump_to_relay(c);
-        }
-    }
-    return moved;
-}
-
-/* Relay frames into the client output; control frames handled here. */
-static size_t pump_to_client(azr_conn *c)
-{
-    size_t moved = 0;
-    /* a client whose TLS engine closed takes nothing more: frames are still
-     * decoded (the relay's close must be seen) and their data dropped */
-    bool gone = c->ltls && (azr_xport_state(&c->cx) & AZR_X_CLOSED);
-    while (!c->close_rcvd && moved < BUDGET) {
-        size_t avail, room, used;
-        const uint8_t *in = azr_xport_recvapp_buf(&c->rx, &avail);
-        uint8_t *out = azr_xport_sendapp_buf(&c->cx, &room);
-        if (gone)
-            room = avail;
-        if (avail == 0 || room == 0)
-            break;
-        azr_ws_ev ev;
-        azr_err e = azr_ws_dec_feed(&c->dec, in, avail < room ? avail : room, &used, &ev);
-        azr_xport_recvapp_ack(&c->rx, used);
-        if (e == AZR_AGAIN)
-            continue;
-        if (e != AZR_OK) {
-            char why[200];
-            snprintf(why, sizeof why, "relay broke the WebSocket protocol: %s", c->dec.why);
-            queue_close(c, c->dec.close_code, c->dec.why);
-            (void)pump_to_relay(c);
-            azr_conn_close(c, AZR_ERR_PROTOCOL, why, false);
-            return moved;
-        }
-        switch (ev.opcode) {
-        case AZR_WS_PING:
-            if (ev.frame_end)
-                queue_ctrl(c, AZR_WS_PONG, ev.data, ev.data_len);
-            break;
-        case AZR_WS_PONG:
-            break;
-        case AZR_WS_CLOSE:
-            c->close_rcvd = true;
-            c->close_code_rcvd = ev.close_code;
-            azr_text_printable((const char *)ev.close_reason, ev.close_reason_len,
-                               sizeof c->close_reason_rcvd - 4, c->close_reason_rcvd,
-                               sizeof c->close_reason_rcvd);
-            azr_proxy_log(c->p, c->id, 2, "relay closed %u: %s", ev.close_code,
-                          c->close_reason_rcvd);
-            break;
-        default: /* data: binary or text (and their continuations) */
-            if (ev.data_len && !gone) {
-                memcpy(out, ev.data, ev.data_len);
-                azr_xport_sendapp_ack(&c->cx, ev.data_len);
-                c->bytes_out += ev.data_len;
-                moved += ev.data_len;
-            }
-            break;
-        }
-    }
-    return moved;
-}
-
-/* Write what is buffered; false when the connection was closed. */
-bool azr_conn_flush(azr_conn *c, int fd, azr_xport *x, const char *side)
-{
-    azr_xport_flush(x);
-    for (int i = 0; i < 4; i++) {
-        size_t len, n;
-        const uint8_t *b = azr_xport_sendrec_buf(x, &len);
-        if (len == 0)
-            return true;
-        azr_err e = azr_net_write(fd, b, len, &n);
-        if (e == AZR_AGAIN)
-            return true;
-        if (e != AZR_OK) {
-            char what[64];
-            snprintf(what, sizeof what, "%s write failed", side);
-            azr_conn_fail_io(c, what);
-            return false;
-        }
-        azr_xport_sendrec_ack(x, n);
-        if (x == &c->cx)
-            c->last_client = now_ms(c);
-    }
-    return true;
-}
-
-static void closing_checks(azr_conn *c)
-{
-    size_t cout, rout;
-    (void)azr_xport_sendrec_buf(&c->cx, &cout);
-    (void)azr_xport_sendrec_buf(&c->rx, &rout);
-    if (c->close_rcvd && cout == 0 && c->ltls && !c->client_notify) {
-        /* TLS has no half-close: close_notify, then FIN once it is out */
-        br_ssl_engine_close(&c->ltls->sc.eng);
-        c->client_notify = true;
-        if (!azr_conn_flush(c, c->cfd, &c->cx, "client"))
-            return;
-        (void)azr_xport_sendrec_buf(&c->cx, &cout);
-        /* the engine may be closed now, with no socket event to say so */
-        azr_task_queue(c->p->loop, &c->more, more_cb, c);
-    }
-    if (c->close_rcvd && cout == 0 && !c->client_shut) {
-        shutdown(c->cfd, SHUT_WR);
-        c->client_shut = true;
-    }
-    if ((c->close_sent || c->close_rcvd || c->relay_eof || c->client_eof) && c->deadline == 0)
-        c->deadline = now_ms(c) + AZR_CONN_DRAIN_MS;
-    char why[320];
-    if (c->close_sent && c->close_rcvd && cout == 0 && rout == 0 && c->ctrl_len == 0) {
-        snprintf(why, sizeof why, "closed: %s; relay closed %u%s%s",
-                 c->client_eof ? "client finished" : "relay finished first", c->close_code_rcvd,
-                 c->close_reason_rcvd[0] ? ": " : "", c->close_reason_rcvd);
-        azr_conn_close(c, 0, why, false);
-        return;
-    }
-    if (c->relay_eof && !c->close_rcvd && cout == 0) {
-        azr_conn_close(c, AZR_ERR_PROTOCOL,
-                       "relay connection lost (TCP closed without a "
-                       "close frame)",
-                       false);
-        return;
-    }
-}
-
-/* Bytes that could move now without any socket event. */
-static bool work_left(const azr_conn *c)
-{
-    size_t a, b;
-    if (c->phase != AZR_P_OPEN)
-        return false;
-    (void)azr_xport_recvapp_buf(&c->rx, &a);
-    b = azr_xport_sendapp_room((azr_xport *)&c->cx);
-    if (!c->close_rcvd && a && b)
-        return true;
-    (void)azr_xport_recvapp_buf(&c->cx, &a);
-    b = azr_xport_sendapp_room((azr_xport *)&c->rx);
-    return !c->close_sent && a && b > AZR_WS_MAX_HDR;
-}
-
-static void more_cb(azr_reactor *r, azr_task *t, void *ud)
-{
-    (void)t;
-    io_cb(r, -1, 0, ud);
-}
-
-void azr_conn_update_interest(azr_conn *c)
-{
-    unsigned cm = 0, rm = 0;
-    unsigned cs = azr_xport_state(&c->cx), rs = azr_xport_state(&c->rx);
-    if (c->phase == AZR_P_LOCAL_TLS) {
-        cm =
-            ((cs & AZR_X_RECVREC) ? AZR_READABLE : 0u) | ((cs & AZR_X_SENDREC) ? AZR_WRITABLE : 0u);
-        if (azr_reactor_set(c->p->loop, c->cfd, cm, io_cb, c) != AZR_OK)
-            azr_conn_fail_io(c, "event loop");
-        return;
-    }
-    if (c->phase == AZR_P_CONNECTING) {
-        rm = AZR_WRITABLE;
-    } else if (c->phase == AZR_P_PROXY) {
-        const uint8_t *b;
-        size_t len;
-        rm = AZR_READABLE | (azr_outbound_pending(c, &b, &len) ? AZR_WRITABLE : 0u);
-    } else if (c->phase == AZR_P_TLS || c->phase == AZR_P_UPGRADE) {
-        /* read only when the transport takes records: level-triggered
-         * readiness with nobody reading would spin */
-        rm =
-            ((rs & AZR_X_RECVREC) ? AZR_READABLE : 0u) | ((rs & AZR_X_SENDREC) ? AZR_WRITABLE : 0u);
+        /* the client's handshake first; the relay once it is done */
+        c->phase = AZR_P_LOCAL_TLS;
+        c->dial_deadline = azr_conn_now(c) + (uint64_t)p->set.connection_timeout * 1000u;
+        v = azr_ltls_start(c);
     } else {
-        if (cs & AZR_X_SENDREC)
-            cm |= AZR_WRITABLE;
-        if (!c->client_eof && !c->close_sent && (cs & AZR_X_RECVREC))
-            cm |= AZR_READABLE;
-        if (rs & AZR_X_SENDREC)
-            rm |= AZR_WRITABLE;
-        if (!c->relay_eof && (rs & AZR_X_RECVREC))
-            rm |= AZR_READABLE;
-    }
-    if (azr_reactor_set(c->p->loop, c->cfd, cm, io_cb, c) != AZR_OK ||
-        azr_reactor_set(c->p->loop, c->rfd, rm, io_cb, c) != AZR_OK)
-        azr_conn_fail_io(c, "event loop");
-}
-
-void azr_conn_read(azr_conn *c, int fd, azr_xport *x, bool client)
-{
-    size_t room, n;
-    uint8_t *b = azr_xport_recvrec_buf(x, &room);
-    if (room == 0)
-        return;
-    azr_err e = azr_net_read(fd, b, room, &n);
-    if (e == AZR_OK) {
-        azr_xport_recvrec_ack(x, n);
-        if (client)
-            c->last_client = now_ms(c);
-        else {
-            c->last_relay = now_ms(c);
-            c->ping_sent_at = 0; /* any frame from the relay counts as life */
-        }
-    } else if (e == AZR_E_CLOSED) {
-        if (client) {
-            c->client_eof = true;
-        } else {
-            c->relay_eof = true;
-        }
-    } else if (e != AZR_AGAIN) {
-        if (client)
-            azr_conn_fail_io(c, errno == ECONNRESET ? "client reset" : "client read failed");
-        else
-            azr_conn_fail_io(c, "relay connection lost");
-    }
-}
-
-static void io_cb(azr_reactor *r, int fd, unsigned ev, void *ud)
-{
-    (void)r;
-    azr_conn *c = ud;
-    if (c->phase == AZR_P_DEAD)
-        return;
-    if (c->phase == AZR_P_LOCAL_TLS) {
-        azr_ltls_io(c, ev);
-        return;
-    }
-    if (fd == c->rfd && c->phase == AZR_P_CONNECTING) {
-        if (azr_net_connect_done(c->rfd) != AZR_OK) {
-            char what[320], name[300];
-            if (c->p->set.firewall_type)
-                c->p->proxy_resolved = false;
-            else
-                c->p->relay_resolved = false;
-            peer_name(c, name, sizeof name);
-            snprintf(what, sizeof what, "cannot reach %s", name);
-            azr_conn_fail_io(c, what);
-            return;
-        }
-        if (c->p->set.firewall_type) {
-            azr_outbound_start(c);
-            if (c->phase == AZR_P_PROXY)
-                azr_outbound_io(c, 0);
-            if (c->phase == AZR_P_PROXY) {
-                azr_conn_update_interest(c);
-                return;
-            }
-        } else {
-            azr_conn_after_proxy(c, NULL, 0);
-        }
-    } else if (fd == c->rfd && c->phase == AZR_P_PROXY) {
-        azr_outbound_io(c, ev);
-        if (c->phase == AZR_P_PROXY) {
-            azr_conn_update_interest(c);
-            return;
-        }
-    } else if (ev & AZR_READABLE) {
-        if (fd == c->rfd)
-            azr_conn_read(c, c->rfd, &c->rx, false);
-        else
-            azr_conn_read(c, c->cfd, &c->cx, true);
+        v = dial(c);
     }
     if (c->phase == AZR_P_DEAD)
         return;
-    if (c->phase == AZR_P_TLS) {
-        if (!azr_conn_flush(c, c->rfd, &c->rx, "relay"))
-            return;
-        unsigned st = azr_xport_state(&c->rx);
-        if (st & AZR_X_CLOSED) {
-            azr_rtls_failed(c);
-            return;
-        }
-        if (c->relay_eof) {
-            azr_conn_close(c, AZR_ERR_TLS, "relay closed the connection during the TLS handshake",
-                           false);
-            return;
-        }
-        if (st & AZR_X_SENDAPP) {
-            azr_rtls_established(c);
-            if (c->phase == AZR_P_DEAD)
-                return;
-            send_upgrade(c);
-            if (c->phase == AZR_P_DEAD)
-                return;
-        } else {
-            azr_conn_update_interest(c);
-            return;
-        }
-    }
-    if (c->phase == AZR_P_UPGRADE) {
-        if (azr_xport_state(&c->rx) & AZR_X_CLOSED) {
-            azr_rtls_failed(c);
-            return;
-        }
-        if (!azr_conn_flush(c, c->rfd, &c->rx, "relay"))
-            return;
-        upgrade_response(c);
-        if (c->phase == AZR_P_UPGRADE && c->relay_eof) {
-            azr_conn_close(c, AZR_ERR_PROTOCOL,
-                           "relay closed the connection before answering the upgrade", false);
-            return;
-        }
-        if (c->phase != AZR_P_OPEN) {
-            if (c->phase != AZR_P_DEAD)
-                azr_conn_update_interest(c);
-            return;
-        }
-    }
-    if (c->phase == AZR_P_OPEN && c->ltls && (azr_xport_state(&c->cx) & AZR_X_CLOSED)) {
-        if (azr_xport_error(&c->cx) != 0) {
-            azr_ltls_failed(c, "failed");
-            return;
-        }
-        c->client_eof = true; /* close_notify */
-    }
-    /* OPEN: move bytes until nothing moves or the budget is spent */
-    for (int round = 0; round < 8 && c->phase == AZR_P_OPEN; round++) {
-        size_t moved = pump_to_client(c);
-        if (c->phase == AZR_P_DEAD)
-            return;
-        moved += pump_to_relay(c);
-        if (!azr_conn_flush(c, c->cfd, &c->cx, "client") ||
-            !azr_conn_flush(c, c->rfd, &c->rx, "relay"))
-            return;
-        if (moved == 0)
-            break;
-    }
-    if (c->phase == AZR_P_OPEN && c->ltls && !c->client_eof &&
-        (azr_xport_state(&c->cx) & AZR_X_CLOSED))
-        azr_task_queue(c->p->loop, &c->more, more_cb, c); /* closed while flushing: go again */
-    if (c->phase == AZR_P_OPEN && (azr_xport_state(&c->rx) & AZR_X_CLOSED)) {
-        if (azr_xport_error(&c->rx) != 0) {
-            azr_rtls_failed(c);
-            return;
-        }
-        c->relay_eof = true; /* close_notify */
-    }
-    closing_checks(c);
-    if (c->phase == AZR_P_DEAD)
+    if (v == AZR_V_FAIL) {
+        end(c);
         return;
-    azr_conn_update_interest(c);
-    if (work_left(c)) /* the budget ran out: go on in this turn, after others */
-        azr_task_queue(c->p->loop, &c->more, more_cb, c);
-    azr_conn_rearm(c);
+    }
+    update_interest(c);
+    if (c->phase != AZR_P_DEAD)
+        azr_conn_rearm(c);
 }
 
 /* ------------------------------------------------------------------ timers */
@@ -795,24 +546,103 @@ static uint64_t min_nz(uint64_t a, uint64_t b)
     return a == 0 ? b : b == 0 ? a : (a < b ? a : b);
 }
 
+static bool closing(const azr_conn *c)
+{
+    return c->client_eof || c->relay_eof || c->ctrl.close_bits != 0;
+}
+
+/* We are not reading the relay because the client is not taking its bytes:
+ * that is back-pressure, not relay silence. */
+static bool reading_relay(const azr_conn *c)
+{
+    return c->relay_eof || (azr_reactor_mask(c->p->loop, c->rfd) & AZR_READABLE) != 0;
+}
+
+static uint64_t secs(long s)
+{
+    return (uint64_t)s * 1000u;
+}
+
+/* Timeout: since when output has waited for a peer that does not take it. */
+static uint64_t timeout_at(const azr_conn *c)
+{
+    if (c->timeout <= 0 || !c->stall_since)
+        return 0;
+    if (c->p->set.absolute_timeout)
+        return c->stall_since + secs(c->timeout);
+    uint64_t from = c->last_io > c->stall_since ? c->last_io : c->stall_since;
+    return from + secs(c->timeout);
+}
+
 void azr_conn_rearm(azr_conn *c)
 {
-    uint64_t next = c->deadline;
+    if (c->phase == AZR_P_DEAD)
+        return;
+    uint64_t next = c->dial_deadline, now = azr_conn_now(c);
     if (c->phase == AZR_P_OPEN) {
-        if (c->idle_timeout > 0)
-            next = min_nz(next, c->last_client + (uint64_t)c->idle_timeout * 1000u);
+        bool pending = azr_splice_output_pending(c, true) || azr_splice_output_pending(c, false);
+        if (!pending)
+            c->stall_since = 0;
+        else if (!c->stall_since)
+            c->stall_since = now;
         long ka = c->p->set.relay_keep_alive_interval;
-        if (ka > 0)
-            next = min_nz(next, (c->ping_sent_at ? c->ping_sent_at : c->last_relay) +
-                                    (uint64_t)ka * 1000u);
+        if (c->idle_timeout > 0)
+            next = min_nz(next, c->last_client + secs(c->idle_timeout));
+        if (ka > 0 && !closing(c)) {
+            if (c->ping == AZR_PING_ON_WIRE)
+                next = min_nz(next, c->ping_sent_at + secs(ka));
+            else if (c->ping == AZR_PING_NONE)
+                next = min_nz(next, c->last_relay + secs(ka));
+        }
+        next = min_nz(next, timeout_at(c));
+        if (closing(c))
+            next = min_nz(next, c->last_io + secs(c->p->set.half_close_timeout));
     }
     if (next == 0) {
         azr_timer_cancel(c->p->loop, &c->timer);
         return;
     }
-    uint64_t now = now_ms(c);
+    /* the loop holds a timer for every descriptor it can watch: never full */
     if (azr_timer_arm(c->p->loop, &c->timer, next > now ? next - now : 0, timer_cb, c) != AZR_OK)
-        azr_proxy_log(c->p, c->id, 1, "too many timers: connection deadlines not enforced");
+        azr_proxy_log(c->p, c->id, -1, "too many timers: connection deadlines not enforced");
+}
+
+static azr_verdict open_deadlines(azr_conn *c, uint64_t now)
+{
+    long ka = c->p->set.relay_keep_alive_interval;
+    if (c->idle_timeout > 0 && now >= c->last_client + secs(c->idle_timeout))
+        return azr_conn_fail(c, AZR_ERR_TIMEOUT, AZR_WS_CLOSE_GOING_AWAY, false,
+                             "idle timeout: no client traffic for %ld s (IdleTimeout)",
+                             c->idle_timeout);
+    uint64_t t = timeout_at(c);
+    if (t && now >= t) {
+        bool to_client = azr_splice_output_pending(c, true);
+        return azr_conn_fail(c, AZR_ERR_TIMEOUT, AZR_WS_CLOSE_GOING_AWAY, true,
+                             "%s not taking data: nothing sent for %ld s (Timeout%s)",
+                             to_client ? "client" : "relay", c->timeout,
+                             c->p->set.absolute_timeout ? ", AbsoluteTimeout" : "");
+    }
+    if (closing(c) && now >= c->last_io + secs(c->p->set.half_close_timeout))
+        return azr_conn_fail(c, AZR_ERR_TIMEOUT, AZR_WS_CLOSE_GOING_AWAY, true,
+                             "closing: nothing moved for %ld s (HalfCloseTimeout); stream cut",
+                             c->p->set.half_close_timeout);
+    if (ka <= 0 || closing(c))
+        return AZR_V_WAIT;
+    if (!reading_relay(c)) {
+        c->last_relay = now; /* back-pressure, not silence */
+        if (c->ping == AZR_PING_ON_WIRE)
+            c->ping = AZR_PING_NONE;
+    }
+    if (c->ping == AZR_PING_ON_WIRE && now >= c->ping_sent_at + secs(ka))
+        return azr_conn_fail(c, AZR_ERR_TIMEOUT, AZR_WS_CLOSE_GOING_AWAY, true,
+                             "relay not answering (no frame within %ld s of a ping)", ka);
+    if (c->ping == AZR_PING_NONE && now >= c->last_relay + secs(ka)) {
+        azr_ws_ctrlq_ping(&c->ctrl, (const uint8_t *)"azrelay", 7);
+        c->ping = AZR_PING_QUEUED;
+        azr_proxy_log(c->p, c->id, 3, "relay silent for %ld s: ping", ka);
+        return AZR_V_NEXT; /* frame and send it */
+    }
+    return AZR_V_WAIT;
 }
 
 static void timer_cb(azr_reactor *r, azr_timer *t, void *ud)
@@ -820,102 +650,123 @@ static void timer_cb(azr_reactor *r, azr_timer *t, void *ud)
     (void)t;
     azr_conn *c = ud;
     uint64_t now = azr_reactor_now(r);
-    char why[160];
     if (c->phase == AZR_P_DEAD)
         return;
-    if (c->deadline && now >= c->deadline) {
-        if (c->phase == AZR_P_LOCAL_TLS) {
-            snprintf(why, sizeof why,
-                     "client TLS handshake not finished within %ld s (ConnectionTimeout)",
-                     c->p->set.connection_timeout);
-            azr_conn_close(c, AZR_ERR_TIMEOUT, why, false);
-        } else if (c->phase != AZR_P_OPEN) {
-            snprintf(why, sizeof why, "relay did not answer within %ld s (ConnectionTimeout)",
-                     c->p->set.connection_timeout);
-            azr_conn_close(c, AZR_ERR_TIMEOUT, why, false);
-        } else {
-            azr_conn_close(c, AZR_ERR_TIMEOUT, "closing did not finish within 30 s; connection cut",
-                           false);
-        }
+    azr_verdict v = AZR_V_WAIT;
+    if (c->phase != AZR_P_OPEN && c->dial_deadline && now >= c->dial_deadline) {
+        if (c->phase == AZR_P_LOCAL_TLS)
+            v = azr_conn_fail(c, AZR_ERR_TIMEOUT, 0, true,
+                              "client TLS handshake not finished within %ld s (ConnectionTimeout)",
+                              c->p->set.connection_timeout);
+        else
+            v = azr_conn_fail(c, AZR_ERR_TIMEOUT, 0, true,
+                              "relay did not answer within %ld s (ConnectionTimeout)",
+                              c->p->set.connection_timeout);
+    } else if (c->phase == AZR_P_OPEN) {
+        v = open_deadlines(c, now);
+    }
+    if (v == AZR_V_FAIL) {
+        end(c);
         return;
     }
-    if (c->phase == AZR_P_OPEN && c->idle_timeout > 0 &&
-        now >= c->last_client + (uint64_t)c->idle_timeout * 1000u) {
-        snprintf(why, sizeof why, "idle timeout %ld s", c->idle_timeout);
-        azr_conn_close(c, AZR_ERR_TIMEOUT, why, true);
+    if (v == AZR_V_NEXT) {
+        drive(c, -1, 0);
         return;
-    }
-    long ka = c->p->set.relay_keep_alive_interval;
-    if (c->phase == AZR_P_OPEN && ka > 0) {
-        uint64_t iv = (uint64_t)ka * 1000u;
-        if (c->rx.in_len > 0) {
-            /* relay bytes wait for the client (back-pressure): the relay is
-             * alive, we are the ones not reading */
-            c->last_relay = now;
-            c->ping_sent_at = 0;
-        }
-        if (c->ping_sent_at && now >= c->ping_sent_at + iv) {
-            snprintf(why, sizeof why, "relay not answering (no frame within %ld s of a ping)", ka);
-            azr_conn_close(c, AZR_ERR_TIMEOUT, why, false);
-            return;
-        }
-        if (!c->ping_sent_at && now >= c->last_relay + iv && !c->close_sent) {
-            queue_ctrl(c, AZR_WS_PING, (const uint8_t *)"azrelay", 7);
-            c->ping_sent_at = now;
-            azr_proxy_log(c->p, c->id, 3, "relay silent for %ld s: ping", ka);
-            io_cb(r, -1, 0, c); /* frame and send it */
-            return;
-        }
     }
     azr_conn_rearm(c);
 }
 
 /* ----------------------------------------------------------------- closing */
 
-void azr_conn_close(azr_conn *c, int status, const char *reason, bool going_away)
+/* What the relay should still hear, best effort and without waiting: our
+ * close frame (with the code the verdict chose), then TLS close_notify. */
+static void relay_last_words(azr_conn *c)
 {
-    azr_proxy_state *p = c->p;
-    if (c->phase == AZR_P_DEAD)
-        return;
-    if (going_away && c->phase == AZR_P_OPEN && !c->close_sent) {
-        /* best effort: one close frame, no waiting */
-        queue_close(c, AZR_WS_CLOSE_GOING_AWAY, reason);
-        (void)pump_to_relay(c);
+    const azr_net_ops *net = c->p->net;
+    if (c->rfd < 0 || c->relay_eof || c->phase < AZR_P_TLS)
+        return; /* nothing of ours is on that wire yet */
+    if (c->phase == AZR_P_OPEN) {
+        if (c->end_code)
+            (void)azr_ws_ctrlq_close(&c->ctrl, c->end_code, c->reason);
+        azr_splice_ctrl_out(c);
+    }
+    azr_xport_flush(&c->rx);
+    if (c->tls)
+        br_ssl_engine_close(&c->tls->cc.eng);
+    for (int i = 0; i < 8; i++) {
         size_t len, n;
         const uint8_t *b = azr_xport_sendrec_buf(&c->rx, &len);
-        if (len && azr_net_write(c->rfd, b, len, &n) != AZR_OK)
-            azr_proxy_log(p, c->id, 3, "close 1001 not sent: %s", strerror(errno));
+        if (len == 0 || net->write(net->ud, c->rfd, b, len, &n) != AZR_OK)
+            break;
+        azr_xport_sendrec_ack(&c->rx, n);
     }
+}
+
+/* A clean end towards a TLS client: close_notify, best effort. */
+static void client_last_words(azr_conn *c)
+{
+    const azr_net_ops *net = c->p->net;
+    if (!c->ltls || c->phase != AZR_P_OPEN || c->client_notify)
+        return;
+    br_ssl_engine_close(&c->ltls->sc.eng);
+    for (int i = 0; i < 4; i++) {
+        size_t len, n;
+        const uint8_t *b = azr_xport_sendrec_buf(&c->cx, &len);
+        if (len == 0 || net->write(net->ud, c->cfd, b, len, &n) != AZR_OK)
+            break;
+        azr_xport_sendrec_ack(&c->cx, n);
+    }
+}
+
+static void end(azr_conn *c)
+{
+    azr_proxy_state *p = c->p;
+    const azr_net_ops *net = p->net;
+    if (c->phase == AZR_P_DEAD)
+        return;
+    relay_last_words(c);
+    if (!c->abort_client)
+        client_last_words(c);
     c->phase = AZR_P_DEAD;
-    c->status = status;
-    snprintf(c->reason, sizeof c->reason, "%s", reason);
     azr_timer_cancel(p->loop, &c->timer);
     azr_task_cancel(p->loop, &c->more);
     if (c->cfd >= 0) {
         azr_reactor_del(p->loop, c->cfd);
-        close(c->cfd);
+        net->close(net->ud, c->cfd, c->abort_client);
         c->cfd = -1;
     }
     if (c->rfd >= 0) {
         azr_reactor_del(p->loop, c->rfd);
-        close(c->rfd);
+        net->close(net->ud, c->rfd, false);
         c->rfd = -1;
     }
-    azr_proxy_log(p, c->id, status ? -1 : 1, "disconnected (%d): %s", status, c->reason);
+    hs_free(c);
+    azr_proxy_log(p, c->id, c->status ? -1 : 1, "disconnected (%d): %s (%llu bytes in, %llu out)",
+                  c->status, c->reason, (unsigned long long)c->bytes_in,
+                  (unsigned long long)c->bytes_out);
     if (!c->connected_fired) {
         c->connected_fired = true;
         if (p->ev.connected)
-            p->ev.connected(p->ud, c->id, status ? status : AZR_ERR_CLOSE, c->reason);
+            p->ev.connected(p->ud, c->id, c->status ? c->status : AZR_ERR_CLOSE, c->reason);
     }
     if (p->ev.disconnected)
-        p->ev.disconnected(p->ud, c->id, status, c->reason);
-    azr_proxy_reap_later(p);
+        p->ev.disconnected(p->ud, c->id, c->status, c->reason);
+    azr_listener_conn_ended(p);
+}
+
+void azr_conn_close(azr_conn *c, int status, const char *reason, bool going_away)
+{
+    if (c->phase == AZR_P_DEAD)
+        return;
+    (void)azr_conn_fail(c, status, going_away ? AZR_WS_CLOSE_GOING_AWAY : AZR_WS_CLOSE_INTERNAL,
+                        !going_away && status != 0, "%s", reason);
+    end(c);
 }
 
 void azr_conn_free(azr_conn *c)
 {
     if (c->ltls)
         azr_ltls_free(c->ltls);
-    azr_wipe(&c->resp, sizeof c->resp);
+    hs_free(c);
     free(c);
 }

@@ -1,67 +1,52 @@
 /*
- * One client <-> relay pair, and the proxy state the connections share.
- * Private to api.c and conn.c.
+ * One client <-> relay pair: its lifecycle (conn.c), and the interface the
+ * phase modules see. Phase modules (ltls.c, outbound.c, rtls.c, upgrade.c,
+ * splice.c) do their step and return a verdict; only conn.c closes.
  */
 #ifndef AZR_CONN_H
 #define AZR_CONN_H
 
-#include "azrelay.h"
-#include "config.h"
+#include "proxy.h"
 #include "http1.h"
-#include "net.h"
 #include "ltls.h"
 #include "rtls.h"
-#include "tls.h"
-#include "tlsparams.h"
-#include "reactor.h"
 #include "socks.h"
 #include "ws.h"
 #include "xport.h"
-#include <bearssl.h>
 
 /* Fixed per-connection buffer sizes (the relay output adds a frame header). */
-#define AZR_CONN_IO_BUF   16384
-#define AZR_CONN_DRAIN_MS 30000 /* closing may take this long, then it is cut */
-#define AZR_MAX_CONNS     4096
+#define AZR_CONN_IO_BUF 16384
 
 typedef enum azr_phase {
     AZR_P_LOCAL_TLS,  /* TLS handshake with the client (SSLEnabled) */
-    AZR_P_CONNECTING, /* TCP connect to the relay */
+    AZR_P_CONNECTING, /* TCP connect to the relay (or FirewallHost) */
     AZR_P_PROXY,      /* HTTP CONNECT or SOCKS handshake with FirewallHost */
     AZR_P_TLS,        /* TLS handshake with the relay (wss://) */
     AZR_P_UPGRADE,    /* upgrade request sent, waiting for the 101 */
-    AZR_P_OPEN,       /* splicing */
+    AZR_P_OPEN,       /* splicing, and closing (half-closes, relay-protocol.md §6.4) */
     AZR_P_DEAD        /* torn down, waiting to be reaped */
 } azr_phase;
 
-typedef struct azr_conn azr_conn;
+/* What a phase step says. */
+typedef enum azr_verdict {
+    AZR_V_WAIT, /* the phase goes on: wait for I/O or time */
+    AZR_V_NEXT, /* the phase is done: enter the next one */
+    AZR_V_FAIL, /* the connection ends: c->status, c->reason say why (azr_conn_fail) */
+    AZR_V_DONE  /* the connection finished cleanly (c->reason says how) */
+} azr_verdict;
 
-typedef struct azr_proxy_state {
-    azr_settings set;
-    azr_events ev;
-    void *ud;
-    azr_reactor *loop;
-    int lfd;
-    azr_sockaddr relay_addr;
-    azr_tls_anchors anchors;                 /* loaded when listening starts, for wss:// */
-    azr_tls_anchors client_cas;              /* SSLClientCACerts, loaded when listening starts */
-    br_ssl_session_parameters relay_session; /* ReuseSSLSession: the last one */
-    bool relay_session_ok;
-    azr_tls_creds local_creds; /* SSLCertStore, loaded when listening starts */
-    bool local_tls;            /* clients speak TLS (SSLStartMode 0 or 1) */
-    azr_tls_suites suites;     /* SSLEnabledCipherSuites, parsed when listening starts */
-    unsigned tls_min, tls_max; /* SSLEnabledProtocols */
-    azr_sockaddr proxy_addr;   /* FirewallHost:FirewallPort */
-    bool proxy_resolved;
-    bool relay_resolved;
-    azr_conn **conns; /* by slot */
-    size_t nconns, max_conns;
-    int next_id;
-    br_hmac_drbg_context rng;
-    azr_task reap;
-    int last_code;
-    char last_error[AZR_CONF_ERR_MAX];
-} azr_proxy_state;
+/* Keep-alive ping progress (the pong deadline runs only once it is on the wire). */
+typedef enum azr_ping { AZR_PING_NONE, AZR_PING_QUEUED, AZR_PING_ON_WIRE } azr_ping;
+
+/* Handshake-only state: allocated when the relay is dialled, wiped and
+ * freed when the connection opens (or ends). */
+typedef struct azr_hs {
+    azr_http1_resp resp; /* the relay's 101, or the proxy's CONNECT answer */
+    azr_socks socks;     /* FirewallType 2, 3, 10 */
+    uint8_t praw[1024];  /* CONNECT request bytes not yet sent */
+    size_t praw_len, praw_off;
+    char key[25]; /* Sec-WebSocket-Key */
+} azr_hs;
 
 struct azr_conn {
     azr_proxy_state *p;
@@ -72,89 +57,111 @@ struct azr_conn {
     azr_xport cx, rx;
     azr_ltls *ltls; /* SSLEnabled: the client side's TLS, inside mem[] */
     azr_rtls *tls;  /* wss://: inside mem[] */
+    azr_hs *hs;     /* handshake phases only */
     azr_ws_dec dec;
-    azr_http1_resp resp; /* the relay's 101, or the proxy's CONNECT answer */
-    azr_socks socks;     /* FirewallType 2, 3, 10 */
-    uint8_t praw[1024];  /* proxy handshake bytes not yet sent */
-    size_t praw_len, praw_off;
-    char key[25];
-    uint8_t ctrl[2 * (AZR_WS_MAX_CTRL + 6)]; /* pong/close frames waiting for room */
-    size_t ctrl_len;
-    bool client_eof, client_shut, close_sent, close_rcvd, relay_eof, connected_fired;
-    bool client_notify;                   /* TLS close_notify queued towards the client */
-    bool relay_resumed;                   /* the relay's TLS session was resumed */
+    azr_ws_ctrlq ctrl;  /* our pong, ping and close towards the relay */
+    bool client_eof;    /* the client sent FIN (or TLS close_notify) */
+    bool client_shut;   /* we sent FIN to the client */
+    bool client_notify; /* TLS close_notify queued towards the client */
+    bool relay_eof;     /* the relay's TCP (or TLS) ended */
+    bool connected_fired, relay_resumed;
+    azr_ping ping;
     char client_subject[AZR_CERT_DN_MAX]; /* SSLAuthenticateClients: the client's certificate */
     azr_tls_info linfo, rinfo;            /* negotiated: client side, relay side */
     uint16_t close_code_rcvd;
-    char close_reason_rcvd[AZR_WS_MAX_CTRL];
+    char close_reason_rcvd[4 * AZR_WS_MAX_CTRL + 1]; /* escaped */
     azr_timer timer;
-    azr_task more;         /* work left when a wakeup's budget ran out */
-    uint64_t deadline;     /* connect/upgrade, then drain */
-    uint64_t last_client;  /* last byte from or to the client */
-    uint64_t last_relay;   /* last byte from the relay */
-    uint64_t ping_sent_at; /* 0: none outstanding */
+    azr_task more;          /* work left when a wakeup's budget ran out */
+    uint64_t dial_deadline; /* handshake phases: ConnectionTimeout */
+    uint64_t last_client;   /* last byte from or to the client (IdleTimeout) */
+    uint64_t last_relay;    /* last byte from the relay, or the last time we chose not to read */
+    uint64_t last_io;       /* last byte moved on either socket (Timeout, HalfCloseTimeout) */
+    uint64_t stall_since;   /* output waiting for a peer since (0: none) */
+    uint64_t ping_sent_at;  /* AZR_PING_ON_WIRE since */
     long idle_timeout, timeout;
     uint64_t bytes_in, bytes_out;
     char remote_host[64], local_addr[64];
     int remote_port;
     void *user_data;
+    /* how it ends: the first verdict wins */
+    bool ending;       /* a verdict is recorded */
+    bool abort_client; /* reset the client (the stream was cut) instead of FIN */
+    uint16_t end_code; /* close code for the relay, 0: none */
     int status;
     char reason[320];
     uint8_t mem[]; /* the four buffers */
 };
 
-/* conn.c */
+/* ---------------------------------------------------------------- lifecycle */
+
+/* A connection for an accepted client socket (one block); not started. */
 AZR_MUST_CHECK azr_err azr_conn_open(azr_proxy_state *p, int cfd, const azr_sockaddr *peer,
                                      azr_conn **out);
-/* Close now: status and reason go to Disconnected (and Connected when the
- * relay never answered). going_away sends close 1001 first when open. */
+/* Start it once it has its id and slot: client TLS, or dial the relay. */
+void azr_conn_start(azr_conn *c);
+/*
+ * End now (application, shutdown, idle): status and reason go to
+ * Disconnected. going_away sends close 1001 to the relay when it is open, and
+ * the client gets a FIN; otherwise an error status resets the client.
+ */
 void azr_conn_close(azr_conn *c, int status, const char *reason, bool going_away);
+/* Free a DEAD connection (never during its own dispatch: the owner reaps). */
 void azr_conn_free(azr_conn *c);
+/* IdleTimeout or Timeout changed: deadlines from now on. */
+void azr_conn_rearm(azr_conn *c);
 
-void azr_conn_fail_io(azr_conn *c, const char *what);
-/* The tunnel (or the direct connection) is open: TLS or the upgrade next;
- * rest[0..len) came after the proxy's answer and belongs to that layer. */
-void azr_conn_after_proxy(azr_conn *c, const uint8_t *rest, size_t len);
+/* ------------------------------------------------- for the phase modules */
 
-/* Dial the relay (the client's TLS handshake, if any, is done). */
-void azr_conn_relay_start(azr_conn *c);
-/* Read what the socket has into x's record port (EOF and errors noted). */
-void azr_conn_read(azr_conn *c, int fd, azr_xport *x, bool client);
-/* Write what x has for the socket; false when the connection was closed. */
-bool azr_conn_flush(azr_conn *c, int fd, azr_xport *x, const char *side);
-void azr_conn_update_interest(azr_conn *c);
-void azr_conn_rearm(azr_conn *c); /* the connection's timer from its deadlines */
+/* Record why the connection ends (the first call wins) and return
+ * AZR_V_FAIL. ws_code: close code for the relay when open (0: none); abort:
+ * reset the client. */
+azr_verdict azr_conn_fail(azr_conn *c, int status, uint16_t ws_code, bool abort, const char *fmt,
+                          ...) AZR_PRINTF(5, 6);
+/* The same with ": strerror(errno)" appended; status AZR_ERR_IO, abort. */
+azr_verdict azr_conn_fail_errno(azr_conn *c, const char *what);
+/* Read what the socket has into x's record port (EOF noted); FAIL on error. */
+azr_verdict azr_conn_read(azr_conn *c, bool client);
+/* Write what x has for the socket; FAIL on error. */
+azr_verdict azr_conn_flush(azr_conn *c, bool client);
 /* SSLKeyLogFile: this session's secrets, appended. */
 void azr_conn_key_log(azr_conn *c, const br_ssl_engine_context *eng);
 /* SSLStatus (and the log at Verbose): a step of either side's TLS. */
 void azr_conn_ssl_status(azr_conn *c, const char *fmt, ...) AZR_PRINTF(2, 3);
+uint64_t azr_conn_now(const azr_conn *c);
 
 /* ltls.c: TLS towards the client (SSLEnabled) */
 size_t azr_ltls_size(const azr_proxy_state *p);
-void azr_ltls_start(azr_conn *c); /* engine set up, phase AZR_P_LOCAL_TLS */
-void azr_ltls_io(azr_conn *c, unsigned ev);
-void azr_ltls_failed(azr_conn *c, const char *when);
+azr_verdict azr_ltls_start(azr_conn *c); /* engine set up */
+azr_verdict azr_ltls_step(azr_conn *c);  /* after I/O: NEXT once established */
+azr_verdict azr_ltls_failed(azr_conn *c, const char *when);
 void azr_ltls_free(azr_ltls *l);
 
 /* rtls.c: TLS towards the relay (wss://) */
 size_t azr_rtls_size(const azr_proxy_state *p);
-void azr_rtls_start(azr_conn *c);       /* engine set up, phase AZR_P_TLS */
-void azr_rtls_failed(azr_conn *c);      /* the engine closed with an error */
-void azr_rtls_established(azr_conn *c); /* handshake done: fields, key log, session */
+azr_verdict azr_rtls_start(azr_conn *c);  /* engine set up */
+azr_verdict azr_rtls_failed(azr_conn *c); /* the engine closed with an error */
+void azr_rtls_established(azr_conn *c);   /* handshake done: fields, key log, session */
 
-/* outbound.c: the FirewallType handshake */
-void azr_outbound_start(azr_conn *c);
-void azr_outbound_io(azr_conn *c, unsigned ev);
-bool azr_outbound_pending(azr_conn *c, const uint8_t **b, size_t *len);
+/* outbound.c: the FirewallType handshake; NEXT with the bytes that came
+ * after the proxy's answer handed on to the relay transport */
+azr_verdict azr_outbound_start(azr_conn *c);
+azr_verdict azr_outbound_step(azr_conn *c, unsigned ev);
+bool azr_outbound_pending(const azr_conn *c);
 
-/* api.c */
-void azr_proxy_log(azr_proxy_state *p, int conn_id, int level, const char *fmt, ...)
-    AZR_PRINTF(4, 5);
-void azr_proxy_reap_later(azr_proxy_state *p);
-/* A local certificate (SSLCertStore and friends) into out, checked against
- * subject; err says what is wrong. */
-AZR_MUST_CHECK azr_err azr_proxy_load_cert(azr_proxy_state *p, long store_type, const char *store,
-                                           const char *password, const char *subject,
-                                           azr_tls_creds *out, char *err, size_t cap);
+/* upgrade.c: the WebSocket upgrade towards the relay */
+azr_verdict azr_upgrade_send(azr_conn *c); /* request into the relay transport */
+azr_verdict azr_upgrade_step(azr_conn *c); /* the answer: NEXT on 101 */
+
+/* splice.c: the open connection's data pump and half-closes */
+azr_verdict azr_splice_pump(azr_conn *c);
+void azr_splice_interest(const azr_conn *c, unsigned *client, unsigned *relay);
+bool azr_splice_work_left(const azr_conn *c);
+/* Queued control frames into the relay transport (as many as fit). */
+void azr_splice_ctrl_out(azr_conn *c);
+/* Whether any output waits for a peer that is not taking it. */
+bool azr_splice_output_pending(const azr_conn *c, bool client);
+
+/* listener.c (the owner): a connection became DEAD; it is freed after dispatch. */
+void azr_listener_conn_ended(azr_proxy_state *p);
 
 #endif

@@ -11,7 +11,7 @@
  *  - the X.509 validator (x509v.c) sees the client's chain:
  *    SSLClientAuthentication fires at its end and decides.
  * Events run inside the engine; a handler that disconnects leaves the
- * connection DEAD, which every caller checks after feeding the engine.
+ * connection DEAD, which conn.c checks after every step.
  */
 #include "conn.h"
 #include "certinfo.h"
@@ -201,7 +201,7 @@ static int client_judge(void *ud, azr_x509v *v, int err)
 
 /* ------------------------------------------------------------- handshake */
 
-void azr_ltls_start(azr_conn *c)
+azr_verdict azr_ltls_start(azr_conn *c)
 {
     azr_proxy_state *p = c->p;
     azr_ltls *l = c->ltls;
@@ -223,17 +223,12 @@ void azr_ltls_start(azr_conn *c)
         br_ssl_server_set_trust_anchor_names_alt(&l->sc, p->client_cas.ta, p->client_cas.n);
     }
     br_ssl_engine_set_buffer(&l->sc.eng, l->io, BR_SSL_BUFSIZE_BIDI, 1);
-    if (!br_ssl_server_reset(&l->sc)) {
-        azr_conn_close(c, AZR_ERR_TLS, "client TLS setup failed", false);
-        return;
-    }
-    c->phase = AZR_P_LOCAL_TLS;
-    c->deadline = azr_reactor_now(p->loop) + (uint64_t)p->set.connection_timeout * 1000u;
-    azr_conn_update_interest(c);
-    azr_conn_rearm(c);
+    if (!br_ssl_server_reset(&l->sc))
+        return azr_conn_fail(c, AZR_ERR_TLS, 0, true, "client TLS setup failed");
+    return AZR_V_WAIT;
 }
 
-void azr_ltls_failed(azr_conn *c, const char *when)
+azr_verdict azr_ltls_failed(azr_conn *c, const char *when)
 {
     char why[320];
     int e = azr_xport_error(&c->cx);
@@ -243,34 +238,24 @@ void azr_ltls_failed(azr_conn *c, const char *when)
         snprintf(why, sizeof why, "client TLS %s: %s (BearSSL error %d)", when,
                  e ? azr_tls_client_error_text(e) : "closed", e);
     azr_conn_ssl_status(c, "%s", why);
-    azr_conn_close(c, AZR_ERR_TLS, why, false);
+    return azr_conn_fail(c, AZR_ERR_TLS, AZR_WS_CLOSE_GOING_AWAY, true, "%s", why);
 }
 
-/* The client's handshake: then the relay. */
-void azr_ltls_io(azr_conn *c, unsigned ev)
+/* The client's handshake, after I/O: NEXT (dial the relay) once it is done. */
+azr_verdict azr_ltls_step(azr_conn *c)
 {
-    if (ev & AZR_READABLE)
-        azr_conn_read(c, c->cfd, &c->cx, true);
-    if (c->phase == AZR_P_DEAD || !azr_conn_flush(c, c->cfd, &c->cx, "client"))
-        return;
     unsigned st = azr_xport_state(&c->cx);
-    if (st & AZR_X_CLOSED) {
-        azr_ltls_failed(c, "handshake failed");
-        return;
-    }
-    if (c->client_eof) {
-        azr_conn_close(c, AZR_ERR_TLS, "client closed the connection during the TLS handshake",
-                       false);
-        return;
-    }
-    if (!(st & AZR_X_SENDAPP)) {
-        azr_conn_update_interest(c);
-        return;
-    }
+    if (st & AZR_X_CLOSED)
+        return azr_ltls_failed(c, "handshake failed");
+    if (c->client_eof)
+        return azr_conn_fail(c, AZR_ERR_TLS, 0, true,
+                             "client closed the connection during the TLS handshake");
+    if (!(st & AZR_X_SENDAPP))
+        return AZR_V_WAIT;
     azr_tls_info_get(&c->ltls->sc.eng, &c->linfo);
     azr_conn_ssl_status(c, "client TLS established: TLS 1.%u, %s", c->linfo.version - BR_TLS10,
                         azr_tls_suite_name(c->linfo.suite));
     azr_conn_key_log(c, &c->ltls->sc.eng);
-    c->deadline = 0;
-    azr_conn_relay_start(c);
+    c->dial_deadline = 0;
+    return AZR_V_NEXT;
 }

@@ -256,3 +256,57 @@ azr_err azr_net_local(int fd, azr_sockaddr *out)
         return AZR_E_IO;
     return AZR_OK;
 }
+
+void azr_net_close(int fd, bool abort)
+{
+    if (abort) {
+        struct linger l = {.l_onoff = 1, .l_linger = 0};
+        (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    }
+    close(fd);
+}
+
+static azr_err os_connect(void *ud, const azr_sockaddr *addr, int *fd)
+{
+    (void)ud;
+    return azr_net_connect(addr, fd);
+}
+
+static azr_err os_connect_done(void *ud, int fd)
+{
+    (void)ud;
+    return azr_net_connect_done(fd);
+}
+
+static azr_err os_read(void *ud, int fd, uint8_t *buf, size_t cap, size_t *n)
+{
+    (void)ud;
+    return azr_net_read(fd, buf, cap, n);
+}
+
+static azr_err os_write(void *ud, int fd, const uint8_t *buf, size_t len, size_t *n)
+{
+    (void)ud;
+    return azr_net_write(fd, buf, len, n);
+}
+
+static void os_shutdown_wr(void *ud, int fd)
+{
+    (void)ud;
+    (void)shutdown(fd, SHUT_WR);
+}
+
+static void os_close(void *ud, int fd, bool abort)
+{
+    (void)ud;
+    azr_net_close(fd, abort);
+}
+
+static azr_err os_set_opts(void *ud, int fd, const azr_net_opts *o)
+{
+    (void)ud;
+    return azr_net_set_opts(fd, o);
+}
+
+const azr_net_ops azr_net_os = {os_connect,     os_connect_done, os_read,     os_write,
+                                os_shutdown_wr, os_close,        os_set_opts, NULL};

@@ -60,4 +60,27 @@ void azr_net_addr_text(const azr_sockaddr *addr, char *host, size_t cap, uint16_
 /* Local address of a connected socket. */
 AZR_MUST_CHECK azr_err azr_net_local(int fd, azr_sockaddr *out);
 
+/* Close fd; abort resets the connection (SO_LINGER 0: the peer sees RST,
+ * not FIN, and can tell a cut stream from a finished one). */
+void azr_net_close(int fd, bool abort);
+
+/*
+ * The socket calls a connection makes, as a table, so tests and fuzzers can
+ * run the connection over fake transports (azr_net_os is the system's). Each
+ * returns what the azr_net_* function of the same name returns; ud is the
+ * table's own.
+ */
+typedef struct azr_net_ops {
+    azr_err (*connect)(void *ud, const azr_sockaddr *addr, int *fd);
+    azr_err (*connect_done)(void *ud, int fd);
+    azr_err (*read)(void *ud, int fd, uint8_t *buf, size_t cap, size_t *n);
+    azr_err (*write)(void *ud, int fd, const uint8_t *buf, size_t len, size_t *n);
+    void (*shutdown_wr)(void *ud, int fd);
+    void (*close)(void *ud, int fd, bool abort);
+    azr_err (*set_opts)(void *ud, int fd, const azr_net_opts *o);
+    void *ud;
+} azr_net_ops;
+
+extern const azr_net_ops azr_net_os;
+
 #endif

@@ -44,13 +44,59 @@ struct azr_reactor {
     azr_fired fired[256];
     uint64_t now;
     uint64_t turn;
+    azr_reactor_sim sim; /* azr_reactor_new_sim(): readiness and clock */
 };
 
-static uint64_t clock_ms(void)
+static uint64_t os_clock_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static uint64_t clock_ms_of(const azr_reactor *r)
+{
+    return r->sim.now ? r->sim.now(r->sim.ud) : os_clock_ms();
+}
+
+/* The simulated loop's backend: the turn asks sim.ready() instead. */
+static azr_err sim_init(void **st, size_t max_fds)
+{
+    (void)max_fds;
+    *st = NULL;
+    return AZR_OK;
+}
+static void sim_free(void *st)
+{
+    (void)st;
+}
+static azr_err sim_set(void *st, int fd, unsigned old_mask, unsigned new_mask)
+{
+    (void)st, (void)fd, (void)old_mask, (void)new_mask;
+    return AZR_OK;
+}
+static int sim_wait(void *st, int timeout_ms, azr_fired *out, size_t cap)
+{
+    (void)st, (void)timeout_ms, (void)out, (void)cap;
+    return 0;
+}
+static int sim_fd(const void *st)
+{
+    (void)st;
+    return -1;
+}
+static const azr_backend sim_backend = {"sim", sim_init, sim_free, sim_set, sim_wait, sim_fd};
+
+static azr_err create(azr_reactor **out, size_t max_fds, size_t max_timers, const azr_backend *be,
+                      const azr_reactor_sim *sim);
+
+azr_err azr_reactor_new_sim(azr_reactor **out, size_t max_fds, size_t max_timers,
+                            const azr_reactor_sim *sim)
+{
+    *out = NULL;
+    if (!sim || !sim->ready || !sim->now)
+        return AZR_E_ARG;
+    return create(out, max_fds, max_timers, &sim_backend, sim);
 }
 
 azr_err azr_reactor_new(azr_reactor **out, size_t max_fds, size_t max_timers, azr_backend_kind kind)
@@ -85,6 +131,12 @@ azr_err azr_reactor_new(azr_reactor **out, size_t max_fds, size_t max_timers, az
     }
     if (!be)
         return AZR_E_UNSUPPORTED;
+    return create(out, max_fds, max_timers, be, NULL);
+}
+
+static azr_err create(azr_reactor **out, size_t max_fds, size_t max_timers, const azr_backend *be,
+                      const azr_reactor_sim *sim)
+{
     if (max_fds == 0 || max_fds > (size_t)INT_MAX)
         return AZR_E_ARG;
     azr_reactor *r = calloc(1, sizeof *r);
@@ -99,6 +151,8 @@ azr_err azr_reactor_new(azr_reactor **out, size_t max_fds, size_t max_timers, az
         return AZR_E_NOMEM;
     }
     r->be = be;
+    if (sim)
+        r->sim = *sim;
     r->max_fds = max_fds;
     r->max_timers = max_timers;
     azr_err e = be->init(&r->be_st, max_fds);
@@ -108,7 +162,7 @@ azr_err azr_reactor_new(azr_reactor **out, size_t max_fds, size_t max_timers, az
         free(r);
         return e;
     }
-    r->now = clock_ms();
+    r->now = clock_ms_of(r);
     *out = r;
     return AZR_OK;
 }
@@ -300,7 +354,7 @@ uint64_t azr_reactor_now(const azr_reactor *r)
 
 uint64_t azr_reactor_update_now(azr_reactor *r)
 {
-    r->now = clock_ms();
+    r->now = clock_ms_of(r);
     return r->now;
 }
 
@@ -309,10 +363,27 @@ int azr_reactor_fd(const azr_reactor *r)
     return r->be->fd(r->be_st);
 }
 
+/* The simulated wait: every registered fd the caller says is ready. */
+static int sim_poll(azr_reactor *r)
+{
+    int n = 0;
+    size_t cap = sizeof r->fired / sizeof r->fired[0];
+    for (size_t fd = 0; fd < r->max_fds && (size_t)n < cap; fd++) {
+        const slot *s = &r->slots[fd];
+        unsigned ev = s->used && s->mask ? r->sim.ready(r->sim.ud, (int)fd, s->mask) & s->mask : 0u;
+        if (ev) {
+            r->fired[n].fd = (int)fd;
+            r->fired[n].events = ev;
+            n++;
+        }
+    }
+    return n;
+}
+
 azr_err azr_reactor_turn(azr_reactor *r, int timeout_ms, size_t *dispatched)
 {
     size_t count = 0;
-    r->now = clock_ms();
+    r->now = clock_ms_of(r);
     if (r->head) {
         timeout_ms = 0;
     } else if (r->nheap) {
@@ -323,14 +394,16 @@ azr_err azr_reactor_turn(azr_reactor *r, int timeout_ms, size_t *dispatched)
         if (timeout_ms < 0 || (uint64_t)timeout_ms > wait)
             timeout_ms = (int)wait;
     }
-    int n = r->be->wait(r->be_st, timeout_ms, r->fired, sizeof r->fired / sizeof r->fired[0]);
+    int n = r->sim.ready
+                ? sim_poll(r)
+                : r->be->wait(r->be_st, timeout_ms, r->fired, sizeof r->fired / sizeof r->fired[0]);
     if (n < 0 && errno != EINTR) {
         if (dispatched)
             *dispatched = 0;
         return AZR_E_IO;
     }
     uint64_t waited = r->turn++;
-    r->now = clock_ms();
+    r->now = clock_ms_of(r);
     for (int i = 0; i < n; i++) {
         int fd = r->fired[i].fd;
         if (fd < 0 || (size_t)fd >= r->max_fds)

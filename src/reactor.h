@@ -65,6 +65,21 @@ AZR_MUST_CHECK azr_err azr_reactor_new(azr_reactor **out, size_t max_fds, size_t
                                        azr_backend_kind kind);
 void azr_reactor_free(azr_reactor *r);
 
+/*
+ * A loop for tests and fuzzers: readiness and time come from the caller and
+ * no descriptor is touched, so a connection can run over fake transports on
+ * a fake clock. ready(ud, fd, mask) returns the bits of mask fd is ready for
+ * (level-triggered, asked once per turn for every registered fd); now(ud) is
+ * the monotonic clock in ms. A turn never sleeps.
+ */
+typedef struct azr_reactor_sim {
+    unsigned (*ready)(void *ud, int fd, unsigned mask);
+    uint64_t (*now)(void *ud);
+    void *ud;
+} azr_reactor_sim;
+AZR_MUST_CHECK azr_err azr_reactor_new_sim(azr_reactor **out, size_t max_fds, size_t max_timers,
+                                           const azr_reactor_sim *sim);
+
 /* "epoll", "kqueue" or "poll". */
 const char *azr_reactor_backend(const azr_reactor *r);
 

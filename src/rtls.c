@@ -39,7 +39,7 @@ static int judge(void *ud, azr_x509v *v, int err)
     return err;
 }
 
-void azr_rtls_start(azr_conn *c)
+azr_verdict azr_rtls_start(azr_conn *c)
 {
     azr_proxy_state *p = c->p;
     azr_rtls *t = c->tls;
@@ -56,25 +56,25 @@ void azr_rtls_start(azr_conn *c)
     t->resumed_offer = p->set.reuse_ssl_session && p->relay_session_ok;
     if (t->resumed_offer)
         br_ssl_engine_set_session_parameters(&t->cc.eng, &p->relay_session);
-    if (!br_ssl_client_reset(&t->cc, p->set.relay.host, t->resumed_offer)) {
-        azr_conn_close(c, AZR_ERR_TLS, "TLS setup failed", false);
-        return;
-    }
-    c->phase = AZR_P_TLS;
+    if (!br_ssl_client_reset(&t->cc, p->set.relay.host, t->resumed_offer))
+        return azr_conn_fail(c, AZR_ERR_TLS, 0, true, "TLS setup failed");
     azr_conn_ssl_status(c, "relay: TLS handshake with %s (SNI), %zu trust anchors%s",
                         p->set.relay.host, p->anchors.n,
                         t->resumed_offer ? ", offering the kept session" : "");
+    return AZR_V_WAIT;
 }
 
-void azr_rtls_failed(azr_conn *c)
+azr_verdict azr_rtls_failed(azr_conn *c)
 {
     char why[320];
     int e = azr_xport_error(&c->rx);
     c->p->relay_session_ok = false; /* start afresh next time */
     snprintf(why, sizeof why, "TLS with relay %s failed: %s (BearSSL error %d)",
              c->p->set.relay.host, azr_tls_error_text(e), e);
-    azr_conn_ssl_status(c, "relay: handshake failed: %s", azr_tls_error_text(e));
-    azr_conn_close(c, AZR_ERR_TLS, why, false);
+    c->relay_eof = true; /* the engine is closed: nothing more goes there */
+    azr_conn_ssl_status(c, "relay: %s failed: %s", c->phase == AZR_P_OPEN ? "TLS" : "handshake",
+                        azr_tls_error_text(e));
+    return azr_conn_fail(c, AZR_ERR_TLS, 0, true, "%s", why);
 }
 
 void azr_rtls_established(azr_conn *c)

@@ -132,6 +132,69 @@ size_t azr_ws_close_payload(uint8_t out[AZR_WS_MAX_CTRL], uint16_t code, const c
     return n + 2;
 }
 
+/* ------------------------------------------------------------ control queue */
+
+void azr_ws_ctrlq_pong(azr_ws_ctrlq *q, const uint8_t *payload, size_t len)
+{
+    if (q->close_bits & (AZR_WS_CLOSE_QUEUED | AZR_WS_CLOSE_SENT) || len > AZR_WS_MAX_CTRL)
+        return;
+    if (len)
+        memcpy(q->pong, payload, len);
+    q->pong_len = (uint8_t)len;
+    q->pong_due = true;
+}
+
+void azr_ws_ctrlq_ping(azr_ws_ctrlq *q, const uint8_t *payload, size_t len)
+{
+    if (q->close_bits & (AZR_WS_CLOSE_QUEUED | AZR_WS_CLOSE_SENT) || len > AZR_WS_MAX_CTRL)
+        return;
+    if (len)
+        memcpy(q->ping, payload, len);
+    q->ping_len = (uint8_t)len;
+    q->ping_due = true;
+}
+
+bool azr_ws_ctrlq_close(azr_ws_ctrlq *q, uint16_t code, const char *reason)
+{
+    if (q->close_bits & (AZR_WS_CLOSE_QUEUED | AZR_WS_CLOSE_SENT))
+        return false;
+    q->close_len = (uint8_t)azr_ws_close_payload(q->close, code, reason);
+    q->close_code = code;
+    q->close_bits |= AZR_WS_CLOSE_QUEUED;
+    return true;
+}
+
+uint8_t azr_ws_ctrlq_next(const azr_ws_ctrlq *q)
+{
+    if (q->close_bits & AZR_WS_CLOSE_SENT)
+        return 0;
+    if (q->pong_due)
+        return AZR_WS_PONG;
+    if (q->ping_due)
+        return AZR_WS_PING;
+    return (q->close_bits & AZR_WS_CLOSE_QUEUED) ? AZR_WS_CLOSE : 0;
+}
+
+azr_err azr_ws_ctrlq_take(azr_ws_ctrlq *q, uint8_t *out, size_t cap, const uint8_t mask[4],
+                          size_t *out_len)
+{
+    uint8_t op = azr_ws_ctrlq_next(q);
+    const uint8_t *pl = op == AZR_WS_PONG ? q->pong : op == AZR_WS_PING ? q->ping : q->close;
+    size_t len = op == AZR_WS_PONG ? q->pong_len : op == AZR_WS_PING ? q->ping_len : q->close_len;
+    *out_len = 0;
+    if (op == 0 || azr_ws_ctrl_write(out, cap, op, pl, len, mask, out_len) != AZR_OK)
+        return AZR_AGAIN;
+    if (op == AZR_WS_PONG)
+        q->pong_due = false;
+    else if (op == AZR_WS_PING)
+        q->ping_due = false;
+    else
+        q->close_bits = (q->close_bits & ~AZR_WS_CLOSE_QUEUED) | AZR_WS_CLOSE_SENT;
+    return AZR_OK;
+}
+
+/* ------------------------------------------------------------------ decoder */
+
 void azr_ws_dec_init(azr_ws_dec *d, uint64_t max_frame, bool strict_utf8)
 {
     memset(d, 0, sizeof *d);

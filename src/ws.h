@@ -68,6 +68,43 @@ bool azr_ws_close_code_valid(uint16_t code);
 /* True when s[0..len) is well-formed UTF-8 (RFC 3629). */
 bool azr_ws_utf8_valid(const uint8_t *s, size_t len);
 
+/* ------------------------------------------------------------ control queue */
+
+/*
+ * Control frames waiting for room in the output, one slot per kind (wslay's
+ * close bits and control queue): a pong (RFC 6455 §5.5.3: answering the
+ * latest ping is enough, so a newer ping's payload replaces an older one), a
+ * ping, and a close. They go out ahead of data, pong first, close last; once
+ * the close is taken nothing else is. No allocation; zero-initialise.
+ */
+#define AZR_WS_CLOSE_QUEUED   1u /* a close waits in the queue */
+#define AZR_WS_CLOSE_SENT     2u /* our close was taken for the wire */
+#define AZR_WS_CLOSE_RECEIVED 4u /* the peer's close arrived (set by the caller) */
+
+typedef struct azr_ws_ctrlq {
+    uint8_t pong[AZR_WS_MAX_CTRL], ping[AZR_WS_MAX_CTRL], close[AZR_WS_MAX_CTRL];
+    uint8_t pong_len, ping_len, close_len;
+    bool pong_due, ping_due;
+    unsigned close_bits;
+    uint16_t close_code; /* the code queued or sent (0: none) */
+} azr_ws_ctrlq;
+
+/* Queue a pong (replacing one not yet taken) or a ping; len <= 125. Ignored
+ * once our close was queued. */
+void azr_ws_ctrlq_pong(azr_ws_ctrlq *q, const uint8_t *payload, size_t len);
+void azr_ws_ctrlq_ping(azr_ws_ctrlq *q, const uint8_t *payload, size_t len);
+/* Queue our close (the first one wins); false when one was queued before. */
+bool azr_ws_ctrlq_close(azr_ws_ctrlq *q, uint16_t code, const char *reason);
+/* Opcode of the frame azr_ws_ctrlq_take() would write next, 0 for none. */
+uint8_t azr_ws_ctrlq_next(const azr_ws_ctrlq *q);
+/*
+ * Write the next frame, masked with mask, into out[cap]. AZR_AGAIN when
+ * nothing is due or it does not fit (it stays queued: frames are written
+ * whole or not at all).
+ */
+AZR_MUST_CHECK azr_err azr_ws_ctrlq_take(azr_ws_ctrlq *q, uint8_t *out, size_t cap,
+                                         const uint8_t mask[4], size_t *out_len);
+
 /* ------------------------------------------------------------------ decoder */
 
 typedef struct azr_ws_ev {

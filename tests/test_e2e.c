@@ -305,7 +305,8 @@ static void test_e2e_idle_timeout(void **st)
     SPIN(p, s.disconnected == 1, 10000);
     assert_int_equal(s.connected_status, 0);
     assert_int_equal(s.disconnected_status, AZR_ERR_TIMEOUT);
-    assert_string_equal(s.disconnected_desc, "idle timeout 1 s");
+    assert_string_equal(s.disconnected_desc,
+                        "idle timeout: no client traffic for 1 s (IdleTimeout)");
     close(fd);
     azr_proxy_free(p);
     relay_stop(&r);

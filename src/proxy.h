@@ -1,0 +1,81 @@
+/*
+ * What the connections of one proxy share: its settings, events, loop,
+ * listening socket and connection table, TLS material loaded when listening
+ * starts, the random source and per-proxy scratch. Private; api.c owns the
+ * object, the other modules read it.
+ */
+#ifndef AZR_PROXY_H
+#define AZR_PROXY_H
+
+#include "azrelay.h"
+#include "config.h"
+#include "net.h"
+#include "reactor.h"
+#include "tls.h"
+#include "tlsparams.h"
+#include <bearssl.h>
+
+typedef struct azr_conn azr_conn;
+typedef struct azr_proxy_state azr_proxy_state;
+
+/* Scratch for building one upgrade request at a time (the loop is one
+ * thread): per proxy, not static, and wiped after each use. */
+typedef struct azr_upgrade_scratch {
+    char target[AZR_URL_MAX + AZR_SAS_MAX * 3];
+    char token[AZR_SAS_MAX + 1];
+    char enc[3 * AZR_SAS_MAX + 1];
+} azr_upgrade_scratch;
+
+struct azr_proxy_state {
+    azr_settings set;
+    azr_events ev;
+    void *ud;
+    azr_reactor *loop;
+    const azr_net_ops *net; /* the system's sockets, or a test's fakes */
+    azr_sockaddr relay_addr;
+    azr_tls_anchors anchors;                 /* loaded when listening starts, for wss:// */
+    azr_tls_anchors client_cas;              /* SSLClientCACerts, loaded when listening starts */
+    br_ssl_session_parameters relay_session; /* ReuseSSLSession: the last one */
+    bool relay_session_ok;
+    azr_tls_creds local_creds; /* SSLCertStore, loaded when listening starts */
+    bool local_tls;            /* clients speak TLS (SSLStartMode 0 or 1) */
+    azr_tls_suites suites;     /* SSLEnabledCipherSuites, parsed when listening starts */
+    unsigned tls_min, tls_max; /* SSLEnabledProtocols */
+    azr_sockaddr proxy_addr;   /* FirewallHost:FirewallPort */
+    bool proxy_resolved;
+    bool relay_resolved;
+    /* listener.c: the listening socket and the connections it accepted */
+    int lfd;
+    azr_conn **conns; /* by slot */
+    size_t nconns, max_conns;
+    int next_id;
+    azr_task reap;
+    azr_timer accept_timer; /* accepting paused (out of descriptors) until it fires */
+    bool accept_paused;
+    uint64_t fd_log_at;     /* last "out of descriptors" log line (rate limit) */
+    unsigned fd_log_missed; /* failures since then */
+    uint64_t limit_log_at;  /* last "connection limit reached" log line */
+    unsigned limit_log_missed;
+    br_hmac_drbg_context rng;
+    azr_upgrade_scratch scratch;
+    int last_code;
+    char last_error[AZR_CONF_ERR_MAX];
+};
+
+/* log.c: a Log event at level (1 Info, 2 Verbose, 3 Debug; < 0: an error,
+ * shown at level 1) when LogLevel lets it through. */
+void azr_proxy_log(azr_proxy_state *p, int conn_id, int level, const char *fmt, ...)
+    AZR_PRINTF(4, 5);
+/* Whether a line at level would reach anyone (skip costly formatting). */
+bool azr_proxy_log_on(const azr_proxy_state *p, int level);
+
+/* certload.c: a local certificate (SSLCertStore and friends) into out,
+ * checked against subject; err says what is wrong. */
+AZR_MUST_CHECK azr_err azr_proxy_load_cert(azr_proxy_state *p, long store_type, const char *store,
+                                           const char *password, const char *subject,
+                                           azr_tls_creds *out, char *err, size_t cap);
+/* certload.c: the trust anchors listening needs (relay CAs for wss://,
+ * SSLClientCACerts) and the local certificate, as the settings say. */
+AZR_MUST_CHECK azr_err azr_certload_all(azr_proxy_state *p, char *err, size_t cap);
+
+#endif

@@ -1,0 +1,384 @@
+/*
+ * The connection state machine over fake transports on a fake clock
+ * (tests/simnet.h): every close order, the timers, back-pressure both ways
+ * and control-frame queueing, deterministic and without a socket. The wire
+ * defects of issue 10 show here as well as over sockets (test_close).
+ */
+#include "testutil.h"
+#include "simnet.h"
+
+typedef struct world {
+    sim w;
+    int id, cfd;
+    sim_sock *client, *relay;
+    azr_ws_dec dec; /* the relay's view of our frames */
+    sim_seen seen;
+} world;
+
+static world *up(const char *const *settings, size_t client_out_cap)
+{
+    world *t = calloc(1, sizeof *t);
+    assert_non_null(t);
+    assert_true(sim_init(&t->w, settings));
+    t->w.quiet = getenv("AZR_TEST_VERBOSE") == NULL;
+    t->id = sim_accept(&t->w, &t->cfd, client_out_cap);
+    assert_true(t->id > 0);
+    t->client = sim_sock_of(&t->w, t->cfd);
+    sim_turns(&t->w, 3);
+    t->relay = sim_relay(&t->w);
+    assert_non_null(t->relay);
+    assert_true(sim_upgrade(t->relay));
+    sim_turns(&t->w, 3);
+    assert_int_equal(t->w.connected[t->id], 1);
+    azr_ws_dec_init(&t->dec, 0, false);
+    azr_ws_dec_server(&t->dec);
+    return t;
+}
+
+static void down(world *t)
+{
+    sim_free(&t->w);
+    assert_int_equal(t->client->misuse, 0);
+    assert_int_equal(t->relay->misuse, 0);
+    assert_true(t->w.disconnected[t->id] <= 1);
+    free(t);
+}
+
+static void relay_reads(world *t)
+{
+    sim_relay_reads(t->relay, &t->dec, &t->seen, NULL, 0);
+}
+
+/* ------------------------------------------------------------------ cases */
+
+static void test_conn_echo_and_clean_close(void **st)
+{
+    (void)st;
+    world *t = up(NULL, 1 << 18);
+    sim_put(&t->client->in, "hello", 5);
+    sim_turns(&t->w, 3);
+    relay_reads(t);
+    assert_int_equal(t->seen.data, 5);
+    sim_frame(t->relay, 0x82, "world", 5);
+    sim_turns(&t->w, 3);
+    assert_int_equal(t->client->out.len, 5);
+    assert_memory_equal(t->client->out.buf, "world", 5);
+    /* client FIN -> close 1000; the relay's close -> FIN to the client */
+    t->client->in_eof = true;
+    sim_turns(&t->w, 3);
+    relay_reads(t);
+    assert_int_equal(t->seen.closes, 1);
+    assert_int_equal(t->seen.close_code, 1000);
+    uint8_t cl[2] = {0x03, 0xe8};
+    sim_frame(t->relay, 0x88, cl, 2);
+    sim_turns(&t->w, 3);
+    assert_true(t->client->shut_wr);
+    assert_int_equal(t->w.disconnected[t->id], 1);
+    assert_int_equal(t->w.status[t->id], 0);
+    assert_true(t->client->closed);
+    assert_false(t->client->aborted);
+    down(t);
+}
+
+/* Defect 1: after the client's FIN the relay keeps sending for 10 s past a
+ * 2 s HalfCloseTimeout; then it goes silent and the bound cuts it. */
+static void test_conn_half_close_bound_is_inactivity(void **st)
+{
+    (void)st;
+    const char *const set[] = {"HalfCloseTimeout=2", NULL};
+    world *t = up(set, 1 << 18);
+    t->client->in_eof = true;
+    sim_turns(&t->w, 3);
+    for (int i = 0; i < 10; i++) {
+        sim_frame(t->relay, 0x82, "0123456789", 10);
+        sim_wait(&t->w, 1000, 250);
+    }
+    assert_int_equal(t->w.disconnected[t->id], 0);
+    assert_int_equal(t->client->out.len, 100);
+    sim_wait(&t->w, 2500, 250);
+    assert_int_equal(t->w.disconnected[t->id], 1);
+    assert_int_equal(t->w.status[t->id], AZR_ERR_TIMEOUT);
+    assert_non_null(strstr(t->w.reason[t->id], "HalfCloseTimeout"));
+    assert_true(t->client->aborted); /* a cut stream: reset */
+    down(t);
+}
+
+/* Defect 2: a client that does not read is back-pressure: no ping deadline
+ * runs out while we choose not to read the relay. */
+static void test_conn_keepalive_not_fooled_by_backpressure(void **st)
+{
+    (void)st;
+    const char *const set[] = {"RelayKeepAliveInterval=1", NULL};
+    world *t = up(set, 4096); /* the client takes 4 KiB, then stops reading */
+    static uint8_t big[60000];
+    for (int i = 0; i < 4; i++)
+        sim_frame(t->relay, 0x82, big, sizeof big);
+    sim_wait(&t->w, 10000, 200);
+    assert_int_equal(t->w.disconnected[t->id], 0);
+    size_t got = 0;
+    for (int i = 0; i < 400 && got < 4 * sizeof big; i++) {
+        got += t->client->out.len;
+        sim_take(&t->client->out, t->client->out.len);
+        sim_turns(&t->w, 2);
+    }
+    assert_int_equal(got, 4 * sizeof big);
+    assert_int_equal(t->w.disconnected[t->id], 0);
+    down(t);
+}
+
+/* Defect 2: a ping stuck behind back-pressure towards the relay starts its
+ * pong deadline only once its bytes reached the socket. */
+static void test_conn_pong_deadline_starts_on_the_wire(void **st)
+{
+    (void)st;
+    const char *const set[] = {"RelayKeepAliveInterval=2", NULL};
+    world *t = up(set, 1 << 18);
+    t->relay->out.cap = t->relay->out.len; /* the relay takes nothing more */
+    static uint8_t big[100000];
+    sim_put(&t->client->in, big, sizeof big);
+    sim_wait(&t->w, 12000, 250); /* a ping is due after 2 s, but cannot go out */
+    assert_int_equal(t->w.disconnected[t->id], 0);
+    t->relay->out.cap = sizeof t->relay->out.buf; /* it reads again */
+    for (int i = 0; i < 50; i++) {
+        relay_reads(t);
+        sim_turns(&t->w, 2);
+    }
+    relay_reads(t);
+    assert_int_equal(t->seen.data, sizeof big);
+    assert_int_equal(t->seen.pings, 1);
+    sim_frame(t->relay, 0x8a, "azrelay", 7); /* its pong */
+    sim_wait(&t->w, 1500, 250);
+    assert_int_equal(t->w.disconnected[t->id], 0);
+    /* and a relay that does not answer is found out */
+    sim_wait(&t->w, 6000, 250);
+    assert_int_equal(t->w.disconnected[t->id], 1);
+    assert_non_null(strstr(t->w.reason[t->id], "not answering"));
+    down(t);
+}
+
+/* Defect 3: the relay hears why: 1001 on an idle timeout, 1002 on a
+ * protocol error (RSV bit set, RFC 6455 §5.2). */
+static void test_conn_idle_timeout_sends_1001(void **st)
+{
+    (void)st;
+    const char *const set[] = {"DefaultIdleTimeout=2", NULL};
+    world *t = up(set, 1 << 18);
+    sim_wait(&t->w, 3000, 250);
+    relay_reads(t);
+    assert_int_equal(t->w.disconnected[t->id], 1);
+    assert_int_equal(t->seen.closes, 1);
+    assert_int_equal(t->seen.close_code, 1001);
+    assert_false(t->client->aborted);
+    down(t);
+}
+
+static void test_conn_protocol_error_sends_1002(void **st)
+{
+    (void)st;
+    world *t = up(NULL, 1 << 18);
+    sim_frame(t->relay, 0xc2, "A", 1);
+    sim_turns(&t->w, 3);
+    relay_reads(t);
+    assert_int_equal(t->w.disconnected[t->id], 1);
+    assert_int_equal(t->w.status[t->id], AZR_ERR_PROTOCOL);
+    assert_int_equal(t->seen.closes, 1);
+    assert_int_equal(t->seen.close_code, 1002);
+    assert_true(t->client->aborted);
+    down(t);
+}
+
+/* Defect 5: five pings in one packet while the relay's window is shut: the
+ * latest is answered (RFC 6455 §5.5.3), and a close queued behind a full
+ * output still goes out once there is room. */
+static void test_conn_control_frames_are_not_dropped(void **st)
+{
+    (void)st;
+    world *t = up(NULL, 1 << 18);
+    t->relay->out.cap = t->relay->out.len;
+    for (int i = 1; i <= 5; i++) {
+        char pl[3] = {'p', (char)('0' + i), 0};
+        sim_frame(t->relay, 0x89, pl, 2);
+    }
+    sim_turns(&t->w, 3);
+    t->client->in_eof = true; /* close 1000 is due too */
+    sim_turns(&t->w, 3);
+    t->relay->out.cap = sizeof t->relay->out.buf;
+    sim_turns(&t->w, 4);
+    relay_reads(t);
+    assert_true(t->seen.pongs >= 1);
+    assert_string_equal(t->seen.last_pong, "p5");
+    assert_int_equal(t->seen.closes, 1);
+    assert_int_equal(t->seen.close_code, 1000);
+    down(t);
+}
+
+/* Defect 7: the relay's TCP ending without a close frame (FIN, FIN inside a
+ * frame, RST) gives the client what came, then a reset. */
+static void relay_end_aborts(int how)
+{
+    world *t = up(NULL, 1 << 18);
+    sim_frame(t->relay, 0x82, "partial", 7);
+    if (how == 1) { /* a frame header promising more than comes */
+        uint8_t h[2] = {0x82, 100};
+        sim_put(&t->relay->in, h, 2);
+        sim_put(&t->relay->in, "abc", 3);
+    }
+    if (how == 2)
+        t->relay->in_rst = true;
+    else
+        t->relay->in_eof = true;
+    sim_turns(&t->w, 4);
+    assert_int_equal(t->w.disconnected[t->id], 1);
+    assert_true(t->w.status[t->id] != 0);
+    assert_true(t->client->out.len >= 7);
+    assert_memory_equal(t->client->out.buf, "partial", 7);
+    assert_true(t->client->closed);
+    assert_true(t->client->aborted);
+    down(t);
+}
+
+static void test_conn_relay_fin_without_close_aborts(void **st)
+{
+    (void)st;
+    relay_end_aborts(0);
+}
+
+static void test_conn_relay_fin_mid_frame_aborts(void **st)
+{
+    (void)st;
+    relay_end_aborts(1);
+}
+
+static void test_conn_relay_reset_aborts(void **st)
+{
+    (void)st;
+    relay_end_aborts(2);
+}
+
+/* Defect 8: Timeout bounds output a peer does not take, as inactivity (a
+ * trickle keeps it alive) or, with AbsoluteTimeout, from the stall's start. */
+static void timeout_case(bool absolute)
+{
+    const char *const set[] = {"DefaultTimeout=3", absolute ? "AbsoluteTimeout=True" : NULL, NULL};
+    world *t = up(set, 1000); /* a client with a small window */
+    static uint8_t big[50000];
+    sim_frame(t->relay, 0x82, big, sizeof big);
+    sim_turns(&t->w, 3);
+    for (int s = 0; s < 8; s++) { /* the client takes 100 bytes a second */
+        sim_take(&t->client->out, 100);
+        sim_wait(&t->w, 1000, 250);
+    }
+    if (absolute) {
+        assert_int_equal(t->w.disconnected[t->id], 1);
+        assert_non_null(strstr(t->w.reason[t->id], "AbsoluteTimeout"));
+        assert_true(t->client->aborted);
+    } else {
+        assert_int_equal(t->w.disconnected[t->id], 0);
+        sim_wait(&t->w, 4000, 250); /* now it stops taking anything */
+        assert_int_equal(t->w.disconnected[t->id], 1);
+        assert_non_null(strstr(t->w.reason[t->id], "client not taking data"));
+    }
+    down(t);
+}
+
+static void test_conn_timeout_is_inactivity(void **st)
+{
+    (void)st;
+    timeout_case(false);
+}
+
+static void test_conn_absolute_timeout(void **st)
+{
+    (void)st;
+    timeout_case(true);
+}
+
+/* Defect 8: a connection's IdleTimeout set later counts at once. */
+static void test_conn_idle_timeout_rearms_at_once(void **st)
+{
+    (void)st;
+    world *t = up(NULL, 1 << 18);
+    sim_wait(&t->w, 5000, 500);
+    azr_conn *c = azr_listener_find(&t->w.p, t->id);
+    assert_non_null(c);
+    c->idle_timeout = 1;
+    azr_conn_rearm(c);
+    t->w.now += 1100;
+    sim_turns(&t->w, 2);
+    assert_int_equal(t->w.disconnected[t->id], 1);
+    assert_non_null(strstr(t->w.reason[t->id], "IdleTimeout"));
+    down(t);
+}
+
+/* The dial: a refused connect, and a relay that never answers. */
+static void test_conn_dial_failures(void **st)
+{
+    (void)st;
+    static sim w;
+    memset(&w, 0, sizeof w);
+    assert_true(sim_init(&w, (const char *const[]){"ConnectionTimeout=2", NULL}));
+    w.quiet = true;
+    int cfd;
+    w.next_connect_errno = ECONNREFUSED;
+    int a = sim_accept(&w, &cfd, 1 << 18);
+    sim_turns(&w, 3);
+    assert_int_equal(w.disconnected[a], 1);
+    assert_non_null(strstr(w.reason[a], "cannot reach relay 127.0.0.1:9"));
+    assert_true(sim_sock_of(&w, cfd)->aborted);
+    w.next_connect_errno = 0;
+    int b = sim_accept(&w, &cfd, 1 << 18);
+    sim_wait(&w, 2500, 250);
+    assert_int_equal(w.disconnected[b], 1);
+    assert_non_null(strstr(w.reason[b], "ConnectionTimeout"));
+    assert_int_equal(w.connected[b], 1); /* Connected reports the failure */
+    sim_free(&w);
+}
+
+/* Defect 4: a Disconnected handler that ends other connections runs while
+ * nothing is freed under it. */
+static void close_all(sim *w, int id)
+{
+    (void)id;
+    for (size_t i = 0; i < w->p.max_conns; i++)
+        if (w->p.conns[i])
+            azr_conn_close(w->p.conns[i], 0, "handler closes everything", true);
+}
+
+static void test_conn_handler_closing_others(void **st)
+{
+    (void)st;
+    world *t = up(NULL, 1 << 18);
+    int cfd2;
+    int id2 = sim_accept(&t->w, &cfd2, 1 << 18);
+    sim_turns(&t->w, 3);
+    t->w.on_disconnected = close_all;
+    t->relay->in_eof = true; /* the first one ends; its handler ends the second */
+    sim_turns(&t->w, 3);
+    assert_int_equal(t->w.disconnected[t->id], 1);
+    assert_int_equal(t->w.disconnected[id2], 1);
+    sim_turns(&t->w, 2);
+    assert_int_equal(t->w.p.nconns, 0);
+    down(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_conn_echo_and_clean_close),
+        cmocka_unit_test(test_conn_half_close_bound_is_inactivity),
+        cmocka_unit_test(test_conn_keepalive_not_fooled_by_backpressure),
+        cmocka_unit_test(test_conn_pong_deadline_starts_on_the_wire),
+        cmocka_unit_test(test_conn_idle_timeout_sends_1001),
+        cmocka_unit_test(test_conn_protocol_error_sends_1002),
+        cmocka_unit_test(test_conn_control_frames_are_not_dropped),
+        cmocka_unit_test(test_conn_relay_fin_without_close_aborts),
+        cmocka_unit_test(test_conn_relay_fin_mid_frame_aborts),
+        cmocka_unit_test(test_conn_relay_reset_aborts),
+        cmocka_unit_test(test_conn_timeout_is_inactivity),
+        cmocka_unit_test(test_conn_absolute_timeout),
+        cmocka_unit_test(test_conn_idle_timeout_rearms_at_once),
+        cmocka_unit_test(test_conn_dial_failures),
+        cmocka_unit_test(test_conn_handler_closing_others),
+    };
+    return cmocka_run_group_tests_name("conn", tests, NULL, NULL);
+}
