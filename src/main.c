@@ -7,10 +7,14 @@
 #include "platform.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "azrelay.h"
+#include "conffile.h"
 #include "config.h"
 #include "text.h"
 
@@ -85,9 +89,14 @@ static void help(void)
          "from the command line, which wins. Names are case-insensitive; booleans accept "
          "True/False, Yes/No, 1/0; enumerations accept their number or their name.",
          4, 78);
+    fputc('\n', f);
+    wrap(f,
+         "FILE must be a regular file of at most 1 MiB, in lines of at most 8192 bytes (LF or "
+         "CRLF), with no NUL byte; anything else stops the start with the file and line named.",
+         4, 78);
     fprintf(f, "\nOPTIONS\n");
     fprintf(f, "    -c FILE, --config FILE\n");
-    wrap(f, "Read settings from FILE.", 8, 78);
+    wrap(f, "Read settings from FILE (a regular file, at most 1 MiB).", 8, 78);
     fprintf(f, "    --check\n");
     wrap(f,
          "Validate the settings, say what is missing for a relay connection, and exit: 0 when "
@@ -221,20 +230,28 @@ static void log_line(void *ud, int conn_id, int level, const char *msg, const ch
         fprintf(stderr, "%s %-7s %s\n", ts, type, msg);
 }
 
-/* One statement into the proxy through Config(), skipping blanks and comments. */
-static bool proxy_line(azr_proxy *px, char *line, const char *where, unsigned lineno)
+/* One statement into the proxy through Config(), skipping blanks and comments.
+ * where is "FILE:LINE" for a config file's line, NULL for an argument. */
+static bool proxy_line(azr_proxy *px, const char *line, size_t len, const char *where)
 {
-    size_t n = strlen(line);
-    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-        line[--n] = '\0';
     const char *p = line;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    if (!*p || *p == '#')
+    azr_text_trim(&p, &len);
+    if (!len || *p == '#')
         return true;
+    if (!memchr(p, '=', len)) {
+        /* Config("Name") would read the setting: in a file or an argument that is a mistake */
+        char shown[72];
+        azr_text_printable(p, len, 48, shown, sizeof shown);
+        if (where)
+            fprintf(stderr, PROG ": %s: no '=' in this line: a line is Name=Value or a # comment\n",
+                    where);
+        else
+            fprintf(stderr, PROG ": '%s' is not Name=Value (--get NAME reads a setting)\n", shown);
+        return false;
+    }
     if (azr_proxy_config(px, p, NULL, 0) != 0) {
         if (where)
-            fprintf(stderr, PROG ": %s:%u: %s\n", where, lineno, azr_proxy_last_error(px));
+            fprintf(stderr, PROG ": %s: %s\n", where, azr_proxy_last_error(px));
         else
             fprintf(stderr, PROG ": %s\n", azr_proxy_last_error(px));
         return false;
@@ -242,32 +259,106 @@ static bool proxy_line(azr_proxy *px, char *line, const char *where, unsigned li
     return true;
 }
 
+static const char *file_kind(mode_t m)
+{
+    return S_ISDIR(m)    ? "a directory"
+           : S_ISFIFO(m) ? "a FIFO"
+           : S_ISCHR(m)  ? "a character device"
+           : S_ISBLK(m)  ? "a block device"
+           : S_ISSOCK(m) ? "a socket"
+                         : "not a regular file";
+}
+
+/* One complete line of the file into the proxy. */
+static bool file_line(azr_proxy *px, const char *cfg, const azr_conffile_line *ev)
+{
+    char where[PATH_MAX + 32];
+    snprintf(where, sizeof where, "%s:%lu", cfg, ev->lineno);
+    return proxy_line(px, ev->text, ev->len, where);
+}
+
+/*
+ * The config file: a regular file of at most AZR_CONF_FILE_MAX bytes, cut
+ * into lines by conffile.c (no line split, cut at a NUL or longer than
+ * AZR_CONF_LINE_MAX). Opened non-blocking so a FIFO cannot stall the start;
+ * what was read is wiped (lines carry keys).
+ */
+static bool read_config(azr_proxy *px, const char *cfg)
+{
+    int fd = open(cfg, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr, PROG ": %s: %s\n", cfg, strerror(errno));
+        return false;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        fprintf(stderr, PROG ": %s: %s\n", cfg, strerror(errno));
+        close(fd);
+        return false;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        fprintf(stderr, PROG ": %s: %s, not a config file (a regular file is needed)\n", cfg,
+                file_kind(st.st_mode));
+        close(fd);
+        return false;
+    }
+    if (st.st_size > AZR_CONF_FILE_MAX) {
+        fprintf(stderr, PROG ": %s: %lld bytes; a config file may hold at most %d (1 MiB)\n", cfg,
+                (long long)st.st_size, AZR_CONF_FILE_MAX);
+        close(fd);
+        return false;
+    }
+    static azr_conffile cf;
+    static uint8_t buf[4096];
+    azr_conffile_line ev;
+    azr_err e = AZR_AGAIN;
+    bool ok = true;
+    azr_conffile_init(&cf);
+    while (ok && e == AZR_AGAIN) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            fprintf(stderr, PROG ": %s: %s\n", cfg, strerror(errno));
+            ok = false;
+            break;
+        }
+        if (n == 0) {
+            e = azr_conffile_end(&cf, &ev);
+            if (e == AZR_OK)
+                ok = file_line(px, cfg, &ev);
+            e = e == AZR_OK ? AZR_E_CLOSED : e;
+            break;
+        }
+        size_t off = 0, used;
+        while (ok &&
+               (e = azr_conffile_feed(&cf, buf + off, (size_t)n - off, &used, &ev)) == AZR_OK) {
+            off += used;
+            ok = file_line(px, cfg, &ev);
+        }
+    }
+    if (ok && e != AZR_E_CLOSED) {
+        fprintf(stderr, PROG ": %s:%lu: %s\n", cfg, cf.err_line, cf.why);
+        ok = false;
+    }
+    azr_conffile_wipe(&cf);
+    azr_wipe(buf, sizeof buf);
+    close(fd);
+    return ok;
+}
+
 /* The same statements --check validated, applied to the proxy: file, then argv. */
 static bool configure(azr_proxy *px, const char *cfg, int argc, char **argv, int first)
 {
-    if (cfg) {
-        FILE *f = fopen(cfg, "r");
-        if (!f) {
-            fprintf(stderr, PROG ": %s: %s\n", cfg, strerror(errno));
-            return false;
-        }
-        static char line[AZR_CONF_LINE_MAX + 2];
-        unsigned lineno = 0;
-        bool ok = true;
-        while (ok && fgets(line, sizeof line, f))
-            ok = proxy_line(px, line, cfg, ++lineno);
-        azr_wipe(line, sizeof line);
-        fclose(f);
-        if (!ok)
-            return false;
-    }
+    if (cfg && !read_config(px, cfg))
+        return false;
     for (int i = first; i < argc; i++) {
         if (argv[i][0] == '-') {
             if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config") || !strcmp(argv[i], "--get"))
                 i++;
             continue;
         }
-        if (!proxy_line(px, argv[i], NULL, 0))
+        if (!proxy_line(px, argv[i], strlen(argv[i]), NULL))
             return false;
     }
     return true;
