@@ -12,6 +12,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__linux__) && !defined(AZR_SIGNAL_PIPE)
+#include <sys/signalfd.h>
+#endif
 
 #include "azrelay.h"
 #include "conffile.h"
@@ -153,6 +156,12 @@ static void help(void)
         o += (size_t)n;
     }
     wrap(f, line, 8, 78);
+    fprintf(f, "\nSIGNALS\n");
+    wrap(f,
+         "SIGINT, SIGTERM: stop listening, close every connection (close 1001 to the relay) and "
+         "exit 0. SIGHUP, SIGUSR1, SIGUSR2 (and SIGALRM, SIGIO, SIGPROF, SIGPWR, SIGVTALRM, "
+         "real-time signals): logged and ignored; reload is not supported yet.",
+         4, 78);
     fprintf(f, "\nEXIT STATUS\n");
     wrap(f,
          "0 on success (and after SIGINT or SIGTERM), 1 on a settings error, 2 on a usage "
@@ -206,13 +215,6 @@ static bool check(azr_proxy *px)
         ok = false;
     }
     return ok;
-}
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-    stop_signal = sig;
 }
 
 static void log_line(void *ud, int conn_id, int level, const char *msg, const char *type)
@@ -364,30 +366,173 @@ static bool configure(azr_proxy *px, const char *cfg, int argc, char **argv, int
     return true;
 }
 
-static int run(azr_proxy *px)
+/*
+ * Signals. SIGINT and SIGTERM stop the daemon. SIGHUP (a reload comes with a
+ * later release), SIGUSR1, SIGUSR2 and the other signals whose default action
+ * would end the process without a fault (SIGALRM, SIGVTALRM, SIGPROF, SIGIO,
+ * SIGPWR, the real-time signals) are logged and ignored. Faults (SIGSEGV,
+ * ...), SIGQUIT and the resource limits (SIGXCPU, SIGXFSZ) keep their
+ * default actions.
+ *
+ * No handler runs inside the loop: on Linux the signals are blocked and read
+ * from a signalfd, elsewhere (or built with -DAZR_SIGNAL_PIPE) a handler
+ * writes each one's number into a self-pipe. The proxy's loop watches that
+ * descriptor (azr_proxy_watch_fd), so a signal that arrives after the last
+ * look and before the loop sleeps is still there, readable, when it does:
+ * the wait returns at once.
+ */
+static const struct {
+    int sig;
+    const char *name;
+} sig_table[] = {
+    {SIGINT, "SIGINT"},   {SIGTERM, "SIGTERM"}, {SIGHUP, "SIGHUP"},   {SIGUSR1, "SIGUSR1"},
+    {SIGUSR2, "SIGUSR2"}, {SIGALRM, "SIGALRM"}, {SIGPROF, "SIGPROF"}, {SIGVTALRM, "SIGVTALRM"},
+#ifdef SIGIO
+    {SIGIO, "SIGIO"},
+#endif
+#ifdef SIGPWR
+    {SIGPWR, "SIGPWR"},
+#endif
+};
+#define SIG_TABLE (sizeof sig_table / sizeof sig_table[0])
+
+/* The i-th signal the daemon takes (the table, then the real-time ones); 0 past the last. */
+static int sig_nth(size_t i)
+{
+    if (i < SIG_TABLE)
+        return sig_table[i].sig;
+#ifdef SIGRTMIN
+    if (i - SIG_TABLE <= (size_t)(SIGRTMAX - SIGRTMIN))
+        return SIGRTMIN + (int)(i - SIG_TABLE);
+#endif
+    return 0;
+}
+
+static void sig_name(int sig, char *out, size_t cap)
+{
+    for (size_t i = 0; i < SIG_TABLE; i++)
+        if (sig_table[i].sig == sig) {
+            snprintf(out, cap, "%s", sig_table[i].name);
+            return;
+        }
+#ifdef SIGRTMIN
+    if (sig >= SIGRTMIN && sig <= SIGRTMAX) {
+        snprintf(out, cap, "SIGRTMIN+%d", sig - SIGRTMIN);
+        return;
+    }
+#endif
+    snprintf(out, cap, "signal %d", sig);
+}
+
+#if defined(__linux__) && !defined(AZR_SIGNAL_PIPE)
+/* A descriptor that turns readable while one of the signals is pending; -1 with errno. */
+static int sig_open(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; sig_nth(i); i++)
+        sigaddset(&set, sig_nth(i));
+    if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+        return -1;
+    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+/* The next pending signal, 0 when none is left. */
+static int sig_next(int fd)
+{
+    struct signalfd_siginfo si;
+    ssize_t n;
+    do
+        n = read(fd, &si, sizeof si);
+    while (n < 0 && errno == EINTR);
+    return n == (ssize_t)sizeof si ? (int)si.ssi_signo : 0;
+}
+#else
+static int sig_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    unsigned char b = (unsigned char)sig;
+    /* a full pipe already holds a wake-up; the loop reads and acts on what is there */
+    ssize_t n = write(sig_pipe[1], &b, 1);
+    (void)n;
+    errno = saved;
+}
+
+static int sig_open(void)
+{
+    if (pipe(sig_pipe) != 0)
+        return -1;
+    for (int i = 0; i < 2; i++)
+        if (fcntl(sig_pipe[i], F_SETFD, FD_CLOEXEC) != 0 ||
+            fcntl(sig_pipe[i], F_SETFL, fcntl(sig_pipe[i], F_GETFL) | O_NONBLOCK) != 0)
+            return -1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; sig_nth(i); i++)
+        if (sigaction(sig_nth(i), &sa, NULL) != 0)
+            return -1;
+    return sig_pipe[0];
+}
+
+static int sig_next(int fd)
+{
+    unsigned char b;
+    ssize_t n;
+    do
+        n = read(fd, &b, 1);
+    while (n < 0 && errno == EINTR);
+    return n == 1 ? b : 0;
+}
+#endif
+
+/* Every pending signal: the ignored ones logged, the first SIGINT/SIGTERM returned (0: none). */
+static int take_signals(int fd)
+{
+    int sig, stop = 0;
+    char name[32], msg[96];
+    while ((sig = sig_next(fd)) != 0) {
+        if (sig == SIGINT || sig == SIGTERM) {
+            stop = stop ? stop : sig;
+            continue;
+        }
+        sig_name(sig, name, sizeof name);
+        snprintf(msg, sizeof msg, "%s: %s; ignored", name,
+                 sig == SIGHUP ? "reload is not supported yet" : "no action is assigned to it");
+        log_line(NULL, 0, 1, msg, "Info");
+    }
+    return stop;
+}
+
+static int run(azr_proxy *px, int sigfd)
 {
     if (azr_proxy_start_listening(px) != 0) {
         fprintf(stderr, PROG ": %s\n", azr_proxy_last_error(px));
         return 1;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal; /* no SA_RESTART: the wait returns on a signal */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    if (azr_proxy_watch_fd(px, sigfd) != 0) {
+        fprintf(stderr, PROG ": cannot watch signals: %s\n", azr_proxy_last_error(px));
+        azr_proxy_shutdown(px);
+        return 1;
+    }
     signal(SIGPIPE, SIG_IGN);
-    int rc = 0;
-    while (!stop_signal) {
+    int rc = 0, stop = 0;
+    while (!stop) {
         if (azr_proxy_do_events(px, -1) != 0) {
             fprintf(stderr, PROG ": %s\n", azr_proxy_last_error(px));
             rc = 1;
             break;
         }
+        stop = take_signals(sigfd);
     }
-    if (stop_signal)
-        log_line(NULL, 0, 1,
-                 stop_signal == SIGINT ? "SIGINT: shutting down" : "SIGTERM: shutting down",
+    if (stop)
+        log_line(NULL, 0, 1, stop == SIGINT ? "SIGINT: shutting down" : "SIGTERM: shutting down",
                  "Info");
+    azr_proxy_unwatch_fd(px, sigfd);
     azr_proxy_shutdown(px);
     return rc;
 }
@@ -430,6 +575,12 @@ int main(int argc, char **argv)
             first_setting = i;
         }
     }
+    /* the daemon takes its signals before anything else, so none is missed or kills it */
+    int sigfd = -1;
+    if (!get && !do_check && (sigfd = sig_open()) < 0) {
+        fprintf(stderr, PROG ": cannot set up signal handling: %s\n", strerror(errno));
+        return 1;
+    }
     azr_events ev = {0};
     ev.log = log_line;
     azr_proxy *px = azr_proxy_new(&ev, NULL);
@@ -455,7 +606,7 @@ int main(int argc, char **argv)
         bool ok = check(px);
         if (do_check && ok)
             fprintf(stderr, PROG ": settings OK\n");
-        rc = do_check || !ok ? (ok ? 0 : 1) : run(px);
+        rc = do_check || !ok ? (ok ? 0 : 1) : run(px, sigfd);
     }
     azr_proxy_free(px);
     return rc;
