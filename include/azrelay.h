@@ -121,6 +121,30 @@ int azr_proxy_do_events(azr_proxy *p, int timeout_ms);
 int azr_proxy_fd(const azr_proxy *p);
 
 /*
+ * The other way round: one of the application's descriptors (a signalfd,
+ * the read end of a self-pipe, an eventfd, a control socket) joins the
+ * proxy's wait, so azr_proxy_do_events(p, -1) (or azr_loop_run() on the
+ * proxy's shared loop) returns once fd is readable instead of sleeping on.
+ * That is all: the proxy never reads, writes or closes fd and calls nothing
+ * for it; the application reads fd after the call returns (while fd stays
+ * readable, every turn returns at once). A signal delivered to a signalfd or
+ * self-pipe this way cannot be lost between the application's check and the
+ * wait.
+ *
+ * fd stays the application's: azr_proxy_unwatch_fd() before closing it (and
+ * before freeing a proxy made by azr_proxy_new_on(), whose loop outlives it).
+ * The proxy's loop must exist: call after azr_proxy_start_listening(), or
+ * any time for a proxy on a shared loop. Watching a watched fd is a no-op.
+ * Returns 0, or AZR_ERR_STATE (no loop yet; fd is one of the proxy's own),
+ * AZR_ERR_SETTING (fd negative or beyond the loop's descriptor table) or
+ * AZR_ERR_IO (the backend refuses fd, e.g. epoll and a regular file), with
+ * the reason in azr_proxy_last_error().
+ */
+int azr_proxy_watch_fd(azr_proxy *p, int fd);
+/* Stop watching fd; 0, also when fd was not watched. */
+int azr_proxy_unwatch_fd(azr_proxy *p, int fd);
+
+/*
  * One event loop for several proxies, e.g. one program serving several
  * LocalPort -> HybridConnection forwards: proxies made with
  * azr_proxy_new_on() put their sockets and timers in the loop, and one

@@ -465,3 +465,20 @@ void *azr_proxy_user_data(const azr_proxy *px, int conn_id)
     const azr_conn *c = find(&px->st, conn_id);
     return c ? c->user_data : NULL;
 }
+
+/* -------------------------------------- the application's descriptors (watch.c) */
+
+#include "watch.h"
+
+int azr_proxy_watch_fd(azr_proxy *px, int fd)
+{
+    char err[160];
+    azr_err e = azr_watch_add(px->st.loop, fd, err, sizeof err);
+    return e == AZR_OK ? result(&px->st, 0, NULL) : result(&px->st, code_of(e), "%s", err);
+}
+
+int azr_proxy_unwatch_fd(azr_proxy *px, int fd)
+{
+    azr_watch_del(px->st.loop, fd);
+    return result(&px->st, 0, NULL);
+}

@@ -31,6 +31,9 @@
 /* One configuration value and one config-file line. */
 #define AZR_CONF_VALUE_MAX 4096
 #define AZR_CONF_LINE_MAX  8192
+/* A config file, whole: far above any real one (the vocabulary fits in a few KiB),
+ * low enough that /dev/zero or a log file named by mistake is refused at once. */
+#define AZR_CONF_FILE_MAX (1024 * 1024)
 /* Connection string text. */
 #define AZR_CONNSTR_MAX 4096
 /* SOCKS: RFC 1928 domain and RFC 1929 user/password are one length byte each. */

@@ -7,10 +7,17 @@
 #include "platform.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
+#if defined(__linux__) && !defined(AZR_SIGNAL_PIPE)
+#include <sys/signalfd.h>
+#endif
 
 #include "azrelay.h"
+#include "conffile.h"
 #include "config.h"
 #include "text.h"
 
@@ -85,9 +92,14 @@ static void help(void)
          "from the command line, which wins. Names are case-insensitive; booleans accept "
          "True/False, Yes/No, 1/0; enumerations accept their number or their name.",
          4, 78);
+    fputc('\n', f);
+    wrap(f,
+         "FILE must be a regular file of at most 1 MiB, in lines of at most 8192 bytes (LF or "
+         "CRLF), with no NUL byte; anything else stops the start with the file and line named.",
+         4, 78);
     fprintf(f, "\nOPTIONS\n");
     fprintf(f, "    -c FILE, --config FILE\n");
-    wrap(f, "Read settings from FILE.", 8, 78);
+    wrap(f, "Read settings from FILE (a regular file, at most 1 MiB).", 8, 78);
     fprintf(f, "    --check\n");
     wrap(f,
          "Validate the settings, say what is missing for a relay connection, and exit: 0 when "
@@ -144,6 +156,12 @@ static void help(void)
         o += (size_t)n;
     }
     wrap(f, line, 8, 78);
+    fprintf(f, "\nSIGNALS\n");
+    wrap(f,
+         "SIGINT, SIGTERM: stop listening, close every connection (close 1001 to the relay) and "
+         "exit 0. SIGHUP, SIGUSR1, SIGUSR2 (and SIGALRM, SIGIO, SIGPROF, SIGPWR, SIGVTALRM, "
+         "real-time signals): logged and ignored; reload is not supported yet.",
+         4, 78);
     fprintf(f, "\nEXIT STATUS\n");
     wrap(f,
          "0 on success (and after SIGINT or SIGTERM), 1 on a settings error, 2 on a usage "
@@ -199,13 +217,6 @@ static bool check(azr_proxy *px)
     return ok;
 }
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-    stop_signal = sig;
-}
-
 static void log_line(void *ud, int conn_id, int level, const char *msg, const char *type)
 {
     (void)ud;
@@ -221,20 +232,28 @@ static void log_line(void *ud, int conn_id, int level, const char *msg, const ch
         fprintf(stderr, "%s %-7s %s\n", ts, type, msg);
 }
 
-/* One statement into the proxy through Config(), skipping blanks and comments. */
-static bool proxy_line(azr_proxy *px, char *line, const char *where, unsigned lineno)
+/* One statement into the proxy through Config(), skipping blanks and comments.
+ * where is "FILE:LINE" for a config file's line, NULL for an argument. */
+static bool proxy_line(azr_proxy *px, const char *line, size_t len, const char *where)
 {
-    size_t n = strlen(line);
-    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-        line[--n] = '\0';
     const char *p = line;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    if (!*p || *p == '#')
+    azr_text_trim(&p, &len);
+    if (!len || *p == '#')
         return true;
+    if (!memchr(p, '=', len)) {
+        /* Config("Name") would read the setting: in a file or an argument that is a mistake */
+        char shown[72];
+        azr_text_printable(p, len, 48, shown, sizeof shown);
+        if (where)
+            fprintf(stderr, PROG ": %s: no '=' in this line: a line is Name=Value or a # comment\n",
+                    where);
+        else
+            fprintf(stderr, PROG ": '%s' is not Name=Value (--get NAME reads a setting)\n", shown);
+        return false;
+    }
     if (azr_proxy_config(px, p, NULL, 0) != 0) {
         if (where)
-            fprintf(stderr, PROG ": %s:%u: %s\n", where, lineno, azr_proxy_last_error(px));
+            fprintf(stderr, PROG ": %s: %s\n", where, azr_proxy_last_error(px));
         else
             fprintf(stderr, PROG ": %s\n", azr_proxy_last_error(px));
         return false;
@@ -242,61 +261,278 @@ static bool proxy_line(azr_proxy *px, char *line, const char *where, unsigned li
     return true;
 }
 
+static const char *file_kind(mode_t m)
+{
+    return S_ISDIR(m)    ? "a directory"
+           : S_ISFIFO(m) ? "a FIFO"
+           : S_ISCHR(m)  ? "a character device"
+           : S_ISBLK(m)  ? "a block device"
+           : S_ISSOCK(m) ? "a socket"
+                         : "not a regular file";
+}
+
+/* One complete line of the file into the proxy. */
+static bool file_line(azr_proxy *px, const char *cfg, const azr_conffile_line *ev)
+{
+    char where[PATH_MAX + 32];
+    snprintf(where, sizeof where, "%s:%lu", cfg, ev->lineno);
+    return proxy_line(px, ev->text, ev->len, where);
+}
+
+/*
+ * The config file: a regular file of at most AZR_CONF_FILE_MAX bytes, cut
+ * into lines by conffile.c (no line split, cut at a NUL or longer than
+ * AZR_CONF_LINE_MAX). Opened non-blocking so a FIFO cannot stall the start;
+ * what was read is wiped (lines carry keys).
+ */
+static bool read_config(azr_proxy *px, const char *cfg)
+{
+    int fd = open(cfg, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr, PROG ": %s: %s\n", cfg, strerror(errno));
+        return false;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        fprintf(stderr, PROG ": %s: %s\n", cfg, strerror(errno));
+        close(fd);
+        return false;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        fprintf(stderr, PROG ": %s: %s, not a config file (a regular file is needed)\n", cfg,
+                file_kind(st.st_mode));
+        close(fd);
+        return false;
+    }
+    if (st.st_size > AZR_CONF_FILE_MAX) {
+        fprintf(stderr, PROG ": %s: %lld bytes; a config file may hold at most %d (1 MiB)\n", cfg,
+                (long long)st.st_size, AZR_CONF_FILE_MAX);
+        close(fd);
+        return false;
+    }
+    static azr_conffile cf;
+    static uint8_t buf[4096];
+    azr_conffile_line ev;
+    azr_err e = AZR_AGAIN;
+    bool ok = true;
+    azr_conffile_init(&cf);
+    while (ok && e == AZR_AGAIN) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            fprintf(stderr, PROG ": %s: %s\n", cfg, strerror(errno));
+            ok = false;
+            break;
+        }
+        if (n == 0) {
+            e = azr_conffile_end(&cf, &ev);
+            if (e == AZR_OK)
+                ok = file_line(px, cfg, &ev);
+            e = e == AZR_OK ? AZR_E_CLOSED : e;
+            break;
+        }
+        size_t off = 0, used;
+        while (ok &&
+               (e = azr_conffile_feed(&cf, buf + off, (size_t)n - off, &used, &ev)) == AZR_OK) {
+            off += used;
+            ok = file_line(px, cfg, &ev);
+        }
+    }
+    if (ok && e != AZR_E_CLOSED) {
+        fprintf(stderr, PROG ": %s:%lu: %s\n", cfg, cf.err_line, cf.why);
+        ok = false;
+    }
+    azr_conffile_wipe(&cf);
+    azr_wipe(buf, sizeof buf);
+    close(fd);
+    return ok;
+}
+
 /* The same statements --check validated, applied to the proxy: file, then argv. */
 static bool configure(azr_proxy *px, const char *cfg, int argc, char **argv, int first)
 {
-    if (cfg) {
-        FILE *f = fopen(cfg, "r");
-        if (!f) {
-            fprintf(stderr, PROG ": %s: %s\n", cfg, strerror(errno));
-            return false;
-        }
-        static char line[AZR_CONF_LINE_MAX + 2];
-        unsigned lineno = 0;
-        bool ok = true;
-        while (ok && fgets(line, sizeof line, f))
-            ok = proxy_line(px, line, cfg, ++lineno);
-        azr_wipe(line, sizeof line);
-        fclose(f);
-        if (!ok)
-            return false;
-    }
+    if (cfg && !read_config(px, cfg))
+        return false;
     for (int i = first; i < argc; i++) {
         if (argv[i][0] == '-') {
             if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config") || !strcmp(argv[i], "--get"))
                 i++;
             continue;
         }
-        if (!proxy_line(px, argv[i], NULL, 0))
+        if (!proxy_line(px, argv[i], strlen(argv[i]), NULL))
             return false;
     }
     return true;
 }
 
-static int run(azr_proxy *px)
+/*
+ * Signals. SIGINT and SIGTERM stop the daemon. SIGHUP (a reload comes with a
+ * later release), SIGUSR1, SIGUSR2 and the other signals whose default action
+ * would end the process without a fault (SIGALRM, SIGVTALRM, SIGPROF, SIGIO,
+ * SIGPWR, the real-time signals) are logged and ignored. Faults (SIGSEGV,
+ * ...), SIGQUIT and the resource limits (SIGXCPU, SIGXFSZ) keep their
+ * default actions.
+ *
+ * No handler runs inside the loop: on Linux the signals are blocked and read
+ * from a signalfd, elsewhere (or built with -DAZR_SIGNAL_PIPE) a handler
+ * writes each one's number into a self-pipe. The proxy's loop watches that
+ * descriptor (azr_proxy_watch_fd), so a signal that arrives after the last
+ * look and before the loop sleeps is still there, readable, when it does:
+ * the wait returns at once.
+ */
+static const struct {
+    int sig;
+    const char *name;
+} sig_table[] = {
+    {SIGINT, "SIGINT"},   {SIGTERM, "SIGTERM"}, {SIGHUP, "SIGHUP"},   {SIGUSR1, "SIGUSR1"},
+    {SIGUSR2, "SIGUSR2"}, {SIGALRM, "SIGALRM"}, {SIGPROF, "SIGPROF"}, {SIGVTALRM, "SIGVTALRM"},
+#ifdef SIGIO
+    {SIGIO, "SIGIO"},
+#endif
+#ifdef SIGPWR
+    {SIGPWR, "SIGPWR"},
+#endif
+};
+#define SIG_TABLE (sizeof sig_table / sizeof sig_table[0])
+
+/* The i-th signal the daemon takes (the table, then the real-time ones); 0 past the last. */
+static int sig_nth(size_t i)
+{
+    if (i < SIG_TABLE)
+        return sig_table[i].sig;
+#ifdef SIGRTMIN
+    if (i - SIG_TABLE <= (size_t)(SIGRTMAX - SIGRTMIN))
+        return SIGRTMIN + (int)(i - SIG_TABLE);
+#endif
+    return 0;
+}
+
+static void sig_name(int sig, char *out, size_t cap)
+{
+    for (size_t i = 0; i < SIG_TABLE; i++)
+        if (sig_table[i].sig == sig) {
+            snprintf(out, cap, "%s", sig_table[i].name);
+            return;
+        }
+#ifdef SIGRTMIN
+    if (sig >= SIGRTMIN && sig <= SIGRTMAX) {
+        snprintf(out, cap, "SIGRTMIN+%d", sig - SIGRTMIN);
+        return;
+    }
+#endif
+    snprintf(out, cap, "signal %d", sig);
+}
+
+#if defined(__linux__) && !defined(AZR_SIGNAL_PIPE)
+/* A descriptor that turns readable while one of the signals is pending; -1 with errno. */
+static int sig_open(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; sig_nth(i); i++)
+        sigaddset(&set, sig_nth(i));
+    if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+        return -1;
+    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+/* The next pending signal, 0 when none is left. */
+static int sig_next(int fd)
+{
+    struct signalfd_siginfo si;
+    ssize_t n;
+    do
+        n = read(fd, &si, sizeof si);
+    while (n < 0 && errno == EINTR);
+    return n == (ssize_t)sizeof si ? (int)si.ssi_signo : 0;
+}
+#else
+static int sig_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    unsigned char b = (unsigned char)sig;
+    /* a full pipe already holds a wake-up; the loop reads and acts on what is there */
+    ssize_t n = write(sig_pipe[1], &b, 1);
+    (void)n;
+    errno = saved;
+}
+
+static int sig_open(void)
+{
+    if (pipe(sig_pipe) != 0)
+        return -1;
+    for (int i = 0; i < 2; i++)
+        if (fcntl(sig_pipe[i], F_SETFD, FD_CLOEXEC) != 0 ||
+            fcntl(sig_pipe[i], F_SETFL, fcntl(sig_pipe[i], F_GETFL) | O_NONBLOCK) != 0)
+            return -1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; sig_nth(i); i++)
+        if (sigaction(sig_nth(i), &sa, NULL) != 0)
+            return -1;
+    return sig_pipe[0];
+}
+
+static int sig_next(int fd)
+{
+    unsigned char b;
+    ssize_t n;
+    do
+        n = read(fd, &b, 1);
+    while (n < 0 && errno == EINTR);
+    return n == 1 ? b : 0;
+}
+#endif
+
+/* Every pending signal: the ignored ones logged, the first SIGINT/SIGTERM returned (0: none). */
+static int take_signals(int fd)
+{
+    int sig, stop = 0;
+    char name[32], msg[96];
+    while ((sig = sig_next(fd)) != 0) {
+        if (sig == SIGINT || sig == SIGTERM) {
+            stop = stop ? stop : sig;
+            continue;
+        }
+        sig_name(sig, name, sizeof name);
+        snprintf(msg, sizeof msg, "%s: %s; ignored", name,
+                 sig == SIGHUP ? "reload is not supported yet" : "no action is assigned to it");
+        log_line(NULL, 0, 1, msg, "Info");
+    }
+    return stop;
+}
+
+static int run(azr_proxy *px, int sigfd)
 {
     if (azr_proxy_start_listening(px) != 0) {
         fprintf(stderr, PROG ": %s\n", azr_proxy_last_error(px));
         return 1;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal; /* no SA_RESTART: the wait returns on a signal */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    if (azr_proxy_watch_fd(px, sigfd) != 0) {
+        fprintf(stderr, PROG ": cannot watch signals: %s\n", azr_proxy_last_error(px));
+        azr_proxy_shutdown(px);
+        return 1;
+    }
     signal(SIGPIPE, SIG_IGN);
-    int rc = 0;
-    while (!stop_signal) {
+    int rc = 0, stop = 0;
+    while (!stop) {
         if (azr_proxy_do_events(px, -1) != 0) {
             fprintf(stderr, PROG ": %s\n", azr_proxy_last_error(px));
             rc = 1;
             break;
         }
+        stop = take_signals(sigfd);
     }
-    if (stop_signal)
-        log_line(NULL, 0, 1,
-                 stop_signal == SIGINT ? "SIGINT: shutting down" : "SIGTERM: shutting down",
+    if (stop)
+        log_line(NULL, 0, 1, stop == SIGINT ? "SIGINT: shutting down" : "SIGTERM: shutting down",
                  "Info");
+    azr_proxy_unwatch_fd(px, sigfd);
     azr_proxy_shutdown(px);
     return rc;
 }
@@ -339,6 +575,12 @@ int main(int argc, char **argv)
             first_setting = i;
         }
     }
+    /* the daemon takes its signals before anything else, so none is missed or kills it */
+    int sigfd = -1;
+    if (!get && !do_check && (sigfd = sig_open()) < 0) {
+        fprintf(stderr, PROG ": cannot set up signal handling: %s\n", strerror(errno));
+        return 1;
+    }
     azr_events ev = {0};
     ev.log = log_line;
     azr_proxy *px = azr_proxy_new(&ev, NULL);
@@ -364,7 +606,7 @@ int main(int argc, char **argv)
         bool ok = check(px);
         if (do_check && ok)
             fprintf(stderr, PROG ": settings OK\n");
-        rc = do_check || !ok ? (ok ? 0 : 1) : run(px);
+        rc = do_check || !ok ? (ok ? 0 : 1) : run(px, sigfd);
     }
     azr_proxy_free(px);
     return rc;

@@ -223,6 +223,13 @@ unsigned azr_reactor_mask(const azr_reactor *r, int fd)
     return r->slots[fd].mask;
 }
 
+azr_io_fn azr_reactor_fn(const azr_reactor *r, int fd)
+{
+    if (fd < 0 || (size_t)fd >= r->max_fds || !r->slots[fd].used)
+        return NULL;
+    return r->slots[fd].fn;
+}
+
 /* ------------------------------------------------------------------ timers */
 
 static bool before(const azr_timer *a, const azr_timer *b)

@@ -97,6 +97,9 @@ void azr_reactor_del(azr_reactor *r, int fd);
 /* Current interest of fd (0 when not registered). */
 unsigned azr_reactor_mask(const azr_reactor *r, int fd);
 
+/* The callback fd is registered with; NULL when fd is not registered. */
+azr_io_fn azr_reactor_fn(const azr_reactor *r, int fd);
+
 /* Arm t to fire after ms milliseconds (re-arming moves it). AZR_E_LIMIT when
  * max_timers are armed already. */
 AZR_MUST_CHECK azr_err azr_timer_arm(azr_reactor *r, azr_timer *t, uint64_t ms, azr_timer_fn fn,

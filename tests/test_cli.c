@@ -5,6 +5,7 @@
  */
 #include "testutil.h"
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #define KEY "8oKRDwkl0s440MlLUi4qHxDL34j1FS6K3t5TRoJ216c="
@@ -15,11 +16,12 @@ static const char *bin(void)
     return b ? b : "../build/azrelay-proxy";
 }
 
-/* Run the daemon with args (shell words), capture stdout+stderr, return exit code. */
+/* Run the daemon with args (shell words), capture stdout+stderr, return exit
+ * code. Bounded: a daemon still running after 10 s is killed (exit 137). */
 static int run(const char *args, char *out, size_t cap)
 {
     char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin(), args);
+    snprintf(cmd, sizeof cmd, "timeout -s KILL 10 %s %s 2>&1", bin(), args);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     size_t n = fread(out, 1, cap - 1, p);
@@ -130,6 +132,182 @@ static void test_cli_config_file_and_precedence(void **s)
     assert_non_null(strstr(out, "/nonexistent/azrelay.conf: No such file or directory"));
 }
 
+/* A file with `len` bytes of `data` under a fresh name (path[64]). */
+static void write_conf(char *path, const void *data, size_t len)
+{
+    snprintf(path, 64, "/tmp/azrelay-test-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *p = data;
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        assert_true(n > 0);
+        p += n;
+        len -= (size_t)n;
+    }
+    close(fd);
+}
+
+/* "-c PATH" followed by more words. */
+static int run_conf(const char *path, const char *more, char *out, size_t cap)
+{
+    char args[512];
+    snprintf(args, sizeof args, "-c %s %s", path, more);
+    return run(args, out, cap);
+}
+
+/* Settings with which the daemon would start listening at once. */
+#define RUNNABLE                                                                                   \
+    "NamespaceAddress=ws://127.0.0.1:9 HybridConnection=hc1 LocalHost=127.0.0.1 LocalPort=0"
+
+/* Issue 10, item 12: fgets split lines over 8192 bytes and applied the tail,
+ * even a comment's: a long comment set LocalPort=4444. */
+static void test_cli_config_line_over_the_limit_is_refused(void **s)
+{
+    (void)s;
+    static char conf[8192 + 64], out[8192];
+    char path[64];
+    size_t o = 0;
+    conf[o++] = '#';
+    memset(conf + o, '-', 8192);
+    o += 8192;
+    memcpy(conf + o, "LocalPort=4444\n", 15);
+    o += 15;
+    write_conf(path, conf, o);
+    assert_int_equal(run_conf(path, "--get LocalPort", out, sizeof out), 1);
+    char want[128];
+    snprintf(want, sizeof want, "azrelay-proxy: %s:1: line longer than 8192 bytes\n", path);
+    assert_string_equal(out, want);
+    /* the daemon does not start */
+    assert_int_equal(run_conf(path, RUNNABLE, out, sizeof out), 1);
+    assert_string_equal(out, want);
+    unlink(path);
+    /* a setting line of 8193 bytes after a good one is refused; 8192 bytes are read (and
+     * judged by the vocabulary) */
+    memcpy(conf, "LogLevel=2\nUserAgent=", 21);
+    memset(conf + 21, 'u', 8192 - 10);
+    conf[21 + 8192 - 10] = 'u';
+    conf[21 + 8192 - 10 + 1] = '\n';
+    write_conf(path, conf, 21 + 8192 - 10 + 2);
+    assert_int_equal(run_conf(path, "--get LogLevel", out, sizeof out), 1);
+    snprintf(want, sizeof want, "azrelay-proxy: %s:2: line longer than 8192 bytes\n", path);
+    assert_string_equal(out, want);
+    unlink(path);
+    write_conf(path, conf, 21 + 8192 - 10); /* no LF after the last line: read all the same */
+    assert_int_equal(run_conf(path, "--get LogLevel", out, sizeof out), 1);
+    snprintf(want, sizeof want,
+             "azrelay-proxy: %s:2: UserAgent: value longer than 255 characters\n", path);
+    assert_string_equal(out, want);
+    unlink(path);
+}
+
+/* Issue 10, item 12: a directory read as an empty config, /dev/zero was read
+ * forever, a FIFO blocked the start. Only a regular file is a config file. */
+static void test_cli_config_must_be_a_regular_file(void **s)
+{
+    (void)s;
+    static char out[8192];
+    char dir[] = "/tmp/azrelay-test-dir-XXXXXX", fifo[128];
+    assert_non_null(mkdtemp(dir));
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    char want[256];
+    assert_int_equal(run_conf(dir, "--check", out, sizeof out), 1);
+    snprintf(want, sizeof want,
+             "azrelay-proxy: %s: a directory, not a config file (a regular file is needed)\n", dir);
+    assert_string_equal(out, want);
+    assert_int_equal(run_conf(dir, RUNNABLE, out, sizeof out), 1);
+    assert_string_equal(out, want);
+    assert_int_equal(run_conf(fifo, RUNNABLE, out, sizeof out), 1);
+    snprintf(want, sizeof want,
+             "azrelay-proxy: %s: a FIFO, not a config file (a regular file is needed)\n", fifo);
+    assert_string_equal(out, want);
+    assert_int_equal(run_conf("/dev/zero", RUNNABLE, out, sizeof out), 1);
+    assert_string_equal(out, "azrelay-proxy: /dev/zero: a character device, not a config file (a "
+                             "regular file is needed)\n");
+    unlink(fifo);
+    rmdir(dir);
+}
+
+/* A regular file may hold at most 1 MiB (AZR_CONF_FILE_MAX). */
+static void test_cli_config_file_size_bound(void **s)
+{
+    (void)s;
+    static char conf[(1 << 20) + 1], out[8192];
+    char path[64], want[256];
+    for (size_t i = 0; i < 1 << 20; i += 64) {
+        memset(conf + i, '#', 63);
+        conf[i + 63] = '\n';
+    }
+    conf[1 << 20] = '#';
+    write_conf(path, conf, 1 << 20); /* exactly 1 MiB of comments: fine */
+    assert_int_equal(run_conf(path, "--get LogLevel", out, sizeof out), 0);
+    assert_string_equal(out, "1\n");
+    unlink(path);
+    write_conf(path, conf, sizeof conf);
+    assert_int_equal(run_conf(path, RUNNABLE, out, sizeof out), 1);
+    snprintf(want, sizeof want,
+             "azrelay-proxy: %s: 1048577 bytes; a config file may hold at most 1048576 (1 MiB)\n",
+             path);
+    assert_string_equal(out, want);
+    unlink(path);
+}
+
+/* Issue 10, item 12: a NUL byte cut the value short without a word. */
+static void test_cli_config_nul_byte_is_refused(void **s)
+{
+    (void)s;
+    static char out[8192];
+    char path[64], want[256];
+    const char conf[] = "LogLevel=2\nLocalPort=4\0"
+                        "000\n";
+    write_conf(path, conf, sizeof conf - 1);
+    assert_int_equal(run_conf(path, "--get LocalPort", out, sizeof out), 1);
+    snprintf(want, sizeof want, "azrelay-proxy: %s:2: NUL byte at column 12 (not a text file?)\n",
+             path);
+    assert_string_equal(out, want);
+    assert_int_equal(run_conf(path, RUNNABLE, out, sizeof out), 1);
+    assert_string_equal(out, want);
+    unlink(path);
+}
+
+/* Issue 10, item 12: a line without '=' was read as Config("Name") and
+ * failed with an empty message. The same for an argument. */
+static void test_cli_config_line_without_equals_is_named(void **s)
+{
+    (void)s;
+    static char out[8192];
+    char path[64], want[256];
+    const char conf[] = "LogLevel=2\n\n  LocalPort  \r\n";
+    write_conf(path, conf, sizeof conf - 1);
+    assert_int_equal(run_conf(path, "--check", out, sizeof out), 1);
+    snprintf(want, sizeof want,
+             "azrelay-proxy: %s:3: no '=' in this line: a line is Name=Value or a # comment\n",
+             path);
+    assert_string_equal(out, want);
+    assert_int_equal(run_conf(path, RUNNABLE, out, sizeof out), 1);
+    assert_string_equal(out, want);
+    unlink(path);
+    assert_int_equal(run("--check LocalPort", out, sizeof out), 1);
+    assert_string_equal(out, "azrelay-proxy: 'LocalPort' is not Name=Value (--get NAME reads a "
+                             "setting)\n");
+}
+
+/* CRLF line ends, a byte order mark and a last line without LF are read. */
+static void test_cli_config_crlf_bom_and_last_line(void **s)
+{
+    (void)s;
+    static char out[8192];
+    char path[64];
+    const char conf[] = "\xEF\xBB\xBF# written on Windows\r\nLogLevel=2\r\nLocalPort=5001";
+    write_conf(path, conf, sizeof conf - 1);
+    assert_int_equal(run_conf(path, "--get LocalPort", out, sizeof out), 0);
+    assert_string_equal(out, "5001\n");
+    assert_int_equal(run_conf(path, "--get LogLevel", out, sizeof out), 0);
+    assert_string_equal(out, "2\n");
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -137,6 +315,12 @@ int main(void)
         cmocka_unit_test(test_cli_version),
         cmocka_unit_test(test_cli_check),
         cmocka_unit_test(test_cli_config_file_and_precedence),
+        cmocka_unit_test(test_cli_config_line_over_the_limit_is_refused),
+        cmocka_unit_test(test_cli_config_must_be_a_regular_file),
+        cmocka_unit_test(test_cli_config_file_size_bound),
+        cmocka_unit_test(test_cli_config_nul_byte_is_refused),
+        cmocka_unit_test(test_cli_config_line_without_equals_is_named),
+        cmocka_unit_test(test_cli_config_crlf_bom_and_last_line),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #define KEY "8oKRDwkl0s440MlLUi4qHxDL34j1FS6K3t5TRoJ216c="
 
@@ -36,14 +37,16 @@ static void drain_log(daemon_proc *d, int wait_ms)
     }
 }
 
-static void daemon_start_with(daemon_proc *d, int relay_port, const char *key, const char *hc);
-
-static void daemon_start(daemon_proc *d, int relay_port)
-{
-    daemon_start_with(d, relay_port, KEY, "hc1");
-}
-
-static void daemon_start_with(daemon_proc *d, int relay_port, const char *key, const char *hc)
+/*
+ * The daemon against ws://127.0.0.1:relay_port with key and hybrid
+ * connection hc, more settings (NULL-terminated, or NULL) and more
+ * environment entries; its stderr goes to d->log. With wait_listening it
+ * returns once the daemon listens (d->port). Tracked: a failed case leaves
+ * it to the teardown (procs_kill_all), which ends it by PID.
+ */
+static void daemon_spawn(daemon_proc *d, int relay_port, const char *key, const char *hc,
+                         const char *const *extra, const char *const *env_extra,
+                         bool wait_listening)
 {
     int e[2];
     assert_int_equal(pipe(e), 0);
@@ -57,29 +60,63 @@ static void daemon_start_with(daemon_proc *d, int relay_port, const char *key, c
     char k[128], h[128];
     snprintf(k, sizeof k, "AccessKey=%s", key);
     snprintf(h, sizeof h, "HybridConnection=%s", hc);
-    const char *argv[] = {bin,
-                          ns,
-                          h,
-                          "AccessKeyName=RootManageSharedAccessKey",
-                          k,
-                          "LocalHost=127.0.0.1",
-                          "LocalPort=0",
-                          "LogLevel=3",
-                          NULL};
+    const char *argv[24] = {bin,
+                            ns,
+                            h,
+                            "AccessKeyName=RootManageSharedAccessKey",
+                            k,
+                            "LocalHost=127.0.0.1",
+                            "LocalPort=0",
+                            "LogLevel=3"};
+    int n = 8;
+    for (; extra && *extra && n < 23; extra++)
+        argv[n++] = *extra;
+    argv[n] = NULL;
+    static const char *envp[256];
+    n = 0;
+    for (char **v = environ; *v && n < 240; v++)
+        envp[n++] = *v;
+    for (; env_extra && *env_extra && n < 255; env_extra++)
+        envp[n++] = *env_extra;
+    envp[n] = NULL;
     /* --check would refuse LocalPort=0; running picks a port and logs it */
-    assert_int_equal(posix_spawn(&d->pid, bin, &fa, NULL, (char *const *)argv, environ), 0);
+    assert_int_equal(posix_spawn(&d->pid, bin, &fa, NULL, (char *const *)argv, (char *const *)envp),
+                     0);
+    procs_track(d->pid, true);
     posix_spawn_file_actions_destroy(&fa);
     close(e[1]);
     d->err = e[0];
     d->len = 0;
     d->log[0] = '\0';
+    d->port = 0;
+    if (!wait_listening)
+        return;
     uint64_t stop = ms() + 10000;
     const char *at = NULL;
     while (!(at = strstr(d->log, "listening on 127.0.0.1:")) && ms() < stop)
         drain_log(d, 100);
-    assert_non_null(at);
+    if (!at)
+        fail_msg("the daemon did not start listening; its log:\n%s", d->log);
     d->port = (int)strtol(at + strlen("listening on 127.0.0.1:"), NULL, 10);
     assert_true(d->port > 0);
+}
+
+/* After every case: whatever it started and did not stop (a failed case jumps out). */
+static int procs_teardown(void **st)
+{
+    (void)st;
+    procs_kill_all();
+    return 0;
+}
+
+static void daemon_start_with(daemon_proc *d, int relay_port, const char *key, const char *hc)
+{
+    daemon_spawn(d, relay_port, key, hc, NULL, NULL, true);
+}
+
+static void daemon_start(daemon_proc *d, int relay_port)
+{
+    daemon_start_with(d, relay_port, KEY, "hc1");
 }
 
 static int daemon_stop(daemon_proc *d, int sig)
@@ -87,8 +124,11 @@ static int daemon_stop(daemon_proc *d, int sig)
     int st;
     kill(d->pid, sig);
     uint64_t stop = ms() + 10000;
-    while (waitpid(d->pid, &st, WNOHANG) == 0 && ms() < stop)
+    pid_t r;
+    while ((r = waitpid(d->pid, &st, WNOHANG)) == 0 && ms() < stop)
         drain_log(d, 20);
+    assert_int_equal(r, d->pid);
+    procs_track(d->pid, false);
     drain_log(d, 0);
     close(d->err);
     assert_true(WIFEXITED(st));
@@ -278,6 +318,7 @@ static void test_daemon_through_the_emulator(void **st)
                           "hc2",
                           NULL};
     pid_t emu = spawn_quiet(argv);
+    procs_track(emu, true);
     wait_listening(eport);
     static daemon_proc d;
     /* the right key: bytes come back */
@@ -314,6 +355,211 @@ static void test_daemon_through_the_emulator(void **st)
     close(fd);
     assert_int_equal(daemon_stop(&d, SIGTERM), 0);
     assert_non_null(strstr(d.log, "relay: 404 There are no listeners connected for the endpoint."));
+    procs_track(emu, false);
+    stop_pid(emu);
+}
+
+/* ------------------------------------------------------------------ signals */
+
+/* Wait at most limit_ms for the daemon to end; false when it still runs. */
+static bool sig_daemon_wait(daemon_proc *d, int limit_ms, int *status)
+{
+    uint64_t stop = ms() + (uint64_t)limit_ms;
+    for (;;) {
+        pid_t r = waitpid(d->pid, status, WNOHANG);
+        if (r == d->pid) {
+            procs_track(d->pid, false);
+            drain_log(d, 0);
+            close(d->err);
+            return true;
+        }
+        if (ms() > stop)
+            return false;
+        drain_log(d, 10);
+    }
+}
+
+/* Exit status 0 within limit_ms, or fail with what it logged. */
+static void sig_daemon_expect_exit0(daemon_proc *d, int limit_ms, const char *why)
+{
+    int st = 0;
+    if (!sig_daemon_wait(d, limit_ms, &st))
+        fail_msg("%s: the daemon still runs %d ms later; its log:\n%s", why, limit_ms, d->log);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("%s: the daemon ended with %s %d; its log:\n%s", why,
+                 WIFEXITED(st) ? "exit status" : "signal",
+                 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), d->log);
+}
+
+/* The bundled emulator with an echo listener on hc1; tracked like the daemon. */
+static pid_t sig_emu_start(int *port)
+{
+    *port = free_port();
+    char ps[16];
+    snprintf(ps, sizeof ps, "%d", *port);
+    const char *bin = getenv("AZR_EMU_BIN") ? getenv("AZR_EMU_BIN") : "../build/azrelay-emu";
+    const char *argv[] = {bin,      "--port", ps,  "--rule", "RootManageSharedAccessKey:" KEY,
+                          "--echo", "hc1",    NULL};
+    pid_t pid = spawn_quiet(argv);
+    procs_track(pid, true);
+    wait_listening(*port);
+    return pid;
+}
+
+static void sig_echo(int port, const char *text)
+{
+    int fd = connect_to(port);
+    fcntl(fd, F_SETFL, 0);
+    struct timeval tv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    size_t len = strlen(text), got = 0;
+    char buf[128];
+    assert_int_equal(write(fd, text, len), (ssize_t)len);
+    while (got < len) {
+        ssize_t n = read(fd, buf + got, sizeof buf - got);
+        if (n <= 0)
+            fail_msg("no echo of '%s' through the daemon (%zu bytes came back)", text, got);
+        got += (size_t)n;
+    }
+    assert_memory_equal(buf, text, len);
+    close(fd);
+}
+
+/* Issue 10, item 9: SIGHUP and SIGUSR1 ended the daemon by their default
+ * action (exit 129 / 138). Now SIGHUP, SIGUSR1, SIGUSR2 (and the other
+ * signals that would end it without a fault, SIGALRM and a real-time one
+ * here) are logged and ignored: the daemon goes on serving and a later
+ * SIGTERM exits 0. Both readiness backends (either watches the signals). */
+static void test_daemon_ignores_sighup_sigusr1_sigusr2(void **st)
+{
+    (void)st;
+    int eport;
+    pid_t emu = sig_emu_start(&eport);
+    const char *const loops[][2] = {{"EventLoop=0", NULL}, {"EventLoop=3", NULL}};
+    for (size_t b = 0; b < 2; b++) {
+        static daemon_proc d;
+        daemon_spawn(&d, eport, KEY, "hc1", loops[b], NULL, true);
+        sig_echo(d.port, "before the signals");
+        const int sigs[] = {SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGRTMIN + 2};
+        const char *lines[] = {"Info    SIGHUP: reload is not supported yet; ignored\n",
+                               "Info    SIGUSR1: no action is assigned to it; ignored\n",
+                               "Info    SIGUSR2: no action is assigned to it; ignored\n",
+                               "Info    SIGALRM: no action is assigned to it; ignored\n",
+                               "Info    SIGRTMIN+2: no action is assigned to it; ignored\n"};
+        for (size_t i = 0; i < 5; i++) {
+            assert_int_equal(kill(d.pid, sigs[i]), 0);
+            uint64_t stop = ms() + 5000;
+            while (!strstr(d.log, lines[i]) && ms() < stop)
+                drain_log(&d, 20);
+            int status;
+            if (waitpid(d.pid, &status, WNOHANG) == d.pid) {
+                procs_track(d.pid, false);
+                fail_msg("%s ended the daemon (%s %d)", lines[i] + 8,
+                         WIFEXITED(status) ? "exit status" : "signal",
+                         WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+            }
+            if (!strstr(d.log, lines[i]))
+                fail_msg("no log line '%s' in:\n%s", lines[i], d.log);
+        }
+        sig_echo(d.port, "after the signals");
+        assert_int_equal(kill(d.pid, SIGTERM), 0);
+        sig_daemon_expect_exit0(&d, 5000, loops[b][0]);
+        assert_non_null(strstr(d.log, "SIGTERM: shutting down"));
+    }
+    procs_track(emu, false);
+    stop_pid(emu);
+}
+
+/* A C compiler builds tests/shim_wait_gap.c into path (the suites were built
+ * with one; CC if set, else cc). */
+static void build_shim(char *path, size_t cap)
+{
+    snprintf(path, cap, "/tmp/azrelay-shim-%d.so", (int)getpid());
+    const char *cc = getenv("CC") && getenv("CC")[0] ? getenv("CC") : "cc";
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s -shared -fPIC -O1 -o %s shim_wait_gap.c -ldl", cc, path);
+    if (system(cmd) != 0)
+        fail_msg("cannot build the wait-gap shim: %s", cmd);
+}
+
+/* Issue 10, item 9: a signal between the loop's look at stop_signal and its
+ * epoll_wait was lost, and the daemon slept on with -1. The shim opens that
+ * gap wide (1 s before every wait that may block); SIGTERM sent inside it
+ * must still end the daemon, on either backend. */
+static void test_daemon_signal_before_the_wait_is_not_lost(void **st)
+{
+    (void)st;
+    char shim[64], preload[96];
+    build_shim(shim, sizeof shim);
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s", shim);
+    const char *const env[] = {preload, "AZR_SHIM_GAP_MS=1000", NULL};
+    const char *const loops[][2] = {{"EventLoop=0", NULL}, {"EventLoop=3", NULL}};
+    for (size_t b = 0; b < 2; b++) {
+        static daemon_proc d;
+        /* nothing needs the relay: the daemon only listens */
+        daemon_spawn(&d, 9, KEY, "hc1", loops[b], env, true);
+        /* "listening" is logged just before the loop's first wait, whose gap runs now */
+        usleep(200000);
+        assert_int_equal(kill(d.pid, SIGTERM), 0);
+        sig_daemon_expect_exit0(&d, 5000, loops[b][0]);
+        assert_non_null(strstr(d.log, "SIGTERM: shutting down"));
+    }
+    unlink(shim);
+}
+
+/* SIGTERM at once after the start, before the daemon is listening: it ends
+ * promptly every time, with exit 0 once the daemon holds its signals (a
+ * signal that beats main() ends it by the default action, still at once). */
+static void test_daemon_sigterm_right_after_start(void **st)
+{
+    (void)st;
+    int clean = 0;
+    for (int i = 0; i < 20; i++) {
+        static daemon_proc d;
+        daemon_spawn(&d, 9, KEY, "hc1", NULL, NULL, false);
+        if (i % 5)
+            usleep((useconds_t)(i * 700));
+        assert_int_equal(kill(d.pid, SIGTERM), 0);
+        int status = 0;
+        if (!sig_daemon_wait(&d, 5000, &status))
+            fail_msg("round %d: the daemon still runs 5 s after SIGTERM; its log:\n%s", i, d.log);
+        if (WIFSIGNALED(status)) {
+            assert_int_equal(WTERMSIG(status), SIGTERM);
+            continue;
+        }
+        assert_true(WIFEXITED(status));
+        if (WEXITSTATUS(status) != 0)
+            fail_msg("round %d: exit status %d; its log:\n%s", i, WEXITSTATUS(status), d.log);
+        clean++;
+    }
+    print_message("SIGTERM right after the start: %d of 20 rounds reached the daemon's own exit\n",
+                  clean);
+}
+
+/* Many SIGTERMs (with SIGHUPs among them) in a tight burst, while clients
+ * connect: one orderly shutdown, exit 0, promptly. */
+static void test_daemon_sigterm_burst_exits_once(void **st)
+{
+    (void)st;
+    int eport;
+    pid_t emu = sig_emu_start(&eport);
+    for (int round = 0; round < 5; round++) {
+        static daemon_proc d;
+        daemon_spawn(&d, eport, KEY, "hc1", NULL, NULL, true);
+        sig_echo(d.port, "burst");
+        int fds[4]; /* within ConnectionBacklog (5): no SYN waits for a retry */
+        for (int i = 0; i < 4; i++)
+            fds[i] = connect_to(d.port);
+        for (int i = 0; i < 200; i++)
+            kill(d.pid, (i % 3 == 1) ? SIGHUP : SIGTERM);
+        sig_daemon_expect_exit0(&d, 5000, "SIGTERM burst");
+        const char *first = strstr(d.log, "SIGTERM: shutting down");
+        assert_non_null(first);
+        assert_null(strstr(first + 1, "SIGTERM: shutting down"));
+        for (int i = 0; i < 4; i++)
+            close(fds[i]);
+    }
+    procs_track(emu, false);
     stop_pid(emu);
 }
 
@@ -321,10 +567,14 @@ int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_daemon_idle_uses_no_cpu),
-        cmocka_unit_test(test_daemon_100_clients_and_sigterm),
-        cmocka_unit_test(test_daemon_slow_reader_rss_flat),
-        cmocka_unit_test(test_daemon_through_the_emulator),
+        cmocka_unit_test_teardown(test_daemon_idle_uses_no_cpu, procs_teardown),
+        cmocka_unit_test_teardown(test_daemon_100_clients_and_sigterm, procs_teardown),
+        cmocka_unit_test_teardown(test_daemon_slow_reader_rss_flat, procs_teardown),
+        cmocka_unit_test_teardown(test_daemon_through_the_emulator, procs_teardown),
+        cmocka_unit_test_teardown(test_daemon_ignores_sighup_sigusr1_sigusr2, procs_teardown),
+        cmocka_unit_test_teardown(test_daemon_signal_before_the_wait_is_not_lost, procs_teardown),
+        cmocka_unit_test_teardown(test_daemon_sigterm_right_after_start, procs_teardown),
+        cmocka_unit_test_teardown(test_daemon_sigterm_burst_exits_once, procs_teardown),
     };
     return cmocka_run_group_tests_name("daemon", tests, NULL, NULL);
 }

@@ -110,6 +110,25 @@ static void test_reactor_fd_ceiling(void **s)
     assert_int_equal(azr_reactor_new(&r, 8, 1, AZR_BACKEND_KQUEUE), AZR_E_UNSUPPORTED);
 }
 
+/* azr_reactor_fn names a descriptor's owner: registered with mask 0 too,
+ * gone after del, NULL out of range. */
+static void test_reactor_fn_names_the_callback(void **s)
+{
+    (void)s;
+    azr_reactor *r;
+    rec a = {0};
+    assert_int_equal(azr_reactor_new(&r, 8, 1, AZR_BACKEND_POLL), AZR_OK);
+    assert_null(azr_reactor_fn(r, 3));
+    assert_int_equal(azr_reactor_set(r, 3, 0, on_io, &a), AZR_OK);
+    assert_true(azr_reactor_fn(r, 3) == on_io);
+    assert_int_equal(azr_reactor_mask(r, 3), 0);
+    azr_reactor_del(r, 3);
+    assert_null(azr_reactor_fn(r, 3));
+    assert_null(azr_reactor_fn(r, -1));
+    assert_null(azr_reactor_fn(r, 8));
+    azr_reactor_free(r);
+}
+
 /* A callback that drops another descriptor, and one that closes its own and
  * registers a new socket that may get the same number. */
 typedef struct killer {
@@ -405,6 +424,7 @@ int main(void)
         cmocka_unit_test(test_reactor_readable_and_writable),
         cmocka_unit_test(test_reactor_hangup_is_reported),
         cmocka_unit_test(test_reactor_fd_ceiling),
+        cmocka_unit_test(test_reactor_fn_names_the_callback),
         cmocka_unit_test(test_reactor_callback_removes_other),
         cmocka_unit_test(test_reactor_no_stale_event_for_reused_fd),
         cmocka_unit_test(test_reactor_timers_fire_in_order),
