@@ -77,6 +77,34 @@ job_wait() { # $1: a started job's output file; returns the job's status
 
 jobs_close() { exec 3>&-; }
 
+# par_begin, par_run CMD... (as run, but in the background), par_done: a batch
+# of compiles, NPROC at once; par_done prints what they wrote (warnings under
+# WERROR=0) and dies after all have ended if one failed.
+par_begin() {
+    rm -rf "$B/.par"
+    mkdir -p "$B/.par"
+    PAR_N=0
+    jobs_open "$NPROC"
+}
+
+par_run() {
+    printf '  %s\n' "$*"
+    PAR_N=$((PAR_N + 1))
+    printf '%s\n' "$*" >"$B/.par/$PAR_N.cmd"
+    job_start "$B/.par/$PAR_N.out" "$@"
+}
+
+par_done() {
+    pd_i=0 pd_bad=""
+    while [ $pd_i -lt "$PAR_N" ]; do
+        pd_i=$((pd_i + 1))
+        job_wait "$B/.par/$pd_i.out" || pd_bad=${pd_bad:-$(cat "$B/.par/$pd_i.cmd")}
+        cat "$B/.par/$pd_i.out"
+    done
+    jobs_close
+    [ -z "$pd_bad" ] || die "command failed: $pd_bad"
+}
+
 # ---------------------------------------------------------------- dependencies
 MISSING=""
 want_pkg() { case " $MISSING " in *" $1 "*) ;; *) MISSING="$MISSING $1" ;; esac; }
@@ -186,13 +214,15 @@ compile_lib() {
     out=$1 flags=$2 cc=${3:-$CC}
     mkdir -p "$out/obj"
     OBJS=""
+    par_begin
     for s in $(LIB_SRCS); do
         o=$out/obj/$(basename "$s" .c).o
         if [ ! -f "$o" ] || [ "$s" -nt "$o" ] || newer_headers "$o"; then
-            run $cc $flags $(inc_flags) -c "$s" -o "$o"
+            par_run $cc $flags $(inc_flags) -c "$s" -o "$o"
         fi
         OBJS="$OBJS $o"
     done
+    par_done
 }
 
 newer_headers() { # any header newer than $1 (coarse but correct)
@@ -228,16 +258,20 @@ do_build() {
     compile_lib "$B/release" "$flags"
     rm -f "$B/libazrelay.a"
     run ar rcs "$B/libazrelay.a" $OBJS
-    run $CC $flags $(inc_flags) -c "$ROOT/src/main.c" -o "$B/release/main.o"
-    run $CC $flags "$B/release/main.o" "$B/libazrelay.a" "$BR_LIB" -Wl,--gc-sections $LDFLAGS -o "$B/azrelay-proxy"
     mkdir -p "$B/release/emu"
+    par_begin
+    par_run $CC $flags $(inc_flags) -c "$ROOT/src/main.c" -o "$B/release/main.o"
     emu_objs=""
     for s in $(EMU_SRCS); do
         o=$B/release/emu/$(basename "$s" .c).o
-        run $CC $flags $(inc_flags) -c "$s" -o "$o"
+        par_run $CC $flags $(inc_flags) -c "$s" -o "$o"
         emu_objs="$emu_objs $o"
     done
-    run $CC $flags $emu_objs "$B/libazrelay.a" "$BR_LIB" -Wl,--gc-sections $LDFLAGS -o "$B/azrelay-emu"
+    par_done
+    par_begin
+    par_run $CC $flags "$B/release/main.o" "$B/libazrelay.a" "$BR_LIB" -Wl,--gc-sections $LDFLAGS -o "$B/azrelay-proxy"
+    par_run $CC $flags $emu_objs "$B/libazrelay.a" "$BR_LIB" -Wl,--gc-sections $LDFLAGS -o "$B/azrelay-emu"
+    par_done
     write_compile_commands
     say "built $B/libazrelay.a, $B/azrelay-proxy and $B/azrelay-emu"
 }
@@ -266,9 +300,11 @@ do_test() {
     check_format
     if [ "$(uname -m)" = x86_64 ] && printf '#include <limits.h>\n#include <stdio.h>\nint x;\n' | $CC -m32 -x c -c - -o /dev/null >/dev/null 2>&1; then
         say "32-bit check: every source with -m32 (32-bit size_t, as on ARM firmware)"
+        par_begin
         for f in "$ROOT"/src/*.c "$ROOT"/src/emu/*.c; do
-            run $CC -m32 $WARN_SRC -O2 $(inc_flags) -fsyntax-only "$f"
+            par_run $CC -m32 $WARN_SRC -O2 $(inc_flags) -fsyntax-only "$f"
         done
+        par_done
     fi
     san="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
     say "sanitizer build (ASan+UBSan)"
@@ -276,21 +312,26 @@ do_test() {
     say "sanitizer build of the relay emulator (the integration suites run this one)"
     mkdir -p "$B/test/emu"
     emu_objs=""
+    par_begin
     for s in $(EMU_SRCS); do
         o=$B/test/emu/$(basename "$s" .c).o
-        run $CC $WARN_SRC $san $CFLAGS $(inc_flags) -c "$s" -o "$o"
+        par_run $CC $WARN_SRC $san $CFLAGS $(inc_flags) -c "$s" -o "$o"
         emu_objs="$emu_objs $o"
     done
+    par_done
     run $CC $san $emu_objs $OBJS ${BR_LIB:-} $LDFLAGS -o "$B/test/azrelay-emu"
     export AZR_EMU_BIN="$B/test/azrelay-emu"
     say "test certificates (openssl): tests/tls/make-certs.sh build/test-certs"
     sh "$ROOT/tests/tls/make-certs.sh" "$B/test-certs" || die "cannot make test certificates"
+    say "test binaries"
+    par_begin
     for t in "$ROOT"/tests/test_*.c; do
         name=$(basename "$t" .c)
         extra=""
         case $name in test_emu_*) extra="$B/test/emu/request.o" ;; esac # the emulator's sans-I/O part
-        run $CC $WARN_TEST $san $(inc_flags) -I"$ROOT/tests" "$t" $OBJS $extra ${BR_LIB:-} -lcmocka $LDFLAGS -o "$B/test/$name"
+        par_run $CC $WARN_TEST $san $(inc_flags) -I"$ROOT/tests" "$t" $OBJS $extra ${BR_LIB:-} -lcmocka $LDFLAGS -o "$B/test/$name"
     done
+    par_done
     run_suites
 }
 
