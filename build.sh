@@ -11,7 +11,9 @@
 #
 # Honours CC, CFLAGS, LDFLAGS, BEARSSL_DIR (a BearSSL source tree: inc/ and build/libbearssl.a,
 # or an install prefix: include/ and lib/libbearssl.a), WERROR=0 (integrators only; never CI),
-# FUZZ_SECONDS. Output goes to build/ only.
+# FUZZ_SECONDS, TEST_JOBS (suites at once; default: one per core), AZR_SOAK_SECONDS (test_soak
+# with Azure's 240 s idle cut for that long, at least 480; default: 10 s against a 3 s cut).
+# Output goes to build/ only.
 set -eu
 
 cd "$(dirname "$0")"
@@ -26,6 +28,82 @@ VERSION=$(sed -n 's/^#define AZRELAY_VERSION "\(.*\)"$/\1/p' include/azrelay.h)
 say() { printf 'build.sh: %s\n' "$*"; }
 die() { printf 'build.sh: error: %s\n' "$*" >&2; exit 1; }
 run() { printf '  %s\n' "$*"; "$@" || die "command failed: $*"; }
+
+# ------------------------------------------------------------ parallel jobs
+# At most N commands at once, each writing its own output file. POSIX sh has
+# no `wait -n`: a FIFO holds one token per free slot, a job takes one before it
+# starts and gives it back when it ends. Jobs are joined in the order they were
+# started, so what gets printed does not depend on which one ended first.
+NPROC=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
+
+jobs_open() { # $1: how many at once
+    mkdir -p "$B"
+    jb_fifo=$B/.jobs.$$
+    rm -f "$jb_fifo"
+    mkfifo "$jb_fifo" || die "mkfifo $jb_fifo failed"
+    exec 3<>"$jb_fifo"
+    rm -f "$jb_fifo"
+    jb_n=0
+    while [ "$jb_n" -lt "$1" ]; do
+        echo >&3
+        jb_n=$((jb_n + 1))
+    done
+    JOBS_STARTED=""
+}
+
+job_start() { # $1: output file (stdout and stderr), then the command
+    jb_out=$1
+    shift
+    read -r jb_token <&3
+    (
+        jb_rc=0
+        "$@" >"$jb_out" 2>&1 3>&- || jb_rc=$?
+        echo >&3
+        exit $jb_rc
+    ) &
+    JOBS_STARTED="$JOBS_STARTED $jb_out=$!"
+}
+
+job_wait() { # $1: a started job's output file; returns the job's status
+    for jb in $JOBS_STARTED; do
+        case $jb in "$1="*)
+            wait "${jb##*=}"
+            return
+            ;;
+        esac
+    done
+    die "no job writes $1"
+}
+
+jobs_close() { exec 3>&-; }
+
+# par_begin, par_run CMD... (as run, but in the background), par_done: a batch
+# of compiles, NPROC at once; par_done prints what they wrote (warnings under
+# WERROR=0) and dies after all have ended if one failed.
+par_begin() {
+    rm -rf "$B/.par"
+    mkdir -p "$B/.par"
+    PAR_N=0
+    jobs_open "$NPROC"
+}
+
+par_run() {
+    printf '  %s\n' "$*"
+    PAR_N=$((PAR_N + 1))
+    printf '%s\n' "$*" >"$B/.par/$PAR_N.cmd"
+    job_start "$B/.par/$PAR_N.out" "$@"
+}
+
+par_done() {
+    pd_i=0 pd_bad=""
+    while [ $pd_i -lt "$PAR_N" ]; do
+        pd_i=$((pd_i + 1))
+        job_wait "$B/.par/$pd_i.out" || pd_bad=${pd_bad:-$(cat "$B/.par/$pd_i.cmd")}
+        cat "$B/.par/$pd_i.out"
+    done
+    jobs_close
+    [ -z "$pd_bad" ] || die "command failed: $pd_bad"
+}
 
 # ---------------------------------------------------------------- dependencies
 MISSING=""
@@ -136,13 +214,15 @@ compile_lib() {
     out=$1 flags=$2 cc=${3:-$CC}
     mkdir -p "$out/obj"
     OBJS=""
+    par_begin
     for s in $(LIB_SRCS); do
         o=$out/obj/$(basename "$s" .c).o
         if [ ! -f "$o" ] || [ "$s" -nt "$o" ] || newer_headers "$o"; then
-            run $cc $flags $(inc_flags) -c "$s" -o "$o"
+            par_run $cc $flags $(inc_flags) -c "$s" -o "$o"
         fi
         OBJS="$OBJS $o"
     done
+    par_done
 }
 
 newer_headers() { # any header newer than $1 (coarse but correct)
@@ -178,16 +258,20 @@ do_build() {
     compile_lib "$B/release" "$flags"
     rm -f "$B/libazrelay.a"
     run ar rcs "$B/libazrelay.a" $OBJS
-    run $CC $flags $(inc_flags) -c "$ROOT/src/main.c" -o "$B/release/main.o"
-    run $CC $flags "$B/release/main.o" "$B/libazrelay.a" "$BR_LIB" -Wl,--gc-sections $LDFLAGS -o "$B/azrelay-proxy"
     mkdir -p "$B/release/emu"
+    par_begin
+    par_run $CC $flags $(inc_flags) -c "$ROOT/src/main.c" -o "$B/release/main.o"
     emu_objs=""
     for s in $(EMU_SRCS); do
         o=$B/release/emu/$(basename "$s" .c).o
-        run $CC $flags $(inc_flags) -c "$s" -o "$o"
+        par_run $CC $flags $(inc_flags) -c "$s" -o "$o"
         emu_objs="$emu_objs $o"
     done
-    run $CC $flags $emu_objs "$B/libazrelay.a" "$BR_LIB" -Wl,--gc-sections $LDFLAGS -o "$B/azrelay-emu"
+    par_done
+    par_begin
+    par_run $CC $flags "$B/release/main.o" "$B/libazrelay.a" "$BR_LIB" -Wl,--gc-sections $LDFLAGS -o "$B/azrelay-proxy"
+    par_run $CC $flags $emu_objs "$B/libazrelay.a" "$BR_LIB" -Wl,--gc-sections $LDFLAGS -o "$B/azrelay-emu"
+    par_done
     write_compile_commands
     say "built $B/libazrelay.a, $B/azrelay-proxy and $B/azrelay-emu"
 }
@@ -216,9 +300,11 @@ do_test() {
     check_format
     if [ "$(uname -m)" = x86_64 ] && printf '#include <limits.h>\n#include <stdio.h>\nint x;\n' | $CC -m32 -x c -c - -o /dev/null >/dev/null 2>&1; then
         say "32-bit check: every source with -m32 (32-bit size_t, as on ARM firmware)"
+        par_begin
         for f in "$ROOT"/src/*.c "$ROOT"/src/emu/*.c; do
-            run $CC -m32 $WARN_SRC -O2 $(inc_flags) -fsyntax-only "$f"
+            par_run $CC -m32 $WARN_SRC -O2 $(inc_flags) -fsyntax-only "$f"
         done
+        par_done
     fi
     san="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
     say "sanitizer build (ASan+UBSan)"
@@ -226,52 +312,82 @@ do_test() {
     say "sanitizer build of the relay emulator (the integration suites run this one)"
     mkdir -p "$B/test/emu"
     emu_objs=""
+    par_begin
     for s in $(EMU_SRCS); do
         o=$B/test/emu/$(basename "$s" .c).o
-        run $CC $WARN_SRC $san $CFLAGS $(inc_flags) -c "$s" -o "$o"
+        par_run $CC $WARN_SRC $san $CFLAGS $(inc_flags) -c "$s" -o "$o"
         emu_objs="$emu_objs $o"
     done
+    par_done
     run $CC $san $emu_objs $OBJS ${BR_LIB:-} $LDFLAGS -o "$B/test/azrelay-emu"
     export AZR_EMU_BIN="$B/test/azrelay-emu"
     say "test certificates (openssl): tests/tls/make-certs.sh build/test-certs"
     sh "$ROOT/tests/tls/make-certs.sh" "$B/test-certs" || die "cannot make test certificates"
-    suites=0 failed=0 failed_names=""
+    say "test binaries"
+    par_begin
     for t in "$ROOT"/tests/test_*.c; do
         name=$(basename "$t" .c)
         extra=""
         case $name in test_emu_*) extra="$B/test/emu/request.o" ;; esac # the emulator's sans-I/O part
-        run $CC $WARN_TEST $san $(inc_flags) -I"$ROOT/tests" "$t" $OBJS $extra ${BR_LIB:-} -lcmocka $LDFLAGS -o "$B/test/$name"
+        par_run $CC $WARN_TEST $san $(inc_flags) -I"$ROOT/tests" "$t" $OBJS $extra ${BR_LIB:-} -lcmocka $LDFLAGS -o "$B/test/$name"
     done
-    # the 10-minute idle soak runs beside the other suites (AZR_SOAK_SECONDS shortens it)
-    say "test_soak starts in the background: an idle connection through the emulator for ${AZR_SOAK_SECONDS:-600} s"
-    (cd "$ROOT/tests" && ASAN_OPTIONS=detect_leaks=1 "$B/test/test_soak") >"$B/test/soak.log" 2>&1 &
-    soak_pid=$!
+    par_done
+    run_suites
+}
+
+# One suite, or "name.poll": the integration suite again on the portable
+# backend (two backends, one interface). Its time goes to $B/test/log/$1.secs.
+run_suite() {
+    rs_t0=$(date +%s) rs_rc=0
+    if [ "${1%.poll}" != "$1" ]; then
+        (cd "$ROOT/tests" && AZR_TEST_EVENT_LOOP=poll ASAN_OPTIONS=detect_leaks=1 "$B/test/${1%.poll}") || rs_rc=$?
+    else
+        (cd "$ROOT/tests" && ASAN_OPTIONS=detect_leaks=1 "$B/test/$1") || rs_rc=$?
+    fi
+    echo $(($(date +%s) - rs_t0)) >"$B/test/log/$1.secs"
+    return $rs_rc
+}
+
+# The suites are independent processes on loopback ports the kernel picks, so
+# they run TEST_JOBS at a time (default: one per core), each into its own log.
+# Those that mostly wait (peers, idle timers) start first; the logs are
+# printed whole, in name order, each as soon as it and those before it ended.
+TEST_FIRST="test_soak test_relay test_relay.poll test_daemon test_e2e test_e2e.poll"
+run_suites() {
+    all=""
     for t in "$ROOT"/tests/test_*.c; do
         name=$(basename "$t" .c)
-        [ "$name" = test_soak ] && continue
+        all="$all $name"
+        case $name in test_e2e | test_relay) all="$all $name.poll" ;; esac
+    done
+    order=""
+    for id in $TEST_FIRST; do
+        case " $all " in *" $id "*) order="$order $id" ;; esac
+    done
+    for id in $all; do
+        case " $TEST_FIRST " in *" $id "*) ;; *) order="$order $id" ;; esac
+    done
+    jobs=${TEST_JOBS:-$NPROC}
+    say "running the suites, $jobs at a time (TEST_JOBS); test_soak: idle connections for ${AZR_SOAK_SECONDS:-10} s"
+    rm -rf "$B/test/log"
+    mkdir -p "$B/test/log"
+    jobs_open "$jobs"
+    for id in $order; do
+        job_start "$B/test/log/$id.log" run_suite "$id"
+    done
+    suites=0 failed=0 failed_names=""
+    for id in $all; do
         suites=$((suites + 1))
-        printf '\n== %s\n' "$name"
-        if ! (cd "$ROOT/tests" && ASAN_OPTIONS=detect_leaks=1 "$B/test/$name"); then
+        if job_wait "$B/test/log/$id.log"; then rs_rc=0; else rs_rc=$?; fi
+        case $id in *.poll) label="${id%.poll} (EventLoop=poll)" ;; *) label=$id ;; esac
+        printf '\n== %s (%s s)\n' "$label" "$(cat "$B/test/log/$id.secs" 2>/dev/null || echo '?')"
+        cat "$B/test/log/$id.log"
+        if [ $rs_rc -ne 0 ]; then
             failed=$((failed + 1))
-            failed_names="$failed_names $name"
-        fi
-        if [ "$name" = test_e2e ] || [ "$name" = test_relay ]; then
-            # the integration suite again on the portable backend: two backends, one interface
-            suites=$((suites + 1))
-            printf '\n== %s (EventLoop=poll)\n' "$name"
-            if ! (cd "$ROOT/tests" && AZR_TEST_EVENT_LOOP=poll ASAN_OPTIONS=detect_leaks=1 "$B/test/$name"); then
-                failed=$((failed + 1))
-                failed_names="$failed_names $name(poll)"
-            fi
+            case $id in *.poll) failed_names="$failed_names ${id%.poll}(poll)" ;; *) failed_names="$failed_names $id" ;; esac
         fi
     done
-    suites=$((suites + 1))
-    printf '\n== test_soak (waiting for it)\n'
-    if ! wait $soak_pid; then
-        failed=$((failed + 1))
-        failed_names="$failed_names test_soak"
-    fi
-    cat "$B/test/soak.log"
+    jobs_close
     printf '\n'
     if [ $failed -ne 0 ]; then
         die "$failed of $suites suites failed:$failed_names"

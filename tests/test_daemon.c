@@ -304,12 +304,9 @@ static void test_daemon_slow_reader_rss_flat(void **st)
 static void test_daemon_through_the_emulator(void **st)
 {
     (void)st;
-    int eport = free_port();
-    char ps[16];
-    snprintf(ps, sizeof ps, "%d", eport);
     const char *argv[] = {"../build/azrelay-emu",
                           "--port",
-                          ps,
+                          "0",
                           "--rule",
                           "RootManageSharedAccessKey:" KEY,
                           "--echo",
@@ -317,9 +314,13 @@ static void test_daemon_through_the_emulator(void **st)
                           "--hc",
                           "hc2",
                           NULL};
-    pid_t emu = spawn_quiet(argv);
-    procs_track(emu, true);
-    wait_listening(eport);
+    /* port 0 and the port it logs: nothing another suite can take meanwhile */
+    relay emu;
+    proc_start(&emu, argv, 2);
+    char line[256];
+    assert_true(relay_match(&emu, "listening on ", false, line, sizeof line, 10000));
+    int eport = (int)strtol(strstr(line, "127.0.0.1:") + 10, NULL, 10);
+    assert_true(eport > 0);
     static daemon_proc d;
     /* the right key: bytes come back */
     daemon_start(&d, eport);
@@ -355,8 +356,7 @@ static void test_daemon_through_the_emulator(void **st)
     close(fd);
     assert_int_equal(daemon_stop(&d, SIGTERM), 0);
     assert_non_null(strstr(d.log, "relay: 404 There are no listeners connected for the endpoint."));
-    procs_track(emu, false);
-    stop_pid(emu);
+    relay_stop(&emu);
 }
 
 /* ------------------------------------------------------------------ signals */

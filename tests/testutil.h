@@ -13,11 +13,23 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+/* ./build.sh test runs the suites as background jobs, each with one log
+ * file. cmocka prints results to stdout and failures to stderr: a fully
+ * buffered stdout would put every failure ahead of the case it belongs to.
+ * A shell starts background jobs with SIGINT ignored, and the peers a suite
+ * starts would inherit that: Ctrl-C must still stop them all. */
+__attribute__((constructor)) static void tu_suite_start(void)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    signal(SIGINT, SIG_DFL);
+}
 
 /* Decode a hex string (spaces ignored) into out; returns the byte count. */
 static inline size_t tu_hex(const char *hex, uint8_t *out, size_t cap)
