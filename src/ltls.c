@@ -84,9 +84,12 @@ static int pol_choose(const br_ssl_server_policy_class **pctx, const br_ssl_serv
     for (size_t i = 0; i < n; i++)
         add(suites, sizeof suites, &o, azr_tls_suite_name(st[i][0]));
     sig_algs(br_ssl_server_get_client_hashes(cc), algs, sizeof algs);
+    /* the SNI is the client's text, unauthenticated: escaped for the log */
     const char *sni = br_ssl_engine_get_server_name(&cc->eng);
+    char sni_txt[300];
+    azr_text_escape(sni, strlen(sni), 255, sni_txt, sizeof sni_txt);
     azr_conn_ssl_status(c, "ClientHello%s%s: %zu suites in common (%s); client verifies %s",
-                        sni[0] ? " for " : "", sni, n, n ? suites : "none", algs);
+                        sni[0] ? " for " : "", sni_txt, n, n ? suites : "none", algs);
     const azr_tls_creds *creds = &p->local_creds;
     if (p->ev.ssl_connection_request) {
         static azr_ssl_cert want;

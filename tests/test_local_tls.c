@@ -385,6 +385,46 @@ static void test_ltls_client_cert_refusals(void **st)
     relay_stop(&emu);
 }
 
+/* Nothing in a log line or an SSLStatus text starts a line or holds a
+ * control byte; every log record is one "[id type] ..." line. */
+static void no_raw_control_bytes(const seen *s)
+{
+    const char *texts[2] = {s->log, s->ssl_status};
+    for (int t = 0; t < 2; t++) {
+        const char *x = texts[t];
+        for (const char *line = x; *line;) {
+            if (*line != '[')
+                fail_msg("a line not written by the harness (forged?):\n%s", x);
+            for (; *line && *line != '\n'; line++)
+                if ((unsigned char)*line < 0x20 || *line == 0x7f)
+                    fail_msg("raw byte 0x%02x in:\n%s", (unsigned)*line, x);
+            line += *line == '\n';
+        }
+    }
+}
+
+/* The client's SNI is the peer's text: a name holding a newline, an ESC
+ * sequence and a backslash reaches the log and SSLStatus escaped (what an
+ * unauthenticated client could otherwise write into a log file). */
+static void test_ltls_sni_escaped(void **st)
+{
+    (void)st;
+    static seen s;
+    static char out[16384];
+    emu_echo(&s);
+    const char *const set[] = {"SSLEnabled=True", "SSLCertStore=" CERTS "both.pem", NULL};
+    int port;
+    azr_proxy *p = tls_proxy("hc1", &s, set, &port);
+    const char *const evil[] = {"-servername", "x\n[0 Info] forged\x1b[2J\\x41", "-brief", NULL};
+    if (s_client_run(p, &s, port, evil, out, sizeof out) != 0)
+        fail_msg("s_client failed:\n%s\n%s", out, s.log);
+    if (!strstr(s.ssl_status, "ClientHello for x\\x0a[0 Info] forged\\x1b[2J\\\\x41: "))
+        fail_msg("SNI not escaped as expected:\n%s", s.ssl_status);
+    no_raw_control_bytes(&s);
+    azr_proxy_free(p);
+    relay_stop(&emu);
+}
+
 /* SSLConnectionRequest: the client's suites and signature algorithms
  * before our certificate is chosen; answering an RSA-only client with the
  * RSA certificate while the configured one is EC. */
@@ -613,6 +653,7 @@ int main(void)
         cmocka_unit_test_teardown(test_ltls_stalled_and_plaintext_clients, reap),
         cmocka_unit_test_teardown(test_ltls_client_cert_accepted, reap),
         cmocka_unit_test_teardown(test_ltls_client_cert_refusals, reap),
+        cmocka_unit_test_teardown(test_ltls_sni_escaped, reap),
         cmocka_unit_test_teardown(test_ltls_connection_request_picks_certificate, reap),
         cmocka_unit_test_teardown(test_ltls_each_enabled_suite, reap),
         cmocka_unit_test(test_ltls_settings),
