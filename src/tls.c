@@ -518,7 +518,7 @@ const char *azr_tls_client_error_text(int code)
 
 bool azr_tls_cert_cn(const br_x509_certificate *cert, char *out, size_t cap)
 {
-    static azr_certinfo ci;
+    azr_certinfo ci;
     return azr_certinfo_parse(cert->data, cert->data_len, &ci) == AZR_OK &&
            azr_certinfo_attr(ci.subject, "CN", out, cap);
 }
@@ -528,7 +528,7 @@ bool azr_tls_cert_cn(const br_x509_certificate *cert, char *out, size_t cap)
 bool azr_tls_subject_matches(const br_x509_certificate *leaf, const char *want, char *cn,
                              size_t cap)
 {
-    static azr_certinfo ci;
+    azr_certinfo ci;
     bool parsed = azr_certinfo_parse(leaf->data, leaf->data_len, &ci) == AZR_OK;
     snprintf(cn, cap, "none");
     if (parsed)
