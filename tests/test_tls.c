@@ -107,6 +107,84 @@ static void test_tls_anchors_pem_text_trimmed(void **s)
     azr_tls_anchors_free(&an);
 }
 
+/* ASan's allocator hooks (weak: absent outside the sanitizer build). */
+int __sanitizer_install_malloc_and_free_hooks(void (*m)(const volatile void *, size_t),
+                                              void (*f)(const volatile void *))
+    __attribute__((weak));
+size_t __sanitizer_get_allocated_size(const volatile void *p) __attribute__((weak));
+
+/* Pieces of the private key as openssl writes it (PEM) and encodes it
+ * (DER), looked for in every block freed while the key is loaded. */
+static struct {
+    bool on;
+    uint8_t needle[2][40];
+    size_t len[2];
+    int hits[2];
+} keyscan;
+
+static void keyscan_malloc(const volatile void *ptr, size_t n)
+{
+    (void)ptr, (void)n;
+}
+
+static void keyscan_free(const volatile void *ptr)
+{
+    if (!keyscan.on || !ptr)
+        return;
+    const volatile uint8_t *b = ptr;
+    size_t n = __sanitizer_get_allocated_size(ptr);
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i + keyscan.len[k] <= n; i++) {
+            size_t j = 0;
+            while (j < keyscan.len[k] && b[i + j] == keyscan.needle[k][j])
+                j++;
+            if (j == keyscan.len[k]) {
+                keyscan.hits[k]++;
+                break;
+            }
+        }
+}
+
+/* Loading a key leaves no copy of it in freed memory: not in stdio's
+ * buffer, not in a buffer outgrown while the PEM text or the DER grew. */
+static void test_tls_key_not_left_in_freed_memory(void **s)
+{
+    (void)s;
+    if (!__sanitizer_install_malloc_and_free_hooks || !__sanitizer_get_allocated_size)
+        skip(); /* only the sanitizer build can watch free() */
+    /* a base64 line from the middle of the PEM key */
+    char line[128];
+    FILE *f = fopen(CERTS "rsa.key", "r");
+    assert_non_null(f);
+    for (int i = 0; i < 12; i++)
+        assert_non_null(fgets(line, sizeof line, f));
+    fclose(f);
+    memcpy(keyscan.needle[0], line, 40);
+    keyscan.len[0] = 40;
+    /* 32 bytes of the private exponent's DER, from openssl */
+    f = popen("openssl rsa -in " CERTS "rsa.key -outform DER 2>/dev/null", "r");
+    assert_non_null(f);
+    static uint8_t der[4096];
+    size_t dn = fread(der, 1, sizeof der, f);
+    assert_int_equal(pclose(f), 0);
+    assert_true(dn > 600);
+    memcpy(keyscan.needle[1], der + 400, 32);
+    keyscan.len[1] = 32;
+
+    assert_true(__sanitizer_install_malloc_and_free_hooks(keyscan_malloc, keyscan_free) > 0);
+    keyscan.on = true;
+    azr_tls_creds c;
+    char err[256] = "";
+    azr_err e = azr_tls_creds_load_files(&c, CERTS "rsa-both.pem", NULL, err, sizeof err);
+    if (e == AZR_OK)
+        azr_tls_creds_free(&c);
+    keyscan.on = false;
+    assert_int_equal(e, AZR_OK);
+    if (keyscan.hits[0] || keyscan.hits[1])
+        fail_msg("freed blocks held the key: %d with its PEM text, %d with its DER",
+                 keyscan.hits[0], keyscan.hits[1]);
+}
+
 /* The TLS code runs inside BearSSL's callbacks, once per connection, for
  * proxies that may live on different threads: it keeps no writable statics
  * (they held a certificate password and a client's names between
@@ -156,6 +234,7 @@ int main(void)
         cmocka_unit_test(test_tls_creds_refusals),
         cmocka_unit_test(test_tls_anchors_pem_text_trimmed),
         cmocka_unit_test(test_tls_no_writable_statics),
+        cmocka_unit_test(test_tls_key_not_left_in_freed_memory),
     };
     return cmocka_run_group_tests_name("tls", tests, NULL, NULL);
 }
