@@ -269,6 +269,9 @@ static void test_ltls_stalled_and_plaintext_clients(void **st)
     relay_stop(&emu);
 }
 
+/* local TLS with the EC test certificate */
+static const char *const ec_set[] = {"SSLEnabled=True", "SSLCertStore=" CERTS "both.pem", NULL};
+
 /* client certificates checked against the test CA */
 static const char *const auth_set[] = {"SSLEnabled=True", "SSLCertStore=" CERTS "both.pem",
                                        "SSLAuthenticateClients=True",
@@ -412,9 +415,8 @@ static void test_ltls_sni_escaped(void **st)
     static seen s;
     static char out[16384];
     emu_echo(&s);
-    const char *const set[] = {"SSLEnabled=True", "SSLCertStore=" CERTS "both.pem", NULL};
     int port;
-    azr_proxy *p = tls_proxy("hc1", &s, set, &port);
+    azr_proxy *p = tls_proxy("hc1", &s, ec_set, &port);
     const char *const evil[] = {"-servername", "x\n[0 Info] forged\x1b[2J\\x41", "-brief", NULL};
     if (s_client_run(p, &s, port, evil, out, sizeof out) != 0)
         fail_msg("s_client failed:\n%s\n%s", out, s.log);
@@ -493,9 +495,8 @@ static void test_ltls_connection_request_picks_certificate(void **st)
     static seen s;
     static char out[16384];
     emu_echo(&s);
-    const char *const set[] = {"SSLEnabled=True", "SSLCertStore=" CERTS "both.pem", NULL};
     int port;
-    azr_proxy *p = tls_proxy("hc1", &s, set, &port);
+    azr_proxy *p = tls_proxy("hc1", &s, ec_set, &port);
     const char *const rsa_only[] = {"-tls1_2", "-cipher", "ECDHE-RSA-AES256-GCM-SHA384", "-brief",
                                     NULL};
     /* no alternative: an EC certificate cannot serve this client */
