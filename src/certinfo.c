@@ -12,6 +12,8 @@
 
 #include <string.h>
 
+#include "text.h"
+
 #define MAX_RDNS 64
 
 typedef struct der {
@@ -135,25 +137,49 @@ static bool put_oid(outbuf *o, der oid)
     return !(oid.p[oid.len - 1] & 0x80);
 }
 
+/* A whole escape sequence or nothing (then the name is cut). */
+static void put_unit(outbuf *o, const char *u, size_t n)
+{
+    if (o->cut || n > o->cap - 4 - o->len) {
+        o->cut = true;
+        return;
+    }
+    put(o, u, n);
+}
+
+/* The value is the peer's text: escaped as azr_text_escape does, and a
+ * quote always as \" so the quoting stays readable. */
 static void put_value(outbuf *o, uint8_t tag, der v)
 {
     /* BMPString (0x1e) is UTF-16BE: two bytes a character */
     size_t step = tag == 0x1e ? 2 : 1, off = tag == 0x1e ? 1 : 0;
     bool quote = false;
     for (size_t i = off; i < v.len; i += step)
-        if (v.p[i] == ',' || v.p[i] == '+' || v.p[i] == ';')
+        if ((step == 1 || v.p[i - 1] == 0) && (v.p[i] == ',' || v.p[i] == '+' || v.p[i] == ';'))
             quote = true;
     if (quote)
         put(o, "\"", 1);
     for (size_t i = off; i < v.len; i += step) {
-        char c = (char)v.p[i];
-        if (step == 2 && v.p[i - 1] != 0)
-            c = '?';
-        if (v.p[i] < 0x20 || v.p[i] > 0x7e)
-            c = '?';
-        if (quote && (c == '"' || c == '\\'))
-            put(o, "\\", 1);
-        put(o, &c, 1);
+        char u[16];
+        size_t n = 0;
+        if (step == 2 && (v.p[i - 1] != 0 || v.p[i] >= 0x80)) {
+            /* beyond ASCII: its UTF-8 bytes, as a UTF8String would print */
+            unsigned cp = (unsigned)v.p[i - 1] << 8 | v.p[i];
+            char b[3];
+            size_t bl = 0;
+            if (cp < 0x800) {
+                b[bl++] = (char)(0xc0 | cp >> 6);
+            } else {
+                b[bl++] = (char)(0xe0 | cp >> 12);
+                b[bl++] = (char)(0x80 | (cp >> 6 & 0x3f));
+            }
+            b[bl++] = (char)(0x80 | (cp & 0x3f));
+            n = azr_text_escape(b, bl, bl, u, sizeof u);
+        } else if (v.p[i] == '"')
+            u[0] = '\\', u[1] = '"', n = 2;
+        else
+            n = azr_text_escape((const char *)&v.p[i], 1, 1, u, sizeof u);
+        put_unit(o, u, n);
     }
     if (quote)
         put(o, "\"", 1);
@@ -270,16 +296,27 @@ bool azr_certinfo_attr(const char *dn, const char *key, char *out, size_t cap)
         bool hit = strncmp(p, key, kl) == 0 && p[kl] == '=';
         const char *v = p + (hit ? kl + 1 : 0);
         size_t o = 0;
-        bool q = false;
+        bool q = false, full = false;
         for (; *v && (q || (*v != ',' && *v != '+')); v++) {
             if (*v == '"') {
                 q = !q;
                 continue;
             }
-            if (q && *v == '\\' && v[1])
-                v++;
-            if (hit && o + 1 < cap)
-                out[o++] = *v;
+            /* \" is a quote; the other escapes (\\, \xNN) stay as printed, whole */
+            const char *u = v;
+            size_t n = 1;
+            if (*v == '\\' && v[1] == '"')
+                u = ++v;
+            else if (*v == '\\' && v[1] == 'x' && v[2] && v[3])
+                n = 4, v += 3;
+            else if (*v == '\\' && v[1])
+                n = 2, v++;
+            if (hit && !full && n < cap - o) {
+                memcpy(out + o, u, n);
+                o += n;
+            } else {
+                full = hit;
+            }
         }
         if (hit) {
             if (cap)

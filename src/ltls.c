@@ -39,19 +39,20 @@ static void add(char *out, size_t cap, size_t *o, const char *s)
 /* br_ssl_server_get_client_hashes() bits as the class writes algorithms */
 static void sig_algs(uint32_t bits, char *out, size_t cap)
 {
-    static const char *hash[7] = {"md5sha1", "md5", "sha1", "sha224", "sha256", "sha384", "sha512"};
-    static const char *newer[12] = {NULL,
-                                    NULL,
-                                    NULL,
-                                    NULL,
-                                    "rsa-pss-sha256",
-                                    "rsa-pss-sha384",
-                                    "rsa-pss-sha512",
-                                    "ed25519",
-                                    "ed448",
-                                    "rsa-pss-pss-sha256",
-                                    "rsa-pss-pss-sha384",
-                                    "rsa-pss-pss-sha512"};
+    static const char *const hash[7] = {"md5sha1", "md5",    "sha1",  "sha224",
+                                        "sha256",  "sha384", "sha512"};
+    static const char *const newer[12] = {NULL,
+                                          NULL,
+                                          NULL,
+                                          NULL,
+                                          "rsa-pss-sha256",
+                                          "rsa-pss-sha384",
+                                          "rsa-pss-sha512",
+                                          "ed25519",
+                                          "ed448",
+                                          "rsa-pss-pss-sha256",
+                                          "rsa-pss-pss-sha384",
+                                          "rsa-pss-pss-sha512"};
     size_t o = 0;
     char one[32];
     out[0] = '\0';
@@ -70,6 +71,40 @@ static void sig_algs(uint32_t bits, char *out, size_t cap)
             add(out, cap, &o, newer[x]);
 }
 
+/* SSLConnectionRequest: the application may name another certificate,
+ * loaded into l->alt (*creds then points at it). false when the handshake
+ * must fail. want holds the store's password: wiped on every path. */
+static bool request_cert(azr_conn *c, const char *suites, const char *algs,
+                         const azr_tls_creds **creds)
+{
+    azr_proxy_state *p = c->p;
+    const azr_settings *s = &p->set;
+    azr_ssl_cert want;
+    memset(&want, 0, sizeof want);
+    want.store_type = (int)s->ssl_cert_store_type;
+    snprintf(want.store, sizeof want.store, "%s", s->ssl_cert_store);
+    snprintf(want.password, sizeof want.password, "%s", s->ssl_cert_store_password);
+    snprintf(want.subject, sizeof want.subject, "%s", s->ssl_cert_subject);
+    p->ev.ssl_connection_request(p->ud, c->id, suites, algs, &want);
+    bool ok = c->phase != AZR_P_DEAD;
+    if (ok && (strcmp(want.store, s->ssl_cert_store) != 0 ||
+               strcmp(want.subject, s->ssl_cert_subject) != 0)) {
+        char err[400];
+        azr_err e = azr_proxy_load_cert(p, want.store_type, want.store, want.password, want.subject,
+                                        &c->ltls->alt, err, sizeof err);
+        if (e == AZR_OK) {
+            *creds = &c->ltls->alt;
+        } else {
+            azr_proxy_log(p, c->id, -1, "SSLConnectionRequest: %s", err);
+            ok = false;
+        }
+    }
+    azr_wipe(&want, sizeof want);
+    return ok;
+}
+
+/* Runs inside the engine: what it formats lives on this stack (about 4 KiB
+ * with request_cert), never in statics shared by proxies on other threads. */
 static int pol_choose(const br_ssl_server_policy_class **pctx, const br_ssl_server_context *cc,
                       br_ssl_server_choices *choices)
 {
@@ -78,41 +113,23 @@ static int pol_choose(const br_ssl_server_policy_class **pctx, const br_ssl_serv
     azr_ltls *l = c->ltls;
     size_t n;
     const br_suite_translated *st = br_ssl_server_get_client_suites(cc, &n);
-    static char suites[AZR_TLS_MAX_SUITES * 48], algs[512];
+    char suites[AZR_TLS_MAX_SUITES * 48], algs[512];
     size_t o = 0;
     suites[0] = '\0';
     for (size_t i = 0; i < n; i++)
         add(suites, sizeof suites, &o, azr_tls_suite_name(st[i][0]));
     sig_algs(br_ssl_server_get_client_hashes(cc), algs, sizeof algs);
-    const char *sni = br_ssl_engine_get_server_name(&cc->eng);
-    azr_conn_ssl_status(c, "ClientHello%s%s: %zu suites in common (%s); client verifies %s",
-                        sni[0] ? " for " : "", sni, n, n ? suites : "none", algs);
-    const azr_tls_creds *creds = &p->local_creds;
-    if (p->ev.ssl_connection_request) {
-        static azr_ssl_cert want;
-        const azr_settings *s = &p->set;
-        memset(&want, 0, sizeof want);
-        want.store_type = (int)s->ssl_cert_store_type;
-        snprintf(want.store, sizeof want.store, "%s", s->ssl_cert_store);
-        snprintf(want.password, sizeof want.password, "%s", s->ssl_cert_store_password);
-        snprintf(want.subject, sizeof want.subject, "%s", s->ssl_cert_subject);
-        p->ev.ssl_connection_request(p->ud, c->id, suites, algs, &want);
-        if (c->phase == AZR_P_DEAD)
-            return 0;
-        if (strcmp(want.store, s->ssl_cert_store) != 0 ||
-            strcmp(want.subject, s->ssl_cert_subject) != 0) {
-            char err[400];
-            azr_err e = azr_proxy_load_cert(p, want.store_type, want.store, want.password,
-                                            want.subject, &l->alt, err, sizeof err);
-            azr_wipe(want.password, sizeof want.password);
-            if (e != AZR_OK) {
-                azr_proxy_log(p, c->id, -1, "SSLConnectionRequest: %s", err);
-                return 0; /* the handshake fails */
-            }
-            creds = &l->alt;
-        }
-        azr_wipe(want.password, sizeof want.password);
+    {
+        /* the SNI is the client's text, unauthenticated: escaped for the log */
+        const char *sni = br_ssl_engine_get_server_name(&cc->eng);
+        char sni_txt[300];
+        azr_text_escape(sni, strlen(sni), 255, sni_txt, sizeof sni_txt);
+        azr_conn_ssl_status(c, "ClientHello%s%s: %zu suites in common (%s); client verifies %s",
+                            sni[0] ? " for " : "", sni_txt, n, n ? suites : "none", algs);
     }
+    const azr_tls_creds *creds = &p->local_creds;
+    if (p->ev.ssl_connection_request && !request_cert(c, suites, algs, &creds))
+        return 0; /* the handshake fails */
     char cn[128] = "-";
     (void)azr_tls_cert_cn(&creds->chain[0], cn, sizeof cn);
     azr_conn_ssl_status(c, "answering with CN=%s (%s key)", cn,
@@ -175,7 +192,7 @@ static int client_judge(void *ud, azr_x509v *v, int err)
     azr_proxy_state *p = c->p;
     size_t len;
     const uint8_t *der = azr_x509v_leaf(v, &len);
-    static azr_certinfo ci;
+    azr_certinfo ci;
     memset(&ci, 0, sizeof ci);
     if (der && azr_certinfo_parse(der, len, &ci) != AZR_OK)
         memset(&ci, 0, sizeof ci);

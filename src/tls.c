@@ -17,23 +17,37 @@ typedef struct grow {
     bool oom;
 } grow;
 
+/* Room for len more bytes. The buffer may hold a private key (PEM text,
+ * DER): an outgrown one is wiped before it is freed, never realloc'd. */
+static bool grow_room(grow *g, size_t len)
+{
+    if (g->oom)
+        return false;
+    if (len <= g->cap - g->len)
+        return true;
+    size_t ncap = g->cap ? g->cap : 1024;
+    while (len > ncap - g->len)
+        ncap *= 2;
+    unsigned char *nb = malloc(ncap);
+    if (!nb) {
+        g->oom = true;
+        return false;
+    }
+    if (g->buf) {
+        memcpy(nb, g->buf, g->len);
+        azr_wipe(g->buf, g->cap);
+        free(g->buf);
+    }
+    g->buf = nb;
+    g->cap = ncap;
+    return true;
+}
+
 static void grow_add(void *ctx, const void *data, size_t len)
 {
     grow *g = ctx;
-    if (g->oom || len == 0)
+    if (len == 0 || !grow_room(g, len))
         return;
-    if (len > g->cap - g->len) {
-        size_t ncap = g->cap ? g->cap : 1024;
-        while (len > ncap - g->len)
-            ncap *= 2;
-        unsigned char *nb = realloc(g->buf, ncap);
-        if (!nb) {
-            g->oom = true;
-            return;
-        }
-        g->buf = nb;
-        g->cap = ncap;
-    }
     memcpy(g->buf + g->len, data, len);
     g->len += len;
 }
@@ -197,13 +211,18 @@ static azr_err read_file(const char *path, grow *text, char *err, size_t cap)
         snprintf(err, cap, "%s: %s", path, strerror(errno));
         return AZR_E_IO;
     }
-    char chunk[4096];
+    /* straight into text: no copy of a key in stdio's buffer or on the stack */
+    setvbuf(f, NULL, _IONBF, 0);
     size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && text->len < (64u << 20))
-        grow_add(text, chunk, n);
+    do {
+        n = grow_room(text, 4096) ? fread(text->buf + text->len, 1, text->cap - text->len, f) : 0;
+        text->len += n;
+    } while (n > 0 && text->len < (64u << 20));
     fclose(f);
     grow_add(text, "", 1);
     if (text->oom) {
+        if (text->buf)
+            azr_wipe(text->buf, text->cap);
         free(text->buf);
         text->buf = NULL;
         return AZR_E_NOMEM;
@@ -518,7 +537,7 @@ const char *azr_tls_client_error_text(int code)
 
 bool azr_tls_cert_cn(const br_x509_certificate *cert, char *out, size_t cap)
 {
-    static azr_certinfo ci;
+    azr_certinfo ci;
     return azr_certinfo_parse(cert->data, cert->data_len, &ci) == AZR_OK &&
            azr_certinfo_attr(ci.subject, "CN", out, cap);
 }
@@ -528,7 +547,7 @@ bool azr_tls_cert_cn(const br_x509_certificate *cert, char *out, size_t cap)
 bool azr_tls_subject_matches(const br_x509_certificate *leaf, const char *want, char *cn,
                              size_t cap)
 {
-    static azr_certinfo ci;
+    azr_certinfo ci;
     bool parsed = azr_certinfo_parse(leaf->data, leaf->data_len, &ci) == AZR_OK;
     snprintf(cn, cap, "none");
     if (parsed)

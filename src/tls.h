@@ -59,13 +59,15 @@ void azr_tls_server_init(br_ssl_server_context *sc, const azr_tls_creds *c);
 /* The same for errors on our server side (local TLS): what the client did. */
 const char *azr_tls_client_error_text(int code);
 
-/* The subject common name (CN) of a certificate, printable; false when it
- * has none. */
+/* The subject common name (CN) of a certificate, escaped as certinfo.h
+ * prints names; false when it has none. */
 bool azr_tls_cert_cn(const br_x509_certificate *cert, char *out, size_t cap);
 
 /* SSLCertSubject against a leaf: empty or "*" matches any; "K=V, K=V" (the
  * class's form) needs every named field equal, ASCII case ignored; other
- * text must be contained in the CN. cn gets the leaf's CN ("none"). */
+ * text must be contained in the CN. Values compare as certinfo.h prints
+ * them (escaped: a backslash twice, bytes beyond printable ASCII \xNN).
+ * cn gets the leaf's CN ("none"), escaped the same way. */
 bool azr_tls_subject_matches(const br_x509_certificate *leaf, const char *want, char *cn,
                              size_t cap);
 

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "text.h"
@@ -231,8 +232,69 @@ bool azr_tls_info_field(const azr_tls_info *i, const char *name, size_t nl, char
     return n >= 0 && (size_t)n < cap;
 }
 
-bool azr_tls_keylog(const char *path, const br_ssl_engine_context *eng)
+/* What a path names, for a refusal. */
+static const char *file_kind(mode_t m)
 {
+    if (S_ISFIFO(m))
+        return "a FIFO (named pipe)";
+    if (S_ISLNK(m))
+        return "a symbolic link (name the file itself)";
+    if (S_ISDIR(m))
+        return "a directory";
+    if (S_ISCHR(m) || S_ISBLK(m))
+        return "a device";
+    if (S_ISSOCK(m))
+        return "a socket";
+    return "not a regular file";
+}
+
+static azr_err keylog_fail(const char *path, int e, const char *why, char *err, size_t cap)
+{
+    snprintf(err, cap, "SSLKeyLogFile %.200s: %s", path, why ? why : strerror(e));
+    errno = e;
+    return AZR_E_IO;
+}
+
+static azr_err keylog_not_regular(const char *path, mode_t m, char *err, size_t cap)
+{
+    char why[160];
+    snprintf(why, sizeof why, "is %s; key log lines go to a regular file only", file_kind(m));
+    return keylog_fail(path, EINVAL, why, err, cap);
+}
+
+azr_err azr_tls_keylog_append(const char *path, const br_ssl_engine_context *eng, char *err,
+                              size_t cap)
+{
+    struct stat st;
+    /* look first: opening a FIFO or a device may block or have effects */
+    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return keylog_not_regular(path, st.st_mode, err, cap);
+    int fd = open(
+        path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0600);
+    if (fd < 0) {
+        int e = errno;
+        return keylog_fail(path, e, e == ELOOP ? "is a symbolic link (name the file itself)" : NULL,
+                           err, cap);
+    }
+    /* judge what was opened: the path may have changed since lstat */
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return keylog_fail(path, e, NULL, err, cap);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return keylog_not_regular(path, st.st_mode, err, cap);
+    }
+    if ((st.st_mode & 077) && fchmod(fd, 0600) != 0) {
+        char why[200];
+        int e = errno;
+        snprintf(why, sizeof why,
+                 "group or others may open it (mode %03o) and it cannot be made 0600: %s",
+                 (unsigned)(st.st_mode & 0777), strerror(e));
+        close(fd);
+        return keylog_fail(path, e, why, err, cap);
+    }
     static const char hex[] = "0123456789abcdef";
     char line[16 + 64 + 1 + 96 + 2];
     size_t o = 0;
@@ -248,13 +310,17 @@ bool azr_tls_keylog(const char *path, const br_ssl_engine_context *eng)
         line[o++] = hex[eng->session.master_secret[i] & 15];
     }
     line[o++] = '\n';
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return false;
-    bool ok = write(fd, line, o) == (ssize_t)o;
-    int e = errno;
-    close(fd);
+    ssize_t n = write(fd, line, o);
+    int e = n < 0 ? errno : EIO;
     azr_wipe(line, sizeof line);
-    errno = e;
-    return ok;
+    close(fd);
+    if (n != (ssize_t)o)
+        return keylog_fail(path, e, n >= 0 ? "short write (disk full?)" : NULL, err, cap);
+    return AZR_OK;
+}
+
+bool azr_tls_keylog(const char *path, const br_ssl_engine_context *eng)
+{
+    char err[320];
+    return azr_tls_keylog_append(path, eng, err, sizeof err) == AZR_OK;
 }

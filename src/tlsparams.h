@@ -55,8 +55,22 @@ bool azr_tls_info_field(const azr_tls_info *i, const char *name, size_t nl, char
 /* IANA name of a suite ("unknown" when not in BearSSL's list). */
 const char *azr_tls_suite_name(uint16_t id);
 
-/* Append "CLIENT_RANDOM <hex> <hex>" (NSS key log) for eng's session to
- * path (created 0600). false with errno when the file cannot be written. */
+/*
+ * Append "CLIENT_RANDOM <64 hex> <96 hex>" (NSS key log) for eng's session
+ * to path (SSLKeyLogFile). It must neither block the loop nor widen who can
+ * read the secrets: the file is opened non-blocking, a symbolic link is not
+ * followed, and anything but a regular file (a FIFO, a device, a
+ * directory, a link) is refused; a new file is created 0600, and an
+ * existing one that group or others may access is set to 0600 first
+ * (refused when that fails). AZR_E_IO with err[cap] a sentence for the log
+ * ("SSLKeyLogFile <path>: <reason>") and errno set (EINVAL for a file that
+ * is not a regular one). The line is wiped from memory after use.
+ */
+AZR_MUST_CHECK azr_err azr_tls_keylog_append(const char *path, const br_ssl_engine_context *eng,
+                                             char *err, size_t cap);
+
+/* azr_tls_keylog_append for callers that log strerror(errno): false with
+ * errno set. */
 bool azr_tls_keylog(const char *path, const br_ssl_engine_context *eng);
 
 #endif

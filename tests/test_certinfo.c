@@ -217,6 +217,92 @@ static void test_certinfo_long_name_cut(void **st)
     assert_int_equal(ci.nb_days, azr_certinfo_days(2020, 1, 1));
 }
 
+/* DER tag, length (short or long form, X.690 §8.1.3) and contents at b + *o. */
+static void der_put(uint8_t *b, size_t *o, uint8_t tag, const void *v, size_t len)
+{
+    b[(*o)++] = tag;
+    if (len < 128) {
+        b[(*o)++] = (uint8_t)len;
+    } else {
+        b[(*o)++] = 0x82;
+        b[(*o)++] = (uint8_t)(len >> 8);
+        b[(*o)++] = (uint8_t)len;
+    }
+    memcpy(b + *o, v, len);
+    *o += len;
+}
+
+/* One RDN, SET { SEQUENCE { 2.5.4.<attr>, value } }, appended to a Name. */
+static void rdn_put(uint8_t *name, size_t *nl, uint8_t attr, uint8_t vtag, const void *v,
+                    size_t len)
+{
+    uint8_t ava[600], set[600];
+    size_t a = 0, st = 0;
+    const uint8_t oid[3] = {0x55, 0x04, attr};
+    der_put(ava, &a, 0x06, oid, 3);
+    der_put(ava, &a, vtag, v, len);
+    der_put(set, &st, 0x30, ava, a);
+    der_put(name, nl, 0x31, set, st);
+}
+
+/* Certificate { tbs { serial, alg, issuer, validity, subject } } from two Names. */
+static size_t cert_of(uint8_t *b, const uint8_t *issuer, size_t il, const uint8_t *subject,
+                      size_t sl)
+{
+    static uint8_t tbs[4096], val[64];
+    size_t t = 0, v = 0, o = 0;
+    const char *time = "200101000000Z";
+    der_put(val, &v, 0x17, time, 13);
+    der_put(val, &v, 0x17, time, 13);
+    der_put(tbs, &t, 0x02, "\x01", 1);
+    der_put(tbs, &t, 0x30, "", 0);
+    der_put(tbs, &t, 0x30, issuer, il);
+    der_put(tbs, &t, 0x30, val, v);
+    der_put(tbs, &t, 0x30, subject, sl);
+    uint8_t cert[4200];
+    size_t c = 0;
+    der_put(cert, &c, 0x30, tbs, t);
+    der_put(b, &o, 0x30, cert, c);
+    return o;
+}
+
+/* Names are the peer's text: a CN with a newline, an ESC sequence and a
+ * backslash, quotes, a BMPString beyond ASCII print escaped (no control
+ * byte can reach a log through SSLClientAuthentication or SSLStatus), and
+ * the attributes read back with their quoting undone. */
+static void test_certinfo_names_escaped(void **st)
+{
+    (void)st;
+    static const char cn[] = "evil\n[0 Info] x\x1b[2J\\y";
+    static const uint8_t bmp[] = {0x00, 0xe9, 0x4e, 0x2d, 0x00, 'A'}; /* U+00E9, U+4E2D, A */
+    uint8_t subject[1024], issuer[64], b[4096];
+    size_t sl = 0, il = 0;
+    rdn_put(subject, &sl, 0x0a, 0x0c, "say \"hi\", ok", 12); /* O */
+    rdn_put(subject, &sl, 0x0b, 0x0c, "a\"b", 3);            /* OU */
+    rdn_put(subject, &sl, 0x03, 0x0c, cn, sizeof cn - 1);    /* CN */
+    rdn_put(subject, &sl, 0x07, 0x1e, bmp, sizeof bmp);      /* L */
+    rdn_put(issuer, &il, 0x03, 0x13, "ca\x7f", 3);
+    size_t n = cert_of(b, issuer, il, subject, sl);
+    azr_certinfo ci;
+    assert_int_equal(azr_certinfo_parse(b, n, &ci), AZR_OK);
+    assert_string_equal(ci.subject,
+                        "L=\\xc3\\xa9\\xe4\\xb8\\xadA, CN=evil\\x0a[0 Info] x\\x1b[2J\\\\y, "
+                        "OU=a\\\"b, O=\"say \\\"hi\\\", ok\"");
+    assert_string_equal(ci.issuer, "CN=ca\\x7f");
+    char v[64];
+    assert_true(azr_certinfo_attr(ci.subject, "CN", v, sizeof v));
+    assert_string_equal(v, "evil\\x0a[0 Info] x\\x1b[2J\\\\y");
+    assert_true(azr_certinfo_attr(ci.subject, "O", v, sizeof v));
+    assert_string_equal(v, "say \"hi\", ok");
+    assert_true(azr_certinfo_attr(ci.subject, "OU", v, sizeof v));
+    assert_string_equal(v, "a\"b");
+    assert_true(azr_certinfo_attr(ci.subject, "L", v, sizeof v));
+    assert_string_equal(v, "\\xc3\\xa9\\xe4\\xb8\\xadA");
+    /* a value cut by the caller's buffer never ends inside an escape */
+    assert_true(azr_certinfo_attr(ci.subject, "CN", v, 7));
+    assert_string_equal(v, "evil");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -226,6 +312,7 @@ int main(void)
         cmocka_unit_test(test_certinfo_day_count),
         cmocka_unit_test(test_certinfo_truncated_and_bad),
         cmocka_unit_test(test_certinfo_long_name_cut),
+        cmocka_unit_test(test_certinfo_names_escaped),
     };
     return cmocka_run_group_tests_name("certinfo", tests, NULL, NULL);
 }

@@ -269,6 +269,9 @@ static void test_ltls_stalled_and_plaintext_clients(void **st)
     relay_stop(&emu);
 }
 
+/* local TLS with the EC test certificate */
+static const char *const ec_set[] = {"SSLEnabled=True", "SSLCertStore=" CERTS "both.pem", NULL};
+
 /* client certificates checked against the test CA */
 static const char *const auth_set[] = {"SSLEnabled=True", "SSLCertStore=" CERTS "both.pem",
                                        "SSLAuthenticateClients=True",
@@ -385,6 +388,104 @@ static void test_ltls_client_cert_refusals(void **st)
     relay_stop(&emu);
 }
 
+/* Nothing in a log line or an SSLStatus text starts a line or holds a
+ * control byte; every log record is one "[id type] ..." line. */
+static void no_raw_control_bytes(const seen *s)
+{
+    const char *texts[2] = {s->log, s->ssl_status};
+    for (int t = 0; t < 2; t++) {
+        const char *x = texts[t];
+        for (const char *line = x; *line;) {
+            if (*line != '[')
+                fail_msg("a line not written by the harness (forged?):\n%s", x);
+            for (; *line && *line != '\n'; line++)
+                if ((unsigned char)*line < 0x20 || *line == 0x7f)
+                    fail_msg("raw byte 0x%02x in:\n%s", (unsigned)*line, x);
+            line += *line == '\n';
+        }
+    }
+}
+
+/* The client's SNI is the peer's text: a name holding a newline, an ESC
+ * sequence and a backslash reaches the log and SSLStatus escaped (what an
+ * unauthenticated client could otherwise write into a log file). */
+static void test_ltls_sni_escaped(void **st)
+{
+    (void)st;
+    static seen s;
+    static char out[16384];
+    emu_echo(&s);
+    int port;
+    azr_proxy *p = tls_proxy("hc1", &s, ec_set, &port);
+    const char *const evil[] = {"-servername", "x\n[0 Info] forged\x1b[2J\\x41", "-brief", NULL};
+    if (s_client_run(p, &s, port, evil, out, sizeof out) != 0)
+        fail_msg("s_client failed:\n%s\n%s", out, s.log);
+    if (!strstr(s.ssl_status, "ClientHello for x\\x0a[0 Info] forged\\x1b[2J\\\\x41: "))
+        fail_msg("SNI not escaped as expected:\n%s", s.ssl_status);
+    no_raw_control_bytes(&s);
+    azr_proxy_free(p);
+    relay_stop(&emu);
+}
+
+/* Run argv (openssl making a certificate) to its end; its exit status. */
+static int run_quiet(const char *const *argv)
+{
+    int status = -1;
+    pid_t pid = spawn_quiet(argv);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* A client certificate's names are the peer's text too: a CN with a newline
+ * and an ESC sequence, an O with a backslash (made by openssl, signed by
+ * the test CA) reach SSLClientAuthentication and SSLStatus escaped. */
+static void test_ltls_client_cert_names_escaped(void **st)
+{
+    (void)st;
+    static seen s;
+    static char out[16384];
+    char dir[] = "/tmp/azr-evil-cert-XXXXXX", key[64], csr[64], crt[64], ext[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(key, sizeof key, "%s/c.key", dir);
+    snprintf(csr, sizeof csr, "%s/c.csr", dir);
+    snprintf(crt, sizeof crt, "%s/c.pem", dir);
+    snprintf(ext, sizeof ext, "%s/c.ext", dir);
+    FILE *f = fopen(ext, "w");
+    assert_non_null(f);
+    fputs("basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n", f);
+    fclose(f);
+    const char *const genkey[] = {"openssl", "ecparam", "-name", "prime256v1", "-genkey",
+                                  "-noout",  "-out",    key,     NULL};
+    /* openssl -subj reads "\\" as one backslash */
+    const char *const req[] = {
+        "openssl", "req", "-new", "-key", key, "-subj", "/O=gw\\\\x41/CN=x\n[0 Info] forged\x1b[2J",
+        "-out",    csr,   NULL};
+    const char *const sign[] = {
+        "openssl", "x509",         "-req",  "-in", csr,        "-CA", CERTS "ca.pem",
+        "-CAkey",  CERTS "ca.key", "-days", "1",   "-extfile", ext,   "-set_serial",
+        "4242",    "-out",         crt,     NULL};
+    assert_int_equal(run_quiet(genkey), 0);
+    assert_int_equal(run_quiet(req), 0);
+    assert_int_equal(run_quiet(sign), 0);
+
+    emu_echo(&s);
+    int port;
+    azr_proxy *p = tls_proxy("hc1", &s, auth_set, &port);
+    const char *const more[] = {"-cert", crt, "-key", key, "-brief", NULL};
+    if (s_client_run(p, &s, port, more, out, sizeof out) != 0)
+        fail_msg("s_client failed:\n%s\n%s", out, s.log);
+    unlink(key), unlink(csr), unlink(crt), unlink(ext), rmdir(dir);
+    assert_int_equal(s.auths, 1);
+    assert_string_equal(s.auth_subject, "CN=x\\x0a[0 Info] forged\\x1b[2J, O=gw\\\\x41");
+    assert_string_equal(s.auth_issuer, "CN=azrelay test CA");
+    if (!strstr(s.ssl_status, "client certificate CN=x\\x0a[0 Info] forged\\x1b[2J, O=gw\\\\x41, "
+                              "issued by CN=azrelay test CA: OK; accepted"))
+        fail_msg("subject not escaped as expected:\n%s", s.ssl_status);
+    no_raw_control_bytes(&s);
+    azr_proxy_free(p);
+    relay_stop(&emu);
+}
+
 /* SSLConnectionRequest: the client's suites and signature algorithms
  * before our certificate is chosen; answering an RSA-only client with the
  * RSA certificate while the configured one is EC. */
@@ -394,9 +495,8 @@ static void test_ltls_connection_request_picks_certificate(void **st)
     static seen s;
     static char out[16384];
     emu_echo(&s);
-    const char *const set[] = {"SSLEnabled=True", "SSLCertStore=" CERTS "both.pem", NULL};
     int port;
-    azr_proxy *p = tls_proxy("hc1", &s, set, &port);
+    azr_proxy *p = tls_proxy("hc1", &s, ec_set, &port);
     const char *const rsa_only[] = {"-tls1_2", "-cipher", "ECDHE-RSA-AES256-GCM-SHA384", "-brief",
                                     NULL};
     /* no alternative: an EC certificate cannot serve this client */
@@ -613,6 +713,8 @@ int main(void)
         cmocka_unit_test_teardown(test_ltls_stalled_and_plaintext_clients, reap),
         cmocka_unit_test_teardown(test_ltls_client_cert_accepted, reap),
         cmocka_unit_test_teardown(test_ltls_client_cert_refusals, reap),
+        cmocka_unit_test_teardown(test_ltls_sni_escaped, reap),
+        cmocka_unit_test_teardown(test_ltls_client_cert_names_escaped, reap),
         cmocka_unit_test_teardown(test_ltls_connection_request_picks_certificate, reap),
         cmocka_unit_test_teardown(test_ltls_each_enabled_suite, reap),
         cmocka_unit_test(test_ltls_settings),
