@@ -358,7 +358,7 @@ run_suites() {
     for t in "$ROOT"/tests/test_*.c; do
         name=$(basename "$t" .c)
         all="$all $name"
-        case $name in test_e2e | test_relay) all="$all $name.poll" ;; esac
+        case $name in test_e2e | test_relay | test_listener) all="$all $name.poll" ;; esac
     done
     order=""
     for id in $TEST_FIRST; do
