@@ -107,8 +107,13 @@ void azr_conn_start(azr_conn *c);
 void azr_conn_close(azr_conn *c, int status, const char *reason, bool going_away);
 /* Free a DEAD connection (never during its own dispatch: the owner reaps). */
 void azr_conn_free(azr_conn *c);
-/* IdleTimeout or Timeout changed: deadlines from now on. */
+/* deadline.c: the connection's timer from its state (IdleTimeout or
+ * Timeout changed: deadlines from now on). */
 void azr_conn_rearm(azr_conn *c);
+/* For deadline.c: run the current phase again (a ping was queued), or end
+ * with the verdict recorded. */
+void azr_conn_run(azr_conn *c);
+void azr_conn_end(azr_conn *c);
 
 /* ------------------------------------------------- for the phase modules */
 

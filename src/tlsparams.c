@@ -318,9 +318,3 @@ azr_err azr_tls_keylog_append(const char *path, const br_ssl_engine_context *eng
         return keylog_fail(path, e, n >= 0 ? "short write (disk full?)" : NULL, err, cap);
     return AZR_OK;
 }
-
-bool azr_tls_keylog(const char *path, const br_ssl_engine_context *eng)
-{
-    char err[320];
-    return azr_tls_keylog_append(path, eng, err, sizeof err) == AZR_OK;
-}

@@ -69,8 +69,4 @@ const char *azr_tls_suite_name(uint16_t id);
 AZR_MUST_CHECK azr_err azr_tls_keylog_append(const char *path, const br_ssl_engine_context *eng,
                                              char *err, size_t cap);
 
-/* azr_tls_keylog_append for callers that log strerror(errno): false with
- * errno set. */
-bool azr_tls_keylog(const char *path, const br_ssl_engine_context *eng);
-
 #endif

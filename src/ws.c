@@ -134,24 +134,27 @@ size_t azr_ws_close_payload(uint8_t out[AZR_WS_MAX_CTRL], uint16_t code, const c
 
 /* ------------------------------------------------------------ control queue */
 
-void azr_ws_ctrlq_pong(azr_ws_ctrlq *q, const uint8_t *payload, size_t len)
+/* A ping or pong slot takes the payload (a newer one replaces it); nothing
+ * is queued after our close. */
+static void slot_put(const azr_ws_ctrlq *q, uint8_t *slot, uint8_t *slot_len, bool *due,
+                     const uint8_t *payload, size_t len)
 {
     if (q->close_bits & (AZR_WS_CLOSE_QUEUED | AZR_WS_CLOSE_SENT) || len > AZR_WS_MAX_CTRL)
         return;
     if (len)
-        memcpy(q->pong, payload, len);
-    q->pong_len = (uint8_t)len;
-    q->pong_due = true;
+        memcpy(slot, payload, len);
+    *slot_len = (uint8_t)len;
+    *due = true;
+}
+
+void azr_ws_ctrlq_pong(azr_ws_ctrlq *q, const uint8_t *payload, size_t len)
+{
+    slot_put(q, q->pong, &q->pong_len, &q->pong_due, payload, len);
 }
 
 void azr_ws_ctrlq_ping(azr_ws_ctrlq *q, const uint8_t *payload, size_t len)
 {
-    if (q->close_bits & (AZR_WS_CLOSE_QUEUED | AZR_WS_CLOSE_SENT) || len > AZR_WS_MAX_CTRL)
-        return;
-    if (len)
-        memcpy(q->ping, payload, len);
-    q->ping_len = (uint8_t)len;
-    q->ping_due = true;
+    slot_put(q, q->ping, &q->ping_len, &q->ping_due, payload, len);
 }
 
 bool azr_ws_ctrlq_close(azr_ws_ctrlq *q, uint16_t code, const char *reason)

@@ -166,10 +166,6 @@ static void test_tlsparams_keylog_fifo_refused_at_once(void **s)
     char b[256];
     assert_true(read(rd, b, sizeof b) <= 0);
     close(rd);
-    /* the errno form conn.c logs today */
-    errno = 0;
-    assert_false(azr_tls_keylog(path, keylog_engine()));
-    assert_int_equal(errno, EINVAL);
     unlink(path);
 }
 

@@ -1,0 +1,157 @@
+/*
+ * IMPLEMENTATION NOTES
+ * A connection's deadlines live in one timer, re-armed from its state after
+ * every wakeup (conn.c calls azr_conn_rearm):
+ *  - before OPEN, the dial budget (ConnectionTimeout; the client's TLS
+ *    handshake has its own);
+ *  - idle: IdleTimeout without client traffic (close 1001, the client gets
+ *    a FIN: nothing was cut);
+ *  - keep-alive: a ping after RelayKeepAliveInterval of relay silence while
+ *    we read the relay (not reading it by choice, because the client is not
+ *    taking its bytes, is back-pressure, not silence); the pong deadline
+ *    runs from when the ping's bytes reached the socket;
+ *  - Timeout: output a peer does not take, as inactivity (any byte moved
+ *    restarts it) or, with AbsoluteTimeout, from the stall's start;
+ *  - once either side has closed, HalfCloseTimeout of inactivity on what is
+ *    still open (relay-protocol.md §6.4 bounds a silent peer only).
+ * A deadline that passed records a verdict (azr_conn_fail) and ends the
+ * connection through conn.c.
+ */
+#include "conn.h"
+
+static void timer_cb(azr_reactor *r, azr_timer *t, void *ud);
+
+static uint64_t min_nz(uint64_t a, uint64_t b)
+{
+    return a == 0 ? b : b == 0 ? a : (a < b ? a : b);
+}
+
+static bool closing(const azr_conn *c)
+{
+    return c->client_eof || c->relay_eof || c->ctrl.close_bits != 0;
+}
+
+/* We are not reading the relay because the client is not taking its bytes:
+ * that is back-pressure, not relay silence. */
+static bool reading_relay(const azr_conn *c)
+{
+    return c->relay_eof || (azr_reactor_mask(c->p->loop, c->rfd) & AZR_READABLE) != 0;
+}
+
+static uint64_t secs(long s)
+{
+    return (uint64_t)s * 1000u;
+}
+
+/* Timeout: since when output has waited for a peer that does not take it. */
+static uint64_t timeout_at(const azr_conn *c)
+{
+    if (c->timeout <= 0 || !c->stall_since)
+        return 0;
+    if (c->p->set.absolute_timeout)
+        return c->stall_since + secs(c->timeout);
+    uint64_t from = c->last_io > c->stall_since ? c->last_io : c->stall_since;
+    return from + secs(c->timeout);
+}
+
+void azr_conn_rearm(azr_conn *c)
+{
+    if (c->phase == AZR_P_DEAD)
+        return;
+    uint64_t next = c->dial_deadline, now = azr_conn_now(c);
+    if (c->phase == AZR_P_OPEN) {
+        bool pending = azr_splice_output_pending(c, true) || azr_splice_output_pending(c, false);
+        if (!pending)
+            c->stall_since = 0;
+        else if (!c->stall_since)
+            c->stall_since = now;
+        long ka = c->p->set.relay_keep_alive_interval;
+        if (c->idle_timeout > 0)
+            next = min_nz(next, c->last_client + secs(c->idle_timeout));
+        if (ka > 0 && !closing(c)) {
+            if (c->ping == AZR_PING_ON_WIRE)
+                next = min_nz(next, c->ping_sent_at + secs(ka));
+            else if (c->ping == AZR_PING_NONE)
+                next = min_nz(next, c->last_relay + secs(ka));
+        }
+        next = min_nz(next, timeout_at(c));
+        if (closing(c))
+            next = min_nz(next, c->last_io + secs(c->p->set.half_close_timeout));
+    }
+    if (next == 0) {
+        azr_timer_cancel(c->p->loop, &c->timer);
+        return;
+    }
+    /* the loop holds a timer for every descriptor it can watch: never full */
+    if (azr_timer_arm(c->p->loop, &c->timer, next > now ? next - now : 0, timer_cb, c) != AZR_OK)
+        azr_proxy_log(c->p, c->id, -1, "too many timers: connection deadlines not enforced");
+}
+
+static azr_verdict open_deadlines(azr_conn *c, uint64_t now)
+{
+    long ka = c->p->set.relay_keep_alive_interval;
+    if (c->idle_timeout > 0 && now >= c->last_client + secs(c->idle_timeout))
+        return azr_conn_fail(c, AZR_ERR_TIMEOUT, AZR_WS_CLOSE_GOING_AWAY, false,
+                             "idle timeout: no client traffic for %ld s (IdleTimeout)",
+                             c->idle_timeout);
+    uint64_t t = timeout_at(c);
+    if (t && now >= t) {
+        bool to_client = azr_splice_output_pending(c, true);
+        return azr_conn_fail(c, AZR_ERR_TIMEOUT, AZR_WS_CLOSE_GOING_AWAY, true,
+                             "%s not taking data: nothing sent for %ld s (Timeout%s)",
+                             to_client ? "client" : "relay", c->timeout,
+                             c->p->set.absolute_timeout ? ", AbsoluteTimeout" : "");
+    }
+    if (closing(c) && now >= c->last_io + secs(c->p->set.half_close_timeout))
+        return azr_conn_fail(c, AZR_ERR_TIMEOUT, AZR_WS_CLOSE_GOING_AWAY, true,
+                             "closing: nothing moved for %ld s (HalfCloseTimeout); stream cut",
+                             c->p->set.half_close_timeout);
+    if (ka <= 0 || closing(c))
+        return AZR_V_WAIT;
+    if (!reading_relay(c)) {
+        c->last_relay = now; /* back-pressure, not silence */
+        if (c->ping == AZR_PING_ON_WIRE)
+            c->ping = AZR_PING_NONE;
+    }
+    if (c->ping == AZR_PING_ON_WIRE && now >= c->ping_sent_at + secs(ka))
+        return azr_conn_fail(c, AZR_ERR_TIMEOUT, AZR_WS_CLOSE_GOING_AWAY, true,
+                             "relay not answering (no frame within %ld s of a ping)", ka);
+    if (c->ping == AZR_PING_NONE && now >= c->last_relay + secs(ka)) {
+        azr_ws_ctrlq_ping(&c->ctrl, (const uint8_t *)"azrelay", 7);
+        c->ping = AZR_PING_QUEUED;
+        azr_proxy_log(c->p, c->id, 3, "relay silent for %ld s: ping", ka);
+        return AZR_V_NEXT; /* frame and send it */
+    }
+    return AZR_V_WAIT;
+}
+
+static void timer_cb(azr_reactor *r, azr_timer *t, void *ud)
+{
+    (void)t;
+    azr_conn *c = ud;
+    uint64_t now = azr_reactor_now(r);
+    if (c->phase == AZR_P_DEAD)
+        return;
+    azr_verdict v = AZR_V_WAIT;
+    if (c->phase != AZR_P_OPEN && c->dial_deadline && now >= c->dial_deadline) {
+        if (c->phase == AZR_P_LOCAL_TLS)
+            v = azr_conn_fail(c, AZR_ERR_TIMEOUT, 0, true,
+                              "client TLS handshake not finished within %ld s (ConnectionTimeout)",
+                              c->p->set.connection_timeout);
+        else
+            v = azr_conn_fail(c, AZR_ERR_TIMEOUT, 0, true,
+                              "relay did not answer within %ld s (ConnectionTimeout)",
+                              c->p->set.connection_timeout);
+    } else if (c->phase == AZR_P_OPEN) {
+        v = open_deadlines(c, now);
+    }
+    if (v == AZR_V_FAIL) {
+        azr_conn_end(c);
+        return;
+    }
+    if (v == AZR_V_NEXT) {
+        azr_conn_run(c);
+        return;
+    }
+    azr_conn_rearm(c);
+}
