@@ -2,9 +2,12 @@
  * IMPLEMENTATION NOTES
  * The lifecycle of one client <-> relay pair. A connection owns two sockets
  * and one block of buffers (allocated when the client is accepted), plus a
- * handshake block (hs) that lives only until the WebSocket opens.
+ * handshake block (hs: parsers, proxy handshakes, the certificate check)
+ * allocated when it starts and freed when the WebSocket opens.
  *
- * Phases, in order (skipped ones as the settings say):
+ * Phases, in order (skipped ones as the settings say), as the table
+ * `phases` below lists them with their deadlines:
+ *   ACCEPTED                   not started yet
  *   LOCAL_TLS  (SSLEnabled)    the client's handshake        ConnectionTimeout
  *   CONNECTING                 TCP to the relay or proxy      \
  *   PROXY      (FirewallType)  CONNECT / SOCKS                 | one dial budget:
@@ -13,9 +16,9 @@
  *   OPEN                       splice.c, half-closes          IdleTimeout, Timeout,
  *                                                             keep-alive, HalfCloseTimeout
  *   DEAD                       torn down, reaped after dispatch by the owner
- * Each phase has a step (the phase modules: ltls.c, outbound.c, rtls.c,
- * upgrade.c, splice.c) that returns a verdict: WAIT, NEXT (enter the next
- * phase), FAIL or DONE. Only this file closes: end() sends what the relay
+ * Each phase has an entry and a step (the phase modules: ltls.c, dial.c,
+ * outbound.c, rtls.c, upgrade.c, splice.c) that return a verdict: WAIT,
+ * NEXT (enter the next phase), FAIL or DONE. Only this file closes: end() sends what the relay
  * should still hear (our close frame, TLS close_notify) best effort, resets
  * the client when the stream was cut (abort) or sends FIN when it was not,
  * and fires exactly one Disconnected. Events may call back into the API
@@ -157,84 +160,14 @@ azr_verdict azr_conn_flush(azr_conn *c, bool client)
 
 /* ------------------------------------------------------------------ phases */
 
-/* "relay host:port" or "proxy host:port", for messages */
-static void peer_name(const azr_conn *c, char *out, size_t cap)
+/* Bytes that came after the proxy's answer (in hs->praw) belong to the
+ * layer the tunnel carries: the relay's TLS, or the upgrade's answer. */
+static azr_verdict hand_on_tunnel_rest(azr_conn *c)
 {
-    const azr_settings *s = &c->p->set;
-    if (s->firewall_type)
-        snprintf(out, cap, "proxy %s:%ld", s->firewall_host, s->firewall_port);
-    else
-        snprintf(out, cap, "relay %s:%u", s->relay.host, (unsigned)s->relay.port);
-}
-
-static azr_net_opts sock_opts(const azr_settings *s, bool client)
-{
-    azr_net_opts o = {.keep_alive = s->keep_alive,
-                      .keep_idle_ms = s->keep_alive_time,
-                      .keep_intvl_ms = s->keep_alive_interval,
-                      .keep_cnt = s->keep_alive_retry_count,
-                      .no_delay = s->tcp_no_delay,
-                      .linger = client ? s->linger : true,
-                      .linger_secs = client ? s->linger_time : 0,
-                      .rcvbuf = s->in_buffer_size,
-                      .sndbuf = s->out_buffer_size};
-    return o;
-}
-
-/* Dial the relay (or FirewallHost): the client is not read until the relay
- * is open (its bytes wait in TCP, or in the TLS engine). */
-static azr_verdict dial(azr_conn *c)
-{
-    azr_proxy_state *p = c->p;
-    char err[256], name[300];
-    bool via = p->set.firewall_type != 0;
-    azr_sockaddr *addr = via ? &p->proxy_addr : &p->relay_addr;
-    bool *resolved = via ? &p->proxy_resolved : &p->relay_resolved;
-    peer_name(c, name, sizeof name);
-    c->hs = calloc(1, sizeof *c->hs);
-    if (!c->hs)
-        return azr_conn_fail(c, AZR_ERR_NOMEM, 0, true, "out of memory");
-    if (!*resolved) {
-        /* blocking resolution: at the first connection and after a failure only */
-        azr_err e = via ? azr_net_resolve(p->set.firewall_host, (uint16_t)p->set.firewall_port,
-                                          (int)p->set.use_ipv6, false, addr, err, sizeof err)
-                        : azr_net_resolve(p->set.relay.host, p->set.relay.port,
-                                          (int)p->set.use_ipv6, false, addr, err, sizeof err);
-        if (e != AZR_OK)
-            return azr_conn_fail(c, AZR_ERR_IO, 0, true, "%s", err);
-        *resolved = true;
-    }
-    azr_err e = p->net->connect(p->net->ud, addr, &c->rfd);
-    if (e != AZR_OK && e != AZR_AGAIN) {
-        *resolved = false;
-        char what[320];
-        snprintf(what, sizeof what, "cannot reach %s", name);
-        return azr_conn_fail_errno(c, what);
-    }
-    azr_net_opts o = sock_opts(&p->set, false);
-    if (p->net->set_opts(p->net->ud, c->rfd, &o) != AZR_OK)
-        azr_proxy_log(p, c->id, 2, "relay socket options not all applied: %s", strerror(errno));
-    c->phase = AZR_P_CONNECTING;
-    c->dial_deadline = azr_conn_now(c) + (uint64_t)p->set.connection_timeout * 1000u;
-    azr_proxy_log(p, c->id, 2, "connecting to %s", name);
-    return AZR_V_WAIT;
-}
-
-/* The tunnel (or the direct connection) is open: TLS or the upgrade next;
- * bytes that came after the proxy's answer (in hs->praw) belong to it. */
-static azr_verdict tunnel_open(azr_conn *c)
-{
-    azr_verdict v;
-    if (c->tls) {
-        v = azr_rtls_start(c);
-        c->phase = AZR_P_TLS;
-    } else {
-        v = azr_upgrade_send(c);
-        c->phase = AZR_P_UPGRADE;
-    }
     const uint8_t *rest = c->hs->praw + c->hs->praw_off;
     size_t len = c->hs->praw_len - c->hs->praw_off;
-    while (v != AZR_V_FAIL && len > 0) {
+    c->hs->praw_len = c->hs->praw_off = 0;
+    while (len > 0) {
         size_t room;
         uint8_t *b = azr_xport_recvrec_buf(&c->rx, &room);
         if (room == 0)
@@ -246,25 +179,24 @@ static azr_verdict tunnel_open(azr_conn *c)
         rest += n;
         len -= n;
     }
-    c->hs->praw_len = c->hs->praw_off = 0;
-    return v == AZR_V_FAIL ? v : AZR_V_WAIT;
+    return AZR_V_WAIT;
 }
 
 static void hs_free(azr_conn *c)
 {
     if (c->hs) {
         azr_socks_wipe(&c->hs->socks);
-        azr_wipe(c->hs, sizeof *c->hs);
+        azr_tls_creds_free(&c->hs->alt);
+        azr_wipe(c->hs, c->hs_size);
         free(c->hs);
         c->hs = NULL;
     }
 }
 
+/* OPEN's entry: the handshakes' state (and any credentials in it) is done. */
 static azr_verdict open_ws(azr_conn *c)
 {
-    hs_free(c); /* the handshake's state (and any credentials in it) is done */
-    c->phase = AZR_P_OPEN;
-    c->dial_deadline = 0;
+    hs_free(c);
     c->last_relay = c->last_client = c->last_io = azr_conn_now(c);
     c->connected_fired = true;
     azr_proxy_log(c->p, c->id, 1, "relay connection open for %s:%d", c->remote_host,
@@ -274,128 +206,188 @@ static azr_verdict open_ws(azr_conn *c)
     return AZR_V_WAIT;
 }
 
-/* The current phase's step, after a socket event (fd, ev) or none (-1, 0). */
-static azr_verdict step(azr_conn *c, int fd, unsigned ev)
+/* ------------------------------------------------------------ phase steps */
+
+static azr_verdict step_local_tls(azr_conn *c, int fd, unsigned ev)
 {
-    bool relay_ev = fd >= 0 && fd == c->rfd, client_ev = fd >= 0 && fd == c->cfd;
     azr_verdict v = AZR_V_WAIT;
-    switch (c->phase) {
-    case AZR_P_LOCAL_TLS:
-        if (client_ev && (ev & AZR_READABLE))
-            v = azr_conn_read(c, true);
-        if (v != AZR_V_FAIL)
-            v = azr_conn_flush(c, true);
-        return v == AZR_V_FAIL ? v : azr_ltls_step(c);
-    case AZR_P_CONNECTING:
-        if (!relay_ev)
-            return AZR_V_WAIT;
-        if (c->p->net->connect_done(c->p->net->ud, c->rfd) != AZR_OK) {
-            char what[320], name[300];
-            if (c->p->set.firewall_type)
-                c->p->proxy_resolved = false;
-            else
-                c->p->relay_resolved = false;
-            peer_name(c, name, sizeof name);
-            snprintf(what, sizeof what, "cannot reach %s", name);
-            return azr_conn_fail_errno(c, what);
-        }
-        return AZR_V_NEXT;
-    case AZR_P_PROXY:
-        return azr_outbound_step(c, relay_ev ? ev : 0u);
-    case AZR_P_TLS: {
-        if (relay_ev && (ev & AZR_READABLE))
-            v = azr_conn_read(c, false);
-        if (v != AZR_V_FAIL)
-            v = azr_conn_flush(c, false);
-        if (v == AZR_V_FAIL)
-            return v;
-        unsigned st = azr_xport_state(&c->rx);
-        if (st & AZR_X_CLOSED)
-            return azr_rtls_failed(c);
-        if (c->relay_eof)
-            return azr_conn_fail(c, AZR_ERR_TLS, 0, true,
-                                 "relay closed the connection during the TLS handshake");
-        if (!(st & AZR_X_SENDAPP))
-            return AZR_V_WAIT;
-        azr_rtls_established(c);
-        return AZR_V_NEXT;
-    }
-    case AZR_P_UPGRADE:
-        if (relay_ev && (ev & AZR_READABLE))
-            v = azr_conn_read(c, false);
-        if (v == AZR_V_FAIL)
-            return v;
-        if (azr_xport_state(&c->rx) & AZR_X_CLOSED)
-            return azr_rtls_failed(c);
-        if (azr_conn_flush(c, false) == AZR_V_FAIL)
-            return AZR_V_FAIL;
-        return azr_upgrade_step(c);
-    case AZR_P_OPEN:
-        if (relay_ev && (ev & AZR_READABLE))
-            v = azr_conn_read(c, false);
-        if (client_ev && (ev & AZR_READABLE))
-            v = azr_conn_read(c, true);
-        return v == AZR_V_FAIL ? v : azr_splice_pump(c);
-    case AZR_P_DEAD:
-        break;
-    }
+    if (fd == c->cfd && (ev & AZR_READABLE))
+        v = azr_conn_read(c, true);
+    if (v != AZR_V_FAIL)
+        v = azr_conn_flush(c, true);
+    return v == AZR_V_FAIL ? v : azr_ltls_step(c);
+}
+
+static azr_verdict step_proxy(azr_conn *c, int fd, unsigned ev)
+{
+    return azr_outbound_step(c, fd >= 0 && fd == c->rfd ? ev : 0u);
+}
+
+static azr_verdict step_tls(azr_conn *c, int fd, unsigned ev)
+{
+    azr_verdict v = AZR_V_WAIT;
+    if (fd >= 0 && fd == c->rfd && (ev & AZR_READABLE))
+        v = azr_conn_read(c, false);
+    if (v != AZR_V_FAIL)
+        v = azr_conn_flush(c, false);
+    if (v == AZR_V_FAIL)
+        return v;
+    unsigned st = azr_xport_state(&c->rx);
+    if (st & AZR_X_CLOSED)
+        return azr_rtls_failed(c);
+    if (c->relay_eof)
+        return azr_conn_fail(c, AZR_ERR_TLS, 0, true,
+                             "relay closed the connection during the TLS handshake");
+    if (!(st & AZR_X_SENDAPP))
+        return AZR_V_WAIT;
+    azr_rtls_established(c);
+    return AZR_V_NEXT;
+}
+
+static azr_verdict step_upgrade(azr_conn *c, int fd, unsigned ev)
+{
+    if (fd >= 0 && fd == c->rfd && (ev & AZR_READABLE) && azr_conn_read(c, false) == AZR_V_FAIL)
+        return AZR_V_FAIL;
+    if (azr_xport_state(&c->rx) & AZR_X_CLOSED)
+        return azr_rtls_failed(c);
+    if (azr_conn_flush(c, false) == AZR_V_FAIL)
+        return AZR_V_FAIL;
+    return azr_upgrade_step(c);
+}
+
+static azr_verdict step_open(azr_conn *c, int fd, unsigned ev)
+{
+    azr_verdict v = AZR_V_WAIT;
+    if (fd >= 0 && fd == c->rfd && (ev & AZR_READABLE))
+        v = azr_conn_read(c, false);
+    if (fd >= 0 && fd == c->cfd && (ev & AZR_READABLE))
+        v = azr_conn_read(c, true);
+    return v == AZR_V_FAIL ? v : azr_splice_pump(c);
+}
+
+/* ----------------------------------------------------- phase interests */
+
+/* Read only when the transport takes records (level-triggered readiness
+ * with nobody reading would spin), write when it has records. */
+static unsigned xport_interest(const azr_xport *x)
+{
+    unsigned st = azr_xport_state(x);
+    return ((st & AZR_X_RECVREC) ? AZR_READABLE : 0u) | ((st & AZR_X_SENDREC) ? AZR_WRITABLE : 0u);
+}
+
+static void want_local_tls(const azr_conn *c, unsigned *cm, unsigned *rm)
+{
+    *cm = xport_interest(&c->cx);
+    *rm = 0;
+}
+
+static void want_proxy(const azr_conn *c, unsigned *cm, unsigned *rm)
+{
+    *cm = 0;
+    *rm = AZR_READABLE | (azr_outbound_pending(c) ? AZR_WRITABLE : 0u);
+}
+
+static void want_relay_handshake(const azr_conn *c, unsigned *cm, unsigned *rm)
+{
+    *cm = 0;
+    *rm = xport_interest(&c->rx);
+}
+
+/* --------------------------------------------------------- the phase table */
+
+static bool with_local_tls(const azr_conn *c)
+{
+    return c->ltls != NULL;
+}
+
+static bool with_proxy(const azr_conn *c)
+{
+    return c->p->set.firewall_type != 0;
+}
+
+static bool with_relay_tls(const azr_conn *c)
+{
+    return c->tls != NULL;
+}
+
+/* One row per phase, in order: whether it runs for this connection, what
+ * entering it does, its step after I/O, the socket events it waits for, and
+ * the deadline it runs under (deadline.c). A phase whose deadline differs
+ * from the one before starts that deadline afresh. */
+typedef struct phase_def {
+    const char *doing; /* "during ..." in timeout reasons */
+    bool (*wanted)(const azr_conn *c);
+    azr_verdict (*enter)(azr_conn *c);
+    azr_verdict (*step)(azr_conn *c, int fd, unsigned ev);
+    void (*interest)(const azr_conn *c, unsigned *cm, unsigned *rm);
+    azr_deadline deadline;
+} phase_def;
+
+static azr_verdict step_none(azr_conn *c, int fd, unsigned ev)
+{
+    (void)c, (void)fd, (void)ev;
     return AZR_V_WAIT;
 }
 
-/* Enter the phase after the current one. */
-static azr_verdict advance(azr_conn *c)
+static void want_none(const azr_conn *c, unsigned *cm, unsigned *rm)
 {
-    switch (c->phase) {
-    case AZR_P_LOCAL_TLS:
-        return dial(c);
-    case AZR_P_CONNECTING:
-        if (c->p->set.firewall_type) {
-            c->phase = AZR_P_PROXY;
-            return azr_outbound_start(c);
-        }
-        return tunnel_open(c);
-    case AZR_P_PROXY:
-        return tunnel_open(c);
-    case AZR_P_TLS:
-        c->phase = AZR_P_UPGRADE;
-        return azr_upgrade_send(c);
-    case AZR_P_UPGRADE:
-        return open_ws(c);
-    case AZR_P_OPEN:
-    case AZR_P_DEAD:
-        break;
-    }
-    return AZR_V_WAIT;
+    (void)c;
+    *cm = *rm = 0;
+}
+
+static const phase_def phases[AZR_P_DEAD] = {
+    [AZR_P_ACCEPTED] = {"the start", NULL, NULL, step_none, want_none, AZR_DL_NONE},
+    [AZR_P_LOCAL_TLS] = {"the client's TLS handshake", with_local_tls, azr_ltls_start,
+                         step_local_tls, want_local_tls, AZR_DL_CLIENT_HANDSHAKE},
+    [AZR_P_CONNECTING] = {"the TCP connect", NULL, azr_dial_start, azr_dial_step, azr_dial_interest,
+                          AZR_DL_DIAL},
+    [AZR_P_PROXY] = {"the proxy handshake", with_proxy, azr_outbound_start, step_proxy, want_proxy,
+                     AZR_DL_DIAL},
+    [AZR_P_TLS] = {"the TLS handshake", with_relay_tls, azr_rtls_start, step_tls,
+                   want_relay_handshake, AZR_DL_DIAL},
+    [AZR_P_UPGRADE] = {"the WebSocket upgrade", NULL, azr_upgrade_send, step_upgrade,
+                       want_relay_handshake, AZR_DL_DIAL},
+    [AZR_P_OPEN] = {"the open connection", NULL, open_ws, step_open, azr_splice_interest,
+                    AZR_DL_OPEN},
+};
+
+azr_deadline azr_conn_deadline_kind(const azr_conn *c)
+{
+    return c->phase < AZR_P_DEAD ? phases[c->phase].deadline : AZR_DL_NONE;
+}
+
+const char *azr_conn_doing(const azr_conn *c)
+{
+    return c->phase < AZR_P_DEAD ? phases[c->phase].doing : "the end";
+}
+
+/* Enter the first phase from `from` on that this connection runs. */
+static azr_verdict enter_from(azr_conn *c, azr_phase from)
+{
+    azr_phase ph = from;
+    while (ph < AZR_P_DEAD && phases[ph].wanted && !phases[ph].wanted(c))
+        ph++;
+    if (ph == AZR_P_DEAD)
+        return AZR_V_WAIT; /* not reached: OPEN always runs */
+    azr_deadline before = phases[c->phase].deadline;
+    c->phase = ph;
+    if (phases[ph].deadline != before)
+        c->dial_deadline = phases[ph].deadline == AZR_DL_OPEN
+                               ? 0
+                               : azr_conn_now(c) + (uint64_t)c->p->set.connection_timeout * 1000u;
+    azr_verdict v = phases[ph].enter(c);
+    if (v != AZR_V_FAIL && c->phase != AZR_P_DEAD && c->hs && c->hs->praw_len > c->hs->praw_off &&
+        ph > AZR_P_PROXY)
+        v = hand_on_tunnel_rest(c);
+    return v;
 }
 
 static void update_interest(azr_conn *c)
 {
     unsigned cm = 0, rm = 0;
-    unsigned cs = azr_xport_state(&c->cx), rs = azr_xport_state(&c->rx);
-    switch (c->phase) {
-    case AZR_P_LOCAL_TLS:
-        /* read only when the transport takes records: level-triggered
-         * readiness with nobody reading would spin */
-        cm =
-            ((cs & AZR_X_RECVREC) ? AZR_READABLE : 0u) | ((cs & AZR_X_SENDREC) ? AZR_WRITABLE : 0u);
-        break;
-    case AZR_P_CONNECTING:
-        rm = AZR_WRITABLE;
-        break;
-    case AZR_P_PROXY:
-        rm = AZR_READABLE | (azr_outbound_pending(c) ? AZR_WRITABLE : 0u);
-        break;
-    case AZR_P_TLS:
-    case AZR_P_UPGRADE:
-        rm =
-            ((rs & AZR_X_RECVREC) ? AZR_READABLE : 0u) | ((rs & AZR_X_SENDREC) ? AZR_WRITABLE : 0u);
-        break;
-    case AZR_P_OPEN:
-        azr_splice_interest(c, &cm, &rm);
-        break;
-    case AZR_P_DEAD:
+    if (c->phase == AZR_P_DEAD)
         return;
-    }
+    phases[c->phase].interest(c, &cm, &rm);
     if (azr_reactor_set(c->p->loop, c->cfd, cm, io_cb, c) != AZR_OK ||
         (c->rfd >= 0 && azr_reactor_set(c->p->loop, c->rfd, rm, io_cb, c) != AZR_OK)) {
         (void)azr_conn_fail(c, AZR_ERR_IO, AZR_WS_CLOSE_INTERNAL, true,
@@ -404,27 +396,15 @@ static void update_interest(azr_conn *c)
     }
 }
 
-/* Run steps until the connection waits, then interest and timer from state. */
-static void drive(azr_conn *c, int fd, unsigned ev)
+/* After a step or an entry: wait (interest and timer from state), go on,
+ * or end. */
+static void settle(azr_conn *c, azr_verdict v)
 {
-    for (int guard = 0; guard < 16; guard++) {
-        azr_verdict v = step(c, fd, ev);
-        fd = -1;
-        ev = 0;
-        if (c->phase == AZR_P_DEAD)
-            return;
-        if (v == AZR_V_NEXT) {
-            v = advance(c);
-            if (c->phase == AZR_P_DEAD)
-                return;
-            if (v == AZR_V_WAIT || v == AZR_V_NEXT)
-                continue; /* the new phase may have work already (bytes buffered) */
-        }
-        if (v == AZR_V_FAIL || v == AZR_V_DONE) {
-            end(c);
-            return;
-        }
-        break;
+    if (c->phase == AZR_P_DEAD)
+        return;
+    if (v == AZR_V_FAIL || v == AZR_V_DONE) {
+        end(c);
+        return;
     }
     update_interest(c);
     if (c->phase == AZR_P_DEAD)
@@ -432,6 +412,24 @@ static void drive(azr_conn *c, int fd, unsigned ev)
     if (azr_splice_work_left(c)) /* the budget ran out: go on in this turn, after others */
         azr_task_queue(c->p->loop, &c->more, more_cb, c);
     azr_conn_rearm(c);
+}
+
+/* Run steps until the connection waits, then interest and timer from state. */
+static void drive(azr_conn *c, int fd, unsigned ev)
+{
+    azr_verdict v = AZR_V_WAIT;
+    for (int guard = 0; guard < 16 && c->phase != AZR_P_DEAD; guard++) {
+        v = phases[c->phase].step(c, fd, ev);
+        fd = -1;
+        ev = 0;
+        if (v != AZR_V_NEXT || c->phase == AZR_P_DEAD)
+            break;
+        v = enter_from(c, (azr_phase)(c->phase + 1));
+        if (v != AZR_V_WAIT && v != AZR_V_NEXT)
+            break;
+        v = AZR_V_WAIT; /* the new phase may have work already (bytes buffered) */
+    }
+    settle(c, v);
 }
 
 static void io_cb(azr_reactor *r, int fd, unsigned ev, void *ud)
@@ -466,9 +464,9 @@ azr_err azr_conn_open(azr_proxy_state *p, int cfd, const azr_sockaddr *peer, azr
     /* one block: the client side (plaintext buffers, or its TLS), then the
      * relay side (plaintext buffers, or its TLS) */
     size_t al = _Alignof(max_align_t);
-    size_t client = p->local_tls ? azr_ltls_size(p) : 2 * AZR_CONN_IO_BUF;
+    size_t client = p->local_tls ? sizeof(azr_ltls) : 2 * AZR_CONN_IO_BUF;
     size_t r0 = align_up(client);
-    size_t mem = r0 + (p->set.relay.tls ? azr_rtls_size(p) : AZR_CONN_IO_BUF + RELAY_OUT_CAP);
+    size_t mem = r0 + (p->set.relay.tls ? sizeof(azr_rtls) : AZR_CONN_IO_BUF + RELAY_OUT_CAP);
     azr_conn *c = calloc(1, sizeof *c + mem + al);
     *out = NULL;
     if (!c)
@@ -506,30 +504,27 @@ azr_err azr_conn_open(azr_proxy_state *p, int cfd, const azr_sockaddr *peer, azr
     return AZR_OK;
 }
 
+/* The handshake block's size: the leaf's room only where a validator keeps
+ * it (SSLAuthenticateClients hands it to the event; SSLSecurityFlags 0x1
+ * reads its dates). */
+static size_t hs_size(const azr_proxy_state *p)
+{
+    bool leaf = (p->local_tls && p->set.ssl_authenticate_clients) ||
+                (p->set.relay.tls && (p->set.ssl_security_flags & 0x1u));
+    return leaf ? sizeof(azr_hs) : offsetof(azr_hs, leaf);
+}
+
 void azr_conn_start(azr_conn *c)
 {
     azr_proxy_state *p = c->p;
-    azr_net_opts o = sock_opts(&p->set, true);
+    azr_net_opts o = azr_dial_sock_opts(&p->set, true);
     if (p->net->set_opts(p->net->ud, c->cfd, &o) != AZR_OK)
         azr_proxy_log(p, c->id, 2, "client socket options not all applied: %s", strerror(errno));
-    azr_verdict v;
-    if (c->ltls) {
-        /* the client's handshake first; the relay once it is done */
-        c->phase = AZR_P_LOCAL_TLS;
-        c->dial_deadline = azr_conn_now(c) + (uint64_t)p->set.connection_timeout * 1000u;
-        v = azr_ltls_start(c);
-    } else {
-        v = dial(c);
-    }
-    if (c->phase == AZR_P_DEAD)
-        return;
-    if (v == AZR_V_FAIL) {
-        end(c);
-        return;
-    }
-    update_interest(c);
-    if (c->phase != AZR_P_DEAD)
-        azr_conn_rearm(c);
+    c->hs_size = hs_size(p);
+    c->hs = calloc(1, c->hs_size);
+    azr_verdict v = c->hs ? enter_from(c, AZR_P_ACCEPTED + 1)
+                          : azr_conn_fail(c, AZR_ERR_NOMEM, 0, true, "out of memory");
+    settle(c, v);
 }
 
 /* ----------------------------------------------------------------- closing */
@@ -633,8 +628,6 @@ void azr_conn_close(azr_conn *c, int status, const char *reason, bool going_away
 
 void azr_conn_free(azr_conn *c)
 {
-    if (c->ltls)
-        azr_ltls_free(c->ltls);
     hs_free(c);
     free(c);
 }

@@ -1,7 +1,8 @@
 /*
  * One client <-> relay pair: its lifecycle (conn.c), and the interface the
- * phase modules see. Phase modules (ltls.c, outbound.c, rtls.c, upgrade.c,
- * splice.c) do their step and return a verdict; only conn.c closes.
+ * phase modules see. Phase modules (ltls.c, dial.c, outbound.c, rtls.c,
+ * upgrade.c, splice.c) do their step and return a verdict; only conn.c
+ * closes.
  */
 #ifndef AZR_CONN_H
 #define AZR_CONN_H
@@ -12,12 +13,14 @@
 #include "rtls.h"
 #include "socks.h"
 #include "ws.h"
+#include "x509v.h"
 #include "xport.h"
 
 /* Fixed per-connection buffer sizes (the relay output adds a frame header). */
 #define AZR_CONN_IO_BUF 16384
 
 typedef enum azr_phase {
+    AZR_P_ACCEPTED,   /* the client socket, not started yet */
     AZR_P_LOCAL_TLS,  /* TLS handshake with the client (SSLEnabled) */
     AZR_P_CONNECTING, /* TCP connect to the relay (or FirewallHost) */
     AZR_P_PROXY,      /* HTTP CONNECT or SOCKS handshake with FirewallHost */
@@ -26,6 +29,14 @@ typedef enum azr_phase {
     AZR_P_OPEN,       /* splicing, and closing (half-closes, relay-protocol.md §6.4) */
     AZR_P_DEAD        /* torn down, waiting to be reaped */
 } azr_phase;
+
+/* The deadline a phase runs under (deadline.c). */
+typedef enum azr_deadline {
+    AZR_DL_NONE,
+    AZR_DL_CLIENT_HANDSHAKE, /* ConnectionTimeout for the client's TLS handshake */
+    AZR_DL_DIAL,             /* ConnectionTimeout: one budget from TCP connect to the 101 */
+    AZR_DL_OPEN              /* IdleTimeout, Timeout, keep-alive, HalfCloseTimeout */
+} azr_deadline;
 
 /* What a phase step says. */
 typedef enum azr_verdict {
@@ -38,14 +49,20 @@ typedef enum azr_verdict {
 /* Keep-alive ping progress (the pong deadline runs only once it is on the wire). */
 typedef enum azr_ping { AZR_PING_NONE, AZR_PING_QUEUED, AZR_PING_ON_WIRE } azr_ping;
 
-/* Handshake-only state: allocated when the relay is dialled, wiped and
- * freed when the connection opens (or ends). */
+/* Handshake-only state: allocated when the connection starts, wiped and
+ * freed when it opens (or ends). The TLS handshakes run one after the other
+ * (the client's, then the relay's) and neither engine renegotiates, so one
+ * certificate validator serves both. */
 typedef struct azr_hs {
     azr_http1_resp resp; /* the relay's 101, or the proxy's CONNECT answer */
     azr_socks socks;     /* FirewallType 2, 3, 10 */
     uint8_t praw[1024];  /* CONNECT request bytes not yet sent */
     size_t praw_len, praw_off;
-    char key[25]; /* Sec-WebSocket-Key */
+    char key[25];               /* Sec-WebSocket-Key */
+    azr_tls_creds alt;          /* a certificate SSLConnectionRequest chose (n == 0: none) */
+    br_x509_minimal_context xm; /* the chain check of the TLS handshake under way */
+    azr_x509v v;                /* around xm: the class's checks and events */
+    unsigned char leaf[AZR_CERT_LEAF_MAX]; /* last: left out when no validator keeps the leaf */
 } azr_hs;
 
 struct azr_conn {
@@ -58,6 +75,7 @@ struct azr_conn {
     azr_ltls *ltls; /* SSLEnabled: the client side's TLS, inside mem[] */
     azr_rtls *tls;  /* wss://: inside mem[] */
     azr_hs *hs;     /* handshake phases only */
+    size_t hs_size;
     azr_ws_dec dec;
     azr_ws_ctrlq ctrl;  /* our pong, ping and close towards the relay */
     bool client_eof;    /* the client sent FIN (or TLS close_notify) */
@@ -72,7 +90,7 @@ struct azr_conn {
     char close_reason_rcvd[4 * AZR_WS_MAX_CTRL + 1]; /* escaped */
     azr_timer timer;
     azr_task more;          /* work left when a wakeup's budget ran out */
-    uint64_t dial_deadline; /* handshake phases: ConnectionTimeout */
+    uint64_t dial_deadline; /* the handshake phases' deadline (ConnectionTimeout) */
     uint64_t last_client;   /* last byte from or to the client (IdleTimeout) */
     uint64_t last_relay;    /* last byte from the relay, or the last time we chose not to read */
     uint64_t last_io;       /* last byte moved on either socket (Timeout, HalfCloseTimeout) */
@@ -110,6 +128,10 @@ void azr_conn_free(azr_conn *c);
 /* deadline.c: the connection's timer from its state (IdleTimeout or
  * Timeout changed: deadlines from now on). */
 void azr_conn_rearm(azr_conn *c);
+/* For deadline.c: the deadline the current phase runs under, and what it
+ * does ("the TLS handshake"), for reasons. */
+azr_deadline azr_conn_deadline_kind(const azr_conn *c);
+const char *azr_conn_doing(const azr_conn *c);
 /* For deadline.c: run the current phase again (a ping was queued), or end
  * with the verdict recorded. */
 void azr_conn_run(azr_conn *c);
@@ -135,17 +157,21 @@ void azr_conn_ssl_status(azr_conn *c, const char *fmt, ...) AZR_PRINTF(2, 3);
 uint64_t azr_conn_now(const azr_conn *c);
 
 /* ltls.c: TLS towards the client (SSLEnabled) */
-size_t azr_ltls_size(const azr_proxy_state *p);
 azr_verdict azr_ltls_start(azr_conn *c); /* engine set up */
 azr_verdict azr_ltls_step(azr_conn *c);  /* after I/O: NEXT once established */
 azr_verdict azr_ltls_failed(azr_conn *c, const char *when);
-void azr_ltls_free(azr_ltls *l);
 
 /* rtls.c: TLS towards the relay (wss://) */
-size_t azr_rtls_size(const azr_proxy_state *p);
 azr_verdict azr_rtls_start(azr_conn *c);  /* engine set up */
 azr_verdict azr_rtls_failed(azr_conn *c); /* the engine closed with an error */
 void azr_rtls_established(azr_conn *c);   /* handshake done: fields, key log, session */
+
+/* dial.c: the CONNECTING phase (TCP to the relay or FirewallHost) */
+azr_verdict azr_dial_start(azr_conn *c);
+azr_verdict azr_dial_step(azr_conn *c, int fd, unsigned ev); /* NEXT once connected */
+void azr_dial_interest(const azr_conn *c, unsigned *client, unsigned *relay);
+/* Socket options from the settings, for the client's or the relay's socket. */
+azr_net_opts azr_dial_sock_opts(const azr_settings *s, bool client);
 
 /* outbound.c: the FirewallType handshake; NEXT with the bytes that came
  * after the proxy's answer handed on to the relay transport */

@@ -2,8 +2,9 @@
  * IMPLEMENTATION NOTES
  * A connection's deadlines live in one timer, re-armed from its state after
  * every wakeup (conn.c calls azr_conn_rearm):
- *  - before OPEN, the dial budget (ConnectionTimeout; the client's TLS
- *    handshake has its own);
+ *  - the phase table (conn.c) says which deadline a phase runs under: the
+ *    client's TLS handshake and the dial (TCP connect to the 101) each have
+ *    ConnectionTimeout, the open connection the ones below;
  *  - idle: IdleTimeout without client traffic (close 1001, the client gets
  *    a FIN: nothing was cut);
  *  - keep-alive: a ping after RelayKeepAliveInterval of relay silence while
@@ -58,8 +59,9 @@ void azr_conn_rearm(azr_conn *c)
 {
     if (c->phase == AZR_P_DEAD)
         return;
-    uint64_t next = c->dial_deadline, now = azr_conn_now(c);
-    if (c->phase == AZR_P_OPEN) {
+    azr_deadline kind = azr_conn_deadline_kind(c);
+    uint64_t next = kind == AZR_DL_OPEN ? 0 : c->dial_deadline, now = azr_conn_now(c);
+    if (kind == AZR_DL_OPEN) {
         bool pending = azr_splice_output_pending(c, true) || azr_splice_output_pending(c, false);
         if (!pending)
             c->stall_since = 0;
@@ -133,18 +135,19 @@ static void timer_cb(azr_reactor *r, azr_timer *t, void *ud)
     if (c->phase == AZR_P_DEAD)
         return;
     azr_verdict v = AZR_V_WAIT;
-    if (c->phase != AZR_P_OPEN && c->dial_deadline && now >= c->dial_deadline) {
-        if (c->phase == AZR_P_LOCAL_TLS)
-            v = azr_conn_fail(c, AZR_ERR_TIMEOUT, 0, true,
-                              "client TLS handshake not finished within %ld s (ConnectionTimeout)",
-                              c->p->set.connection_timeout);
-        else
-            v = azr_conn_fail(c, AZR_ERR_TIMEOUT, 0, true,
-                              "relay did not answer within %ld s (ConnectionTimeout)",
-                              c->p->set.connection_timeout);
-    } else if (c->phase == AZR_P_OPEN) {
+    azr_deadline kind = azr_conn_deadline_kind(c);
+    long budget = c->p->set.connection_timeout;
+    if (kind == AZR_DL_OPEN)
         v = open_deadlines(c, now);
-    }
+    else if (kind == AZR_DL_CLIENT_HANDSHAKE && now >= c->dial_deadline)
+        v = azr_conn_fail(c, AZR_ERR_TIMEOUT, 0, true,
+                          "client TLS handshake not finished within %ld s (ConnectionTimeout)",
+                          budget);
+    else if (kind == AZR_DL_DIAL && now >= c->dial_deadline)
+        v = azr_conn_fail(c, AZR_ERR_TIMEOUT, 0, true,
+                          "%s did not answer within %ld s (ConnectionTimeout), during %s",
+                          c->p->set.firewall_type && c->phase <= AZR_P_PROXY ? "proxy" : "relay",
+                          budget, azr_conn_doing(c));
     if (v == AZR_V_FAIL) {
         azr_conn_end(c);
         return;

@@ -17,16 +17,6 @@
 #include "certinfo.h"
 #include "text.h"
 
-size_t azr_ltls_size(const azr_proxy_state *p)
-{
-    return p->set.ssl_authenticate_clients ? sizeof(azr_ltls) : offsetof(azr_ltls, leaf);
-}
-
-void azr_ltls_free(azr_ltls *l)
-{
-    azr_tls_creds_free(&l->alt);
-}
-
 /* ------------------------------------------------------ SSLConnectionRequest */
 
 static void add(char *out, size_t cap, size_t *o, const char *s)
@@ -91,9 +81,9 @@ static bool request_cert(azr_conn *c, const char *suites, const char *algs,
                strcmp(want.subject, s->ssl_cert_subject) != 0)) {
         char err[400];
         azr_err e = azr_proxy_load_cert(p, want.store_type, want.store, want.password, want.subject,
-                                        &c->ltls->alt, err, sizeof err);
+                                        &c->hs->alt, err, sizeof err);
         if (e == AZR_OK) {
-            *creds = &c->ltls->alt;
+            *creds = &c->hs->alt;
         } else {
             azr_proxy_log(p, c->id, -1, "SSLConnectionRequest: %s", err);
             ok = false;
@@ -232,9 +222,10 @@ azr_verdict azr_ltls_start(azr_conn *c)
     br_ssl_engine_add_flags(&l->sc.eng,
                             BR_OPT_ENFORCE_SERVER_PREFERENCES | BR_OPT_NO_RENEGOTIATION);
     if (p->set.ssl_authenticate_clients) {
-        br_x509_minimal_init_full(&l->xm, p->client_cas.ta, p->client_cas.n);
-        azr_x509v_init(&l->v, &l->xm, l->leaf, sizeof l->leaf, client_judge, c);
-        br_ssl_engine_set_x509(&l->sc.eng, &l->v.vtable);
+        azr_hs *hs = c->hs;
+        br_x509_minimal_init_full(&hs->xm, p->client_cas.ta, p->client_cas.n);
+        azr_x509v_init(&hs->v, &hs->xm, hs->leaf, sizeof hs->leaf, client_judge, c);
+        br_ssl_engine_set_x509(&l->sc.eng, &hs->v.vtable);
         br_ssl_engine_set_default_rsavrfy(&l->sc.eng);
         br_ssl_engine_set_default_ecdsa(&l->sc.eng);
         br_ssl_server_set_trust_anchor_names_alt(&l->sc, p->client_cas.ta, p->client_cas.n);
@@ -273,6 +264,5 @@ azr_verdict azr_ltls_step(azr_conn *c)
     azr_conn_ssl_status(c, "client TLS established: TLS 1.%u, %s", c->linfo.version - BR_TLS10,
                         azr_tls_suite_name(c->linfo.suite));
     azr_conn_key_log(c, &c->ltls->sc.eng);
-    c->dial_deadline = 0;
     return AZR_V_NEXT;
 }

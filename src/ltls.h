@@ -7,7 +7,6 @@
 #define AZR_LTLS_H
 
 #include "tls.h"
-#include "x509v.h"
 
 struct azr_conn;
 
@@ -21,12 +20,8 @@ typedef struct azr_ltls_policy {
 typedef struct azr_ltls {
     br_ssl_server_context sc;
     azr_ltls_policy pol;
-    azr_tls_creds alt; /* a certificate SSLConnectionRequest chose (n == 0: none) */
-    azr_x509v v;       /* SSLAuthenticateClients: the client's chain */
-    br_x509_minimal_context xm;
     bool cert_seen; /* the validator ran (SSLClientAuthentication fired) */
     unsigned char io[BR_SSL_BUFSIZE_BIDI];
-    unsigned char leaf[AZR_CERT_LEAF_MAX]; /* last: left out without SSLAuthenticateClients */
 } azr_ltls;
 
 #endif

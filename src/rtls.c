@@ -11,11 +11,6 @@
 #define FLAG_CA   0x10u
 #define FLAG_NAME 0x80000000u
 
-size_t azr_rtls_size(const azr_proxy_state *p)
-{
-    return (p->set.ssl_security_flags & FLAG_TIME) ? sizeof(azr_rtls) : offsetof(azr_rtls, leaf);
-}
-
 /* The chain is read: an unknown CA passes with 0x10 (a name mismatch and
  * the validity period never reach here: 0x80000000 and 0x1 change what the
  * inner engine checks). */
@@ -44,11 +39,13 @@ azr_verdict azr_rtls_start(azr_conn *c)
     azr_proxy_state *p = c->p;
     azr_rtls *t = c->tls;
     uint32_t flags = p->set.ssl_security_flags;
-    br_ssl_client_init_full(&t->cc, &t->xm, p->anchors.ta, p->anchors.n);
-    azr_x509v_init(&t->v, &t->xm, (flags & FLAG_TIME) ? t->leaf : NULL, sizeof t->leaf, judge, c);
-    t->v.hold = (flags & FLAG_TIME) != 0;
-    t->v.no_name = (flags & FLAG_NAME) != 0;
-    br_ssl_engine_set_x509(&t->cc.eng, &t->v.vtable);
+    azr_hs *hs = c->hs;
+    br_ssl_client_init_full(&t->cc, &hs->xm, p->anchors.ta, p->anchors.n);
+    azr_x509v_init(&hs->v, &hs->xm, (flags & FLAG_TIME) ? hs->leaf : NULL, sizeof hs->leaf, judge,
+                   c);
+    hs->v.hold = (flags & FLAG_TIME) != 0;
+    hs->v.no_name = (flags & FLAG_NAME) != 0;
+    br_ssl_engine_set_x509(&t->cc.eng, &hs->v.vtable);
     br_ssl_engine_set_versions(&t->cc.eng, p->tls_min, p->tls_max);
     br_ssl_engine_set_suites(&t->cc.eng, p->suites.id, p->suites.n);
     br_ssl_engine_add_flags(&t->cc.eng, BR_OPT_NO_RENEGOTIATION);

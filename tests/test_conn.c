@@ -334,6 +334,45 @@ static void test_conn_dial_failures(void **st)
     sim_free(&w);
 }
 
+/* The phase table: each phase runs under its own deadline, and the
+ * handshake-only state (parsers, the certificate check) is gone once the
+ * connection opens; the TLS blocks that stay carry no X.509 context. */
+static void test_conn_phases_and_handshake_block(void **st)
+{
+    (void)st;
+    assert_true(sizeof(azr_rtls) < sizeof(br_ssl_client_context) + BR_SSL_BUFSIZE_BIDI + 64);
+    assert_true(sizeof(azr_ltls) < sizeof(br_ssl_server_context) + BR_SSL_BUFSIZE_BIDI + 64);
+    static sim w;
+    memset(&w, 0, sizeof w);
+    assert_true(sim_init(&w, (const char *const[]){"ConnectionTimeout=2", NULL}));
+    w.quiet = true;
+    int cfd;
+    int a = sim_accept(&w, &cfd, 1 << 18);
+    sim_turns(&w, 3);
+    azr_conn *c = azr_listener_find(&w.p, a);
+    assert_non_null(c);
+    assert_int_equal(c->phase, AZR_P_UPGRADE); /* ws://: no TLS phase, no proxy phase */
+    assert_int_equal(azr_conn_deadline_kind(c), AZR_DL_DIAL);
+    assert_non_null(c->hs);
+    sim_wait(&w, 2500, 250);
+    assert_int_equal(w.disconnected[a], 1);
+    assert_string_equal(w.reason[a], "relay did not answer within 2 s (ConnectionTimeout), "
+                                     "during the WebSocket upgrade");
+    int b = sim_accept(&w, &cfd, 1 << 18);
+    sim_turns(&w, 3);
+    assert_true(sim_upgrade(sim_relay(&w)));
+    sim_turns(&w, 3);
+    c = azr_listener_find(&w.p, b);
+    assert_non_null(c);
+    assert_int_equal(c->phase, AZR_P_OPEN);
+    assert_null(c->hs);
+    assert_int_equal(azr_conn_deadline_kind(c), AZR_DL_OPEN);
+    w.now += 5000; /* the dial budget no longer applies */
+    sim_turns(&w, 2);
+    assert_int_equal(w.disconnected[b], 0);
+    sim_free(&w);
+}
+
 /* Defect 4: a Disconnected handler that ends other connections runs while
  * nothing is freed under it. */
 static void close_all(sim *w, int id)
@@ -379,6 +418,7 @@ int main(void)
         cmocka_unit_test(test_conn_idle_timeout_rearms_at_once),
         cmocka_unit_test(test_conn_dial_failures),
         cmocka_unit_test(test_conn_handler_closing_others),
+        cmocka_unit_test(test_conn_phases_and_handshake_block),
     };
     return cmocka_run_group_tests_name("conn", tests, NULL, NULL);
 }

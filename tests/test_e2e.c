@@ -166,7 +166,8 @@ static void test_e2e_connection_timeout(void **st)
     int fd = client(port);
     SPIN(p, s.disconnected == 1, 10000);
     assert_int_equal(s.connected_status, AZR_ERR_TIMEOUT);
-    assert_string_equal(s.connected_desc, "relay did not answer within 1 s (ConnectionTimeout)");
+    assert_string_equal(s.connected_desc, "relay did not answer within 1 s (ConnectionTimeout), "
+                                          "during the WebSocket upgrade");
     close(fd);
     azr_proxy_free(p);
     relay_stop(&r);
