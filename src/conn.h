@@ -84,8 +84,7 @@ struct azr_conn {
     bool relay_eof;     /* the relay's TCP (or TLS) ended */
     bool connected_fired, relay_resumed;
     azr_ping ping;
-    char client_subject[AZR_CERT_DN_MAX]; /* SSLAuthenticateClients: the client's certificate */
-    azr_tls_info linfo, rinfo;            /* negotiated: client side, relay side */
+    azr_tls_info linfo, rinfo; /* negotiated: client side, relay side */
     uint16_t close_code_rcvd;
     char close_reason_rcvd[4 * AZR_WS_MAX_CTRL + 1]; /* escaped */
     azr_timer timer;

@@ -130,6 +130,17 @@ void azr_listener_conn_ended(azr_proxy_state *p)
     azr_task_queue(p->loop, &p->reap, reap_cb, p);
 }
 
+int azr_listener_next_id(azr_proxy_state *p)
+{
+    /* ids stay positive ints, and one still in use is never handed out twice */
+    int id;
+    do {
+        id = p->next_id;
+        p->next_id = p->next_id == INT_MAX ? 1 : p->next_id + 1;
+    } while (azr_listener_find(p, id));
+    return id;
+}
+
 azr_conn *azr_listener_find(const azr_proxy_state *p, int id)
 {
     for (size_t i = 0; p->conns && i < p->max_conns; i++)
@@ -218,8 +229,7 @@ static void take(azr_proxy_state *p, int cfd, const azr_sockaddr *peer)
         azr_net_close(cfd, true);
         return;
     }
-    c->id = p->next_id;
-    p->next_id = p->next_id == INT_MAX ? 1 : p->next_id + 1;
+    c->id = azr_listener_next_id(p);
     c->slot = slot;
     p->conns[slot] = c;
     p->nconns++;

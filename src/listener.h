@@ -20,6 +20,8 @@ AZR_MUST_CHECK azr_err azr_listener_start(azr_proxy_state *p, char *err, size_t 
 void azr_listener_stop(azr_proxy_state *p);
 /* A live (not DEAD) connection by id, or NULL. */
 azr_conn *azr_listener_find(const azr_proxy_state *p, int id);
+/* The next connection id: positive, wrapping at INT_MAX, never one in use. */
+int azr_listener_next_id(azr_proxy_state *p);
 /* Free every DEAD connection now: never from inside a connection's event. */
 void azr_listener_reap(azr_proxy_state *p);
 

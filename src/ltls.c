@@ -196,7 +196,6 @@ static int client_judge(void *ud, azr_x509v *v, int err)
                                         &accept);
     if (c->phase == AZR_P_DEAD)
         return err ? err : BR_ERR_X509_NOT_TRUSTED;
-    snprintf(c->client_subject, sizeof c->client_subject, "%s", ci.subject);
     azr_conn_ssl_status(c, "client certificate %s%s%s: %s; %s", ci.subject[0] ? ci.subject : "-",
                         ci.issuer[0] ? ", issued by " : "", ci.issuer, status,
                         accept ? "accepted" : "refused");

@@ -286,7 +286,7 @@ static int sim_accept(sim *w, int *cfd, size_t client_out_cap)
             azr_conn *c;
             if (azr_conn_open(p, *cfd, &peer, &c) != AZR_OK)
                 return -1;
-            c->id = p->next_id++;
+            c->id = azr_listener_next_id(p);
             c->slot = k;
             p->conns[k] = c;
             p->nconns++;

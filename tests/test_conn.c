@@ -373,6 +373,25 @@ static void test_conn_phases_and_handshake_block(void **st)
     sim_free(&w);
 }
 
+/* Item 8: connection ids wrap at INT_MAX to 1 and skip one still in use. */
+static void test_conn_ids_wrap_and_skip_live_ones(void **st)
+{
+    (void)st;
+    static sim w;
+    memset(&w, 0, sizeof w);
+    assert_true(sim_init(&w, NULL));
+    w.quiet = true;
+    int cfd;
+    int a = sim_accept(&w, &cfd, 1 << 18); /* id 1, kept open */
+    assert_int_equal(a, 1);
+    w.p.next_id = INT_MAX;
+    int b = sim_accept(&w, &cfd, 1 << 18);
+    assert_int_equal(b, INT_MAX);
+    int d = sim_accept(&w, &cfd, 1 << 18);
+    assert_int_equal(d, 2); /* 1 is still open */
+    sim_free(&w);
+}
+
 /* Defect 4: a Disconnected handler that ends other connections runs while
  * nothing is freed under it. */
 static void close_all(sim *w, int id)
@@ -419,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_conn_dial_failures),
         cmocka_unit_test(test_conn_handler_closing_others),
         cmocka_unit_test(test_conn_phases_and_handshake_block),
+        cmocka_unit_test(test_conn_ids_wrap_and_skip_live_ones),
     };
     return cmocka_run_group_tests_name("conn", tests, NULL, NULL);
 }
