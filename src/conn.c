@@ -9,7 +9,8 @@
  * `phases` below lists them with their deadlines:
  *   ACCEPTED                   not started yet
  *   LOCAL_TLS  (SSLEnabled)    the client's handshake        ConnectionTimeout
- *   CONNECTING                 TCP to the relay or proxy      \
+ *   BACKOFF    (a retry)       waiting to dial again          \
+ *   CONNECTING                 TCP to the relay or proxy       |
  *   PROXY      (FirewallType)  CONNECT / SOCKS                 | one dial budget:
  *   TLS        (wss://)        the relay's handshake           | ConnectionTimeout
  *   UPGRADE                    request out, 101 in            /
@@ -18,7 +19,10 @@
  *   DEAD                       torn down, reaped after dispatch by the owner
  * Each phase has an entry and a step (the phase modules: ltls.c, dial.c,
  * outbound.c, rtls.c, upgrade.c, splice.c) that return a verdict: WAIT,
- * NEXT (enter the next phase), FAIL or DONE. Only this file closes: end() sends what the relay
+ * NEXT (enter the next phase), RETRY (this attempt at the relay failed:
+ * BACKOFF, then dial again while the budget lasts), FAIL or DONE. While
+ * the relay is dialled the client is read into its buffer only, so its
+ * leaving ends the dial at once. Only this file closes: end() sends what the relay
  * should still hear (our close frame, TLS close_notify) best effort, resets
  * the client when the stream was cut (abort) or sends FIN when it was not,
  * and fires exactly one Disconnected. Events may call back into the API
@@ -56,6 +60,40 @@ azr_verdict azr_conn_fail(azr_conn *c, int status, uint16_t ws_code, bool abort,
     vsnprintf(c->reason, sizeof c->reason, fmt, ap);
     va_end(ap);
     return AZR_V_FAIL;
+}
+
+/* Exponential backoff with jitter: 100 ms doubling to 3.2 s, each drawn
+ * from [d/2, d] so that clients cut off together do not return together. */
+static uint64_t backoff_ms(azr_proxy_state *p, unsigned attempts)
+{
+    unsigned shift = attempts > 6 ? 5 : (attempts ? attempts - 1 : 0);
+    uint64_t d = 100u << shift;
+    uint16_t r;
+    br_hmac_drbg_generate(&p->rng, &r, sizeof r);
+    return d / 2 + (uint64_t)r % (d / 2 + 1);
+}
+
+azr_verdict azr_conn_retry(azr_conn *c, int status, const char *fmt, ...)
+{
+    char why[320];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    if (c->ending || !c->hs)
+        return azr_conn_fail(c, status, 0, true, "%s", why);
+    uint64_t now = azr_conn_now(c), delay = backoff_ms(c->p, c->hs->attempts);
+    unsigned n = c->hs->attempts;
+    if (now + delay >= c->dial_deadline)
+        return azr_conn_fail(c, status, 0, true,
+                             "%s (gave up after %u attempt%s in %ld s: ConnectionTimeout)", why, n,
+                             n == 1 ? "" : "s", c->p->set.connection_timeout);
+    snprintf(c->hs->retry_why, sizeof c->hs->retry_why, "%s", why);
+    c->hs->retry_status = status;
+    c->hs->retry_at = now + delay;
+    azr_proxy_log(c->p, c->id, 1, "attempt %u failed: %s; trying again in %llu ms", n, why,
+                  (unsigned long long)delay);
+    return AZR_V_RETRY;
 }
 
 azr_verdict azr_conn_fail_errno(azr_conn *c, const char *what)
@@ -121,6 +159,9 @@ azr_verdict azr_conn_read(azr_conn *c, bool client)
             return azr_conn_fail_errno(c, errno == ECONNRESET ? "client reset the connection"
                                                               : "client read failed");
         c->relay_eof = true; /* nothing more can be sent there */
+        if (azr_conn_deadline_kind(c) == AZR_DL_DIAL)
+            return azr_conn_retry(c, AZR_ERR_IO, "connection lost during %s: %s", azr_conn_doing(c),
+                                  strerror(errno));
         return azr_conn_fail(c, AZR_ERR_IO, 0, true, "relay connection lost: %s", strerror(errno));
     }
     return AZR_V_WAIT;
@@ -143,6 +184,9 @@ azr_verdict azr_conn_flush(azr_conn *c, bool client)
             if (client)
                 return azr_conn_fail_errno(c, "client write failed");
             c->relay_eof = true;
+            if (azr_conn_deadline_kind(c) == AZR_DL_DIAL)
+                return azr_conn_retry(c, AZR_ERR_IO, "connection lost during %s: %s",
+                                      azr_conn_doing(c), strerror(errno));
             return azr_conn_fail(c, AZR_ERR_IO, 0, true, "relay write failed: %s", strerror(errno));
         }
         azr_xport_sendrec_ack(x, n);
@@ -208,6 +252,34 @@ static azr_verdict open_ws(azr_conn *c)
 
 /* ------------------------------------------------------------ phase steps */
 
+/* BACKOFF's entry: the failed attempt's socket and transport state go; the
+ * client and its bytes stay. */
+static azr_verdict backoff_enter(azr_conn *c)
+{
+    const azr_net_ops *net = c->p->net;
+    if (c->rfd >= 0) {
+        azr_reactor_del(c->p->loop, c->rfd);
+        net->close(net->ud, c->rfd, false);
+        c->rfd = -1;
+    }
+    c->relay_eof = false;
+    if (c->tls)
+        azr_xport_init_tls(&c->rx, &c->tls->cc.eng);
+    else
+        azr_xport_init(&c->rx, c->rx.in, c->rx.in_cap, c->rx.out, c->rx.out_cap);
+    c->hs->praw_len = c->hs->praw_off = 0;
+    return AZR_V_WAIT;
+}
+
+static azr_verdict step_backoff(azr_conn *c, int fd, unsigned ev)
+{
+    (void)fd, (void)ev;
+    if (azr_conn_now(c) < c->hs->retry_at)
+        return AZR_V_WAIT;
+    c->hs->retry_at = 0;
+    return AZR_V_NEXT;
+}
+
 static azr_verdict step_local_tls(azr_conn *c, int fd, unsigned ev)
 {
     azr_verdict v = AZR_V_WAIT;
@@ -236,8 +308,8 @@ static azr_verdict step_tls(azr_conn *c, int fd, unsigned ev)
     if (st & AZR_X_CLOSED)
         return azr_rtls_failed(c);
     if (c->relay_eof)
-        return azr_conn_fail(c, AZR_ERR_TLS, 0, true,
-                             "relay closed the connection during the TLS handshake");
+        return azr_conn_retry(c, AZR_ERR_TLS,
+                              "relay closed the connection during the TLS handshake");
     if (!(st & AZR_X_SENDAPP))
         return AZR_V_WAIT;
     azr_rtls_established(c);
@@ -295,6 +367,11 @@ static void want_relay_handshake(const azr_conn *c, unsigned *cm, unsigned *rm)
 
 /* --------------------------------------------------------- the phase table */
 
+static bool retrying(const azr_conn *c)
+{
+    return c->hs && c->hs->retry_at != 0;
+}
+
 static bool with_local_tls(const azr_conn *c)
 {
     return c->ltls != NULL;
@@ -339,6 +416,8 @@ static const phase_def phases[AZR_P_DEAD] = {
     [AZR_P_ACCEPTED] = {"the start", NULL, NULL, step_none, want_none, AZR_DL_NONE},
     [AZR_P_LOCAL_TLS] = {"the client's TLS handshake", with_local_tls, azr_ltls_start,
                          step_local_tls, want_local_tls, AZR_DL_CLIENT_HANDSHAKE},
+    [AZR_P_BACKOFF] = {"the wait before trying again", retrying, backoff_enter, step_backoff,
+                       want_none, AZR_DL_DIAL},
     [AZR_P_CONNECTING] = {"the TCP connect", NULL, azr_dial_start, azr_dial_step, azr_dial_interest,
                           AZR_DL_DIAL},
     [AZR_P_PROXY] = {"the proxy handshake", with_proxy, azr_outbound_start, step_proxy, want_proxy,
@@ -376,6 +455,8 @@ static azr_verdict enter_from(azr_conn *c, azr_phase from)
                                ? 0
                                : azr_conn_now(c) + (uint64_t)c->p->set.connection_timeout * 1000u;
     azr_verdict v = phases[ph].enter(c);
+    if (v == AZR_V_RETRY && c->phase != AZR_P_DEAD)
+        return enter_from(c, AZR_P_BACKOFF); /* its entry never retries */
     if (v != AZR_V_FAIL && c->phase != AZR_P_DEAD && c->hs && c->hs->praw_len > c->hs->praw_off &&
         ph > AZR_P_PROXY)
         v = hand_on_tunnel_rest(c);
@@ -388,6 +469,9 @@ static void update_interest(azr_conn *c)
     if (c->phase == AZR_P_DEAD)
         return;
     phases[c->phase].interest(c, &cm, &rm);
+    if (phases[c->phase].deadline == AZR_DL_DIAL && !c->client_eof &&
+        (azr_xport_state(&c->cx) & AZR_X_RECVREC))
+        cm |= AZR_READABLE; /* its bytes wait in its buffer, and its leaving is seen */
     if (azr_reactor_set(c->p->loop, c->cfd, cm, io_cb, c) != AZR_OK ||
         (c->rfd >= 0 && azr_reactor_set(c->p->loop, c->rfd, rm, io_cb, c) != AZR_OK)) {
         (void)azr_conn_fail(c, AZR_ERR_IO, AZR_WS_CLOSE_INTERNAL, true,
@@ -414,17 +498,43 @@ static void settle(azr_conn *c, azr_verdict v)
     azr_conn_rearm(c);
 }
 
+/* While the relay is dialled the client is read into its buffer (never
+ * further: back-pressure), so one who leaves ends the dial at once; a FIN
+ * after some bytes is a half-close, delivered once the relay is open. */
+static azr_verdict watch_client(azr_conn *c, int fd, unsigned ev)
+{
+    if (fd < 0 || fd != c->cfd || !(ev & AZR_READABLE))
+        return AZR_V_WAIT;
+    if (azr_conn_read(c, true) == AZR_V_FAIL)
+        return AZR_V_FAIL;
+    size_t held;
+    (void)azr_xport_recvapp_buf(&c->cx, &held);
+    if (c->client_eof && held == 0)
+        return azr_conn_fail(c, 0, 0, false, "client left during %s, before the relay was open",
+                             azr_conn_doing(c));
+    return AZR_V_WAIT;
+}
+
 /* Run steps until the connection waits, then interest and timer from state. */
 static void drive(azr_conn *c, int fd, unsigned ev)
 {
     azr_verdict v = AZR_V_WAIT;
+    if (phases[c->phase].deadline == AZR_DL_DIAL && watch_client(c, fd, ev) == AZR_V_FAIL) {
+        settle(c, AZR_V_FAIL);
+        return;
+    }
     for (int guard = 0; guard < 16 && c->phase != AZR_P_DEAD; guard++) {
         v = phases[c->phase].step(c, fd, ev);
         fd = -1;
         ev = 0;
-        if (v != AZR_V_NEXT || c->phase == AZR_P_DEAD)
+        if (c->phase == AZR_P_DEAD)
+            return;
+        if (v == AZR_V_NEXT)
+            v = enter_from(c, (azr_phase)(c->phase + 1));
+        else if (v == AZR_V_RETRY)
+            v = enter_from(c, AZR_P_BACKOFF);
+        else
             break;
-        v = enter_from(c, (azr_phase)(c->phase + 1));
         if (v != AZR_V_WAIT && v != AZR_V_NEXT)
             break;
         v = AZR_V_WAIT; /* the new phase may have work already (bytes buffered) */

@@ -22,6 +22,7 @@
 typedef enum azr_phase {
     AZR_P_ACCEPTED,   /* the client socket, not started yet */
     AZR_P_LOCAL_TLS,  /* TLS handshake with the client (SSLEnabled) */
+    AZR_P_BACKOFF,    /* an attempt at the relay failed: waiting to try again */
     AZR_P_CONNECTING, /* TCP connect to the relay (or FirewallHost) */
     AZR_P_PROXY,      /* HTTP CONNECT or SOCKS handshake with FirewallHost */
     AZR_P_TLS,        /* TLS handshake with the relay (wss://) */
@@ -40,10 +41,11 @@ typedef enum azr_deadline {
 
 /* What a phase step says. */
 typedef enum azr_verdict {
-    AZR_V_WAIT, /* the phase goes on: wait for I/O or time */
-    AZR_V_NEXT, /* the phase is done: enter the next one */
-    AZR_V_FAIL, /* the connection ends: c->status, c->reason say why (azr_conn_fail) */
-    AZR_V_DONE  /* the connection finished cleanly (c->reason says how) */
+    AZR_V_WAIT,  /* the phase goes on: wait for I/O or time */
+    AZR_V_NEXT,  /* the phase is done: enter the next one */
+    AZR_V_FAIL,  /* the connection ends: c->status, c->reason say why (azr_conn_fail) */
+    AZR_V_RETRY, /* this attempt at the relay failed: back off, dial again (azr_conn_retry) */
+    AZR_V_DONE   /* the connection finished cleanly (c->reason says how) */
 } azr_verdict;
 
 /* Keep-alive ping progress (the pong deadline runs only once it is on the wire). */
@@ -59,6 +61,10 @@ typedef struct azr_hs {
     uint8_t praw[1024];  /* CONNECT request bytes not yet sent */
     size_t praw_len, praw_off;
     char key[25];               /* Sec-WebSocket-Key */
+    unsigned attempts;          /* dials so far */
+    uint64_t retry_at;          /* BACKOFF: when to dial again */
+    int retry_status;           /* and its status */
+    char retry_why[320];        /* why the last attempt failed */
     azr_tls_creds alt;          /* a certificate SSLConnectionRequest chose (n == 0: none) */
     br_x509_minimal_context xm; /* the chain check of the TLS handshake under way */
     azr_x509v v;                /* around xm: the class's checks and events */
@@ -143,6 +149,11 @@ void azr_conn_end(azr_conn *c);
  * reset the client. */
 azr_verdict azr_conn_fail(azr_conn *c, int status, uint16_t ws_code, bool abort, const char *fmt,
                           ...) AZR_PRINTF(5, 6);
+/* This attempt at the relay failed in a way another may not (refused,
+ * reset, 404 no listener, 5xx): RETRY with one log line when the dial
+ * budget leaves room for a backoff, else FAIL with the reason and the
+ * count of attempts. */
+azr_verdict azr_conn_retry(azr_conn *c, int status, const char *fmt, ...) AZR_PRINTF(3, 4);
 /* The same with ": strerror(errno)" appended; status AZR_ERR_IO, abort. */
 azr_verdict azr_conn_fail_errno(azr_conn *c, const char *what);
 /* Read what the socket has into x's record port (EOF noted); FAIL on error. */

@@ -61,6 +61,8 @@ void azr_conn_rearm(azr_conn *c)
         return;
     azr_deadline kind = azr_conn_deadline_kind(c);
     uint64_t next = kind == AZR_DL_OPEN ? 0 : c->dial_deadline, now = azr_conn_now(c);
+    if (c->phase == AZR_P_BACKOFF)
+        next = min_nz(next, c->hs->retry_at);
     if (kind == AZR_DL_OPEN) {
         bool pending = azr_splice_output_pending(c, true) || azr_splice_output_pending(c, false);
         if (!pending)
@@ -143,11 +145,18 @@ static void timer_cb(azr_reactor *r, azr_timer *t, void *ud)
         v = azr_conn_fail(c, AZR_ERR_TIMEOUT, 0, true,
                           "client TLS handshake not finished within %ld s (ConnectionTimeout)",
                           budget);
+    else if (kind == AZR_DL_DIAL && now >= c->dial_deadline && c->hs->retry_why[0])
+        v = azr_conn_fail(c, c->hs->retry_status, 0, true,
+                          "no relay connection within %ld s (ConnectionTimeout) after %u attempts; "
+                          "the last failure: %s",
+                          budget, c->hs->attempts, c->hs->retry_why);
     else if (kind == AZR_DL_DIAL && now >= c->dial_deadline)
         v = azr_conn_fail(c, AZR_ERR_TIMEOUT, 0, true,
                           "%s did not answer within %ld s (ConnectionTimeout), during %s",
                           c->p->set.firewall_type && c->phase <= AZR_P_PROXY ? "proxy" : "relay",
                           budget, azr_conn_doing(c));
+    else if (c->phase == AZR_P_BACKOFF && now >= c->hs->retry_at)
+        v = AZR_V_NEXT; /* dial again */
     if (v == AZR_V_FAIL) {
         azr_conn_end(c);
         return;

@@ -32,6 +32,18 @@ azr_net_opts azr_dial_sock_opts(const azr_settings *s, bool client)
     return o;
 }
 
+/* A TCP connect failed: the hop, the cause and what to check; another
+ * attempt may fare better (a listener restarting, a flaky uplink). */
+static azr_verdict connect_failed(azr_conn *c, int e)
+{
+    char name[300];
+    peer_name(c, name, sizeof name);
+    return azr_conn_retry(
+        c, AZR_ERR_IO, "TCP connect to %s failed: %s (check %s)", name, strerror(e),
+        c->p->set.firewall_type ? "FirewallHost and FirewallPort"
+                                : "NamespaceAddress, and that this host may reach it on that port");
+}
+
 azr_verdict azr_dial_start(azr_conn *c)
 {
     azr_proxy_state *p = c->p;
@@ -51,11 +63,10 @@ azr_verdict azr_dial_start(azr_conn *c)
         *resolved = true;
     }
     azr_err e = p->net->connect(p->net->ud, addr, &c->rfd);
+    c->hs->attempts++;
     if (e != AZR_OK && e != AZR_AGAIN) {
         *resolved = false;
-        char what[320];
-        snprintf(what, sizeof what, "cannot reach %s", name);
-        return azr_conn_fail_errno(c, what);
+        return connect_failed(c, errno);
     }
     azr_net_opts o = azr_dial_sock_opts(&p->set, false);
     if (p->net->set_opts(p->net->ud, c->rfd, &o) != AZR_OK)
@@ -70,14 +81,12 @@ azr_verdict azr_dial_step(azr_conn *c, int fd, unsigned ev)
     if (fd < 0 || fd != c->rfd)
         return AZR_V_WAIT;
     if (c->p->net->connect_done(c->p->net->ud, c->rfd) != AZR_OK) {
-        char what[320], name[300];
+        int e = errno;
         if (c->p->set.firewall_type)
             c->p->proxy_resolved = false;
         else
             c->p->relay_resolved = false;
-        peer_name(c, name, sizeof name);
-        snprintf(what, sizeof what, "cannot reach %s", name);
-        return azr_conn_fail_errno(c, what);
+        return connect_failed(c, e);
     }
     return AZR_V_NEXT;
 }

@@ -71,6 +71,8 @@ azr_verdict azr_rtls_failed(azr_conn *c)
     c->relay_eof = true; /* the engine is closed: nothing more goes there */
     azr_conn_ssl_status(c, "relay: %s failed: %s", c->phase == AZR_P_OPEN ? "TLS" : "handshake",
                         azr_tls_error_text(e));
+    if (c->phase != AZR_P_OPEN && (e == 0 || e == BR_ERR_IO))
+        return azr_conn_retry(c, AZR_ERR_TLS, "%s", why); /* cut, not refused */
     return azr_conn_fail(c, AZR_ERR_TLS, 0, true, "%s", why);
 }
 

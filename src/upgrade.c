@@ -7,6 +7,8 @@
  * The request is built in per-proxy scratch that is wiped after each use.
  */
 #include "conn.h"
+
+#include <strings.h>
 #include "sas.h"
 #include "text.h"
 #include "url.h"
@@ -125,6 +127,25 @@ out:
     return v;
 }
 
+/* Answers another attempt may turn around: no listener yet (404), the
+ * service busy or failing (500, 502, 503, 504). 401/403 never: the same
+ * token would be refused again. */
+static bool says(const char *text, const char *phrase)
+{
+    size_t n = strlen(phrase);
+    for (; *text; text++)
+        if (strncasecmp(text, phrase, n) == 0)
+            return true;
+    return false;
+}
+
+static bool retryable(int status, const char *reason)
+{
+    if (status == 404) /* but not "Endpoint does not exist": a wrong HybridConnection */
+        return !says(reason, "does not exist");
+    return status == 500 || status == 502 || status == 503 || status == 504;
+}
+
 azr_verdict azr_upgrade_step(azr_conn *c)
 {
     azr_http1_resp *resp = &c->hs->resp;
@@ -134,8 +155,8 @@ azr_verdict azr_upgrade_step(azr_conn *c)
     azr_xport_recvapp_ack(&c->rx, used);
     if (e == AZR_AGAIN) {
         if (c->relay_eof)
-            return azr_conn_fail(c, AZR_ERR_PROTOCOL, 0, true,
-                                 "relay closed the connection before answering the upgrade");
+            return azr_conn_retry(c, AZR_ERR_PROTOCOL,
+                                  "relay closed the connection before answering the upgrade");
         return AZR_V_WAIT;
     }
     if (e != AZR_OK)
@@ -145,8 +166,17 @@ azr_verdict azr_upgrade_step(azr_conn *c)
     const char *bad;
     e = azr_http1_check_upgrade(resp, c->hs->key, &bad);
     azr_text_printable(resp->reason, resp->reason_len, 200, reason, sizeof reason);
+    if (e == AZR_E_REFUSED && retryable(resp->status, reason))
+        return azr_conn_retry(c, resp->status, "relay: %d %s%s", resp->status, reason,
+                              resp->status == 404 ? " (no listener connected for the hybrid "
+                                                    "connection yet, or a wrong HybridConnection)"
+                                                  : "");
     if (e == AZR_E_REFUSED)
-        return azr_conn_fail(c, resp->status, 0, true, "relay: %d %s", resp->status, reason);
+        return azr_conn_fail(c, resp->status, 0, true, "relay: %d %s%s", resp->status, reason,
+                             resp->status == 401 || resp->status == 403
+                                 ? " (check AccessKeyName and AccessKey, and that the key may "
+                                   "Send)"
+                                 : "");
     if (e != AZR_OK)
         return azr_conn_fail(c, AZR_ERR_PROTOCOL, 0, true, "relay handshake invalid: %s", bad);
     return AZR_V_NEXT;

@@ -41,6 +41,7 @@ typedef struct sim {
     sim_sock s[SIM_SOCKS];
     uint64_t now;
     int next_connect_errno;
+    int dials;    /* connects started */
     int relay_fd; /* the socket dialled last */
     int connected[SIM_CONNS + 2], disconnected[SIM_CONNS + 2];
     int status[SIM_CONNS + 2];
@@ -81,6 +82,7 @@ static azr_err sim_connect(void *ud, const azr_sockaddr *a, int *fd)
     }
     sim_sock_of(w, *fd)->connect_errno = w->next_connect_errno;
     w->relay_fd = *fd;
+    w->dials++;
     return AZR_AGAIN;
 }
 

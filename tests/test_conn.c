@@ -310,7 +310,9 @@ static void test_conn_idle_timeout_rearms_at_once(void **st)
     down(t);
 }
 
-/* The dial: a refused connect, and a relay that never answers. */
+/* The dial: refused connects are retried with backoff until
+ * ConnectionTimeout is spent, then one failure that names the hop and the
+ * attempts; a relay that never answers. */
 static void test_conn_dial_failures(void **st)
 {
     (void)st;
@@ -321,16 +323,111 @@ static void test_conn_dial_failures(void **st)
     int cfd;
     w.next_connect_errno = ECONNREFUSED;
     int a = sim_accept(&w, &cfd, 1 << 18);
-    sim_turns(&w, 3);
+    sim_wait(&w, 2500, 20);
     assert_int_equal(w.disconnected[a], 1);
-    assert_non_null(strstr(w.reason[a], "cannot reach relay 127.0.0.1:9"));
+    assert_non_null(
+        strstr(w.reason[a], "TCP connect to relay 127.0.0.1:9 failed: Connection refused"));
+    assert_non_null(strstr(w.reason[a], "attempts"));
+    assert_true(w.dials >= 4 && w.dials <= 12); /* 100, 200, 400, 800 ms... apart, jittered */
     assert_true(sim_sock_of(&w, cfd)->aborted);
     w.next_connect_errno = 0;
+    w.dials = 0;
     int b = sim_accept(&w, &cfd, 1 << 18);
     sim_wait(&w, 2500, 250);
     assert_int_equal(w.disconnected[b], 1);
     assert_non_null(strstr(w.reason[b], "ConnectionTimeout"));
+    assert_int_equal(w.dials, 1);        /* silence is not retried: the budget is spent waiting */
     assert_int_equal(w.connected[b], 1); /* Connected reports the failure */
+    sim_free(&w);
+}
+
+static void relay_answers(sim_sock *r, const char *http)
+{
+    char *end = sim_find((char *)r->out.buf, r->out.len, "\r\n\r\n");
+    assert_non_null(end);
+    sim_take(&r->out, (size_t)(end + 4 - (char *)r->out.buf));
+    sim_put(&r->in, http, strlen(http));
+}
+
+/* Issue 11: a failed attempt (refused, 503, 404 without a listener) is
+ * tried again inside the dial budget; the client's early bytes wait in its
+ * buffer and arrive once the relay is open. */
+static void test_conn_retry_until_the_relay_answers(void **st)
+{
+    (void)st;
+    static sim w;
+    memset(&w, 0, sizeof w);
+    assert_true(sim_init(&w, (const char *const[]){"ConnectionTimeout=10", NULL}));
+    w.quiet = true;
+    int cfd;
+    w.next_connect_errno = ECONNREFUSED;
+    int a = sim_accept(&w, &cfd, 1 << 18);
+    sim_sock *cl = sim_sock_of(&w, cfd);
+    sim_put(&cl->in, "early", 5);
+    sim_turns(&w, 3);
+    assert_int_equal(w.dials, 1);
+    w.next_connect_errno = 0;
+    sim_wait(&w, 200, 10); /* the first backoff is 50..100 ms */
+    assert_int_equal(w.dials, 2);
+    relay_answers(sim_relay(&w), "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n");
+    sim_turns(&w, 3);
+    sim_wait(&w, 300, 10);
+    assert_int_equal(w.dials, 3);
+    relay_answers(sim_relay(&w), "HTTP/1.1 404 There are no listeners connected for the endpoint."
+                                 "\r\nContent-Length: 0\r\n\r\n");
+    sim_turns(&w, 3);
+    sim_wait(&w, 500, 10);
+    assert_int_equal(w.dials, 4);
+    assert_int_equal(w.disconnected[a], 0);
+    assert_true(sim_upgrade(sim_relay(&w)));
+    sim_turns(&w, 3);
+    assert_int_equal(w.connected[a], 1);
+    azr_ws_dec dec;
+    azr_ws_dec_init(&dec, 0, false);
+    azr_ws_dec_server(&dec);
+    sim_seen seen;
+    memset(&seen, 0, sizeof seen);
+    uint8_t got[16];
+    sim_relay_reads(sim_relay(&w), &dec, &seen, got, sizeof got);
+    assert_int_equal(seen.data, 5);
+    assert_memory_equal(got, "early", 5);
+    sim_free(&w);
+}
+
+/* 401 and 403 are not retried; a 404 saying the endpoint does not exist
+ * neither (a wrong HybridConnection); a client that leaves while we back
+ * off ends the dial at once: no later attempt. */
+static void test_conn_no_retry_and_client_leaving(void **st)
+{
+    (void)st;
+    static sim w;
+    memset(&w, 0, sizeof w);
+    assert_true(sim_init(&w, (const char *const[]){"ConnectionTimeout=10", NULL}));
+    w.quiet = true;
+    int cfd;
+    int a = sim_accept(&w, &cfd, 1 << 18);
+    sim_turns(&w, 3);
+    relay_answers(sim_relay(&w), "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n");
+    sim_turns(&w, 3);
+    assert_int_equal(w.disconnected[a], 1);
+    assert_int_equal(w.status[a], 401);
+    assert_non_null(strstr(w.reason[a], "check AccessKeyName and AccessKey"));
+    int b = sim_accept(&w, &cfd, 1 << 18);
+    sim_turns(&w, 3);
+    relay_answers(sim_relay(&w), "HTTP/1.1 404 Endpoint does not exist.\r\n\r\n");
+    sim_turns(&w, 3);
+    assert_int_equal(w.disconnected[b], 1);
+    assert_int_equal(w.dials, 2);
+    w.next_connect_errno = ECONNREFUSED;
+    int c = sim_accept(&w, &cfd, 1 << 18);
+    sim_turns(&w, 3);
+    assert_int_equal(w.dials, 3);
+    sim_sock_of(&w, cfd)->in_eof = true; /* the client goes away while we back off */
+    sim_turns(&w, 3);
+    assert_int_equal(w.disconnected[c], 1);
+    assert_non_null(strstr(w.reason[c], "client left during the wait before trying again"));
+    sim_wait(&w, 3000, 100);
+    assert_int_equal(w.dials, 3);
     sim_free(&w);
 }
 
@@ -436,6 +533,8 @@ int main(void)
         cmocka_unit_test(test_conn_absolute_timeout),
         cmocka_unit_test(test_conn_idle_timeout_rearms_at_once),
         cmocka_unit_test(test_conn_dial_failures),
+        cmocka_unit_test(test_conn_retry_until_the_relay_answers),
+        cmocka_unit_test(test_conn_no_retry_and_client_leaving),
         cmocka_unit_test(test_conn_handler_closing_others),
         cmocka_unit_test(test_conn_phases_and_handshake_block),
         cmocka_unit_test(test_conn_ids_wrap_and_skip_live_ones),

@@ -347,8 +347,9 @@ static void test_daemon_through_the_emulator(void **st)
     close(fd);
     assert_int_equal(daemon_stop(&d, SIGTERM), 0);
     assert_non_null(strstr(d.log, "relay: 401 The token has an invalid signature."));
-    /* no listener on that hybrid connection: 404 */
-    daemon_start_with(&d, eport, KEY, "hc2");
+    /* no listener on that hybrid connection: 404, after the attempts ConnectionTimeout allows */
+    daemon_spawn(&d, eport, KEY, "hc2", (const char *const[]){"ConnectionTimeout=2", NULL}, NULL,
+                 true);
     fd = connect_to(d.port);
     fcntl(fd, F_SETFL, 0);
     assert_int_equal(read(fd, buf, sizeof buf), -1);

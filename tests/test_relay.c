@@ -348,13 +348,16 @@ static void test_relay_refusals(void **st)
     (void)st;
     static seen s;
     const char *const hc1[] = {"--hc", "hc1", NULL};
-    /* no listener */
-    assert_int_equal(refused_with(hc1, NULL, NULL, NULL, &s), 404);
+    /* no listener: tried again (issue 11) until ConnectionTimeout is spent */
+    const char *const short_dial[] = {"ConnectionTimeout=2", NULL};
+    assert_int_equal(refused_with(hc1, NULL, NULL, short_dial, &s), 404);
     want(&s, "relay: 404 There are no listeners connected for the endpoint. TrackingId:");
-    /* no such hybrid connection */
+    want(&s, "attempts");
+    /* no such hybrid connection: not tried again */
     const char *const other[] = {"--hc", "other", NULL};
     assert_int_equal(refused_with(other, NULL, NULL, NULL, &s), 404);
     want(&s, "relay: 404 Endpoint does not exist.");
+    assert_null(strstr(s.connected_desc, "attempt"));
     /* wrong key */
     const char *const wrong[] = {"AccessKey=bm90IHRoZSBrZXk=", NULL};
     assert_int_equal(refused_with(hc1, NULL, NULL, wrong, &s), 401);
@@ -370,9 +373,9 @@ static void test_relay_refusals(void **st)
     assert_int_equal(refused_with(hc1, "node/ws-listener.js", reject, NULL, &s), 409);
     assert_string_equal(s.connected_desc, "relay: 409 Busy right now");
     /* the listener ignores the accept: the rendezvous times out */
-    const char *const quick[] = {"--hc", "hc1", "--rendezvous-timeout", "2", NULL};
+    const char *const quick[] = {"--hc", "hc1", "--rendezvous-timeout", "1", NULL};
     const char *const ignore[] = {"--mode", "ignore", NULL};
-    assert_int_equal(refused_with(quick, "node/ws-listener.js", ignore, NULL, &s), 404);
+    assert_int_equal(refused_with(quick, "node/ws-listener.js", ignore, short_dial, &s), 404);
     want(&s, "None of the connected listeners accepted the connection");
 }
 

@@ -39,6 +39,7 @@ const server = cert
   : http.createServer(onRequest);
 
 server.on('upgrade', (req, socket, head) => {
+  socket.on('error', () => {}); // a sender may reset a refused attempt: not our crash
   const url = new URL(req.url, 'http://x');
   console.log('REQUEST ' + JSON.stringify({ path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers }));
   const expected = '/$hc/' + hc;
