@@ -38,6 +38,9 @@
 #define AZR_CONNSTR_MAX 4096
 /* SOCKS: RFC 1928 domain and RFC 1929 user/password are one length byte each. */
 #define AZR_SOCKS_MAX_NAME 255
+/* azbridge (Azure/azure-relay-bridge) port name: one length byte in its
+ * preamble, and the listener reads it into a 256-byte buffer (length + 255). */
+#define AZR_AZBRIDGE_MAX_NAME 255
 /* X.509: a distinguished name as text (CN=..., O=...), and a leaf certificate kept
  * whole (client certificates for SSLClientAuthentication; relay leaves when
  * SSLSecurityFlags ignores time validity). */

@@ -10,6 +10,7 @@
  *              rendezvous between a sender and a listener
  *   splice.c   frames in, once upgraded: relayed to the mate, the built-in
  *              listeners (echo, sink, source), control-channel messages
+ *   azbridge.c the built-in azbridge -T listener: its preamble, then echo
  *   main.c     arguments, the loop, signals
  */
 #ifndef AZR_EMU_H
@@ -33,6 +34,8 @@
 #define EMU_ID_MAX        128
 #define EMU_CHUNK_ROOM    (AZR_WS_MAX_HDR + AZR_WS_MAX_CTRL + 16) /* one frame event always fits */
 #define EMU_HEADERS_MAX   64
+#define EMU_AZB_MAX_PORTS 8   /* port names of one --azbridge-listener */
+#define EMU_AZB_MAX_NAME  255 /* azbridge reads one length byte */
 
 /* ------------------------------------------------------------ request.c */
 
@@ -58,7 +61,13 @@ bool emu_json_find_str(const char *json, size_t len, const char *key, char *out,
 
 /* ------------------------------------------------------------ state */
 
-typedef enum emu_builtin { EMU_B_NONE, EMU_B_ECHO, EMU_B_SINK, EMU_B_SOURCE } emu_builtin;
+typedef enum emu_builtin {
+    EMU_B_NONE,
+    EMU_B_ECHO,
+    EMU_B_SINK,
+    EMU_B_SOURCE,
+    EMU_B_AZBRIDGE
+} emu_builtin;
 
 typedef enum emu_kind {
     EMU_K_NEW,        /* before the upgrade */
@@ -70,10 +79,19 @@ typedef enum emu_kind {
 
 typedef struct emu_peer emu_peer;
 
+/* One port of a built-in azbridge listener: a -T mapping's port name, and
+ * whether it forwards UDP (datagram mode) or TCP (stream mode). */
+typedef struct emu_azb_port {
+    char name[EMU_AZB_MAX_NAME + 1];
+    bool udp;
+} emu_azb_port;
+
 typedef struct emu_hc {
     char name[AZR_HC_MAX + 1];
     emu_builtin builtin;
     uint64_t source_bytes;
+    emu_azb_port azb[EMU_AZB_MAX_PORTS]; /* --azbridge-listener */
+    int nazb;
     emu_peer *listeners[EMU_MAX_LISTENERS];
     int nlisteners;
 } emu_hc;
@@ -117,6 +135,9 @@ struct emu_peer {
     uint64_t bytes_in;               /* sink: payload received */
     uint64_t source_left;            /* source: payload still to send */
     uint64_t source_sent;
+    uint8_t azb_state;                     /* azbridge listener: where its preamble is */
+    uint8_t azb_buf[4 + EMU_AZB_MAX_NAME]; /* ... the preamble so far */
+    size_t azb_have, azb_need;
     int64_t token_expiry; /* control channel */
     uint8_t *msg;         /* control channel: the text message being assembled */
     size_t msg_len;
@@ -205,5 +226,18 @@ void emu_splice_output(emu_peer *p);
 bool emu_splice_more_output(emu_peer *p);
 /* p's socket ended (EOF or error) without its close handshake. */
 void emu_splice_lost(emu_peer *p);
+
+/* ------------------------------------------------------------ azbridge.c */
+
+/* Parse "HC:PORTNAME[,PORTNAME...]" (a PORTNAME may end in "=udp") and add
+ * the hybrid connection; false with why set when it is not that. */
+bool emu_azbridge_add(const char *arg, char *why, size_t cap);
+/* A sender reached an azbridge hybrid connection: wait for its preamble. */
+void emu_azbridge_start(emu_peer *p);
+/* Unmasked payload bytes from the sender; answers the preamble, then
+ * echoes. d may be changed (it is the caller's scratch copy). */
+void emu_azbridge_data(emu_peer *p, uint8_t *d, size_t n);
+/* Room an answer may need on top of echoing n bytes. */
+#define EMU_AZB_EXTRA (2 * AZR_WS_MAX_HDR + 3)
 
 #endif

@@ -78,6 +78,18 @@ static void usage(FILE *f)
             "                     closes, answers close 1000 \"sink received N bytes\"\n"
             "  --source HC:BYTES  ... whose built-in listener sends BYTES bytes (byte i is\n"
             "                     i mod 251) in 16 KiB frames, then close 1000\n"
+            "  --azbridge-listener HC:PORTNAME[,PORTNAME...]\n"
+            "                     ... whose built-in listener behaves like `azbridge -T`\n"
+            "                     (Azure/azure-relay-bridge) with those port names, each TCP\n"
+            "                     or, written PORTNAME=udp, UDP. Every sender must first\n"
+            "                     write azbridge's preamble: 01 00 MODE LEN NAME (MODE 0\n"
+            "                     stream, 1 datagram). Answers: 01 00 MODE, then every byte\n"
+            "                     is echoed; 00 00 00 for another version or mode byte;\n"
+            "                     00 00 01 for a stream to a UDP port; 00 00 ff for\n"
+            "                     datagrams to a TCP port; no answer and close 1000\n"
+            "                     \"Shutdown\" for an unknown name. As azbridge, a listener\n"
+            "                     with one port takes any integer name for it. Names: 1 to\n"
+            "                     255 of A-Z a-z 0-9 / _ - . (azbridge's own rule)\n"
             "  --cert FILE        PEM certificate chain: serve wss:// (with --key)\n"
             "  --key FILE         PEM private key (RSA or EC) for --cert\n"
             "  --accept-host H:P  host:port in accept addresses (default: the Host header of\n"
@@ -185,6 +197,11 @@ int main(int argc, char **argv)
                 snprintf(name, sizeof name, "%.*s", (int)(c - v), v);
                 ok = add_hc(name, EMU_B_SOURCE, (uint64_t)n);
             }
+        } else if (!strcmp(a, "--azbridge-listener")) {
+            char why[300];
+            ok = emu_azbridge_add(v, why, sizeof why);
+            if (!ok)
+                fprintf(stderr, EMU_PROG ": --azbridge-listener %s: %s\n", v, why);
         } else if (!strcmp(a, "--cert")) {
             cert = v;
         } else if (!strcmp(a, "--key")) {
@@ -240,7 +257,7 @@ int main(int argc, char **argv)
     char hcs[512] = "";
     size_t o = 0;
     for (int i = 0; i < emu.nhc && o < sizeof hcs - 1; i++) {
-        static const char *const kind[] = {"", " (echo)", " (sink)", " (source)"};
+        static const char *const kind[] = {"", " (echo)", " (sink)", " (source)", " (azbridge)"};
         int w = snprintf(hcs + o, sizeof hcs - o, "%s%s%s", i ? ", " : "", emu.hcs[i].name,
                          kind[emu.hcs[i].builtin]);
         o += w > 0 ? (size_t)w : 0;

@@ -219,11 +219,14 @@ static void sender_connect(emu_peer *p, const emu_req *r, emu_hc *hc, const char
         }
         p->kind = EMU_K_SENDER;
         p->source_left = hc->builtin == EMU_B_SOURCE ? hc->source_bytes : 0;
+        if (hc->builtin == EMU_B_AZBRIDGE)
+            emu_azbridge_start(p);
         emu_log("#%llu sender %s connected to %s (built-in %s listener)",
                 (unsigned long long)p->serial, p->id, hc->name,
-                hc->builtin == EMU_B_ECHO   ? "echo"
-                : hc->builtin == EMU_B_SINK ? "sink"
-                                            : "source");
+                hc->builtin == EMU_B_ECHO     ? "echo"
+                : hc->builtin == EMU_B_SINK   ? "sink"
+                : hc->builtin == EMU_B_SOURCE ? "source"
+                                              : "azbridge");
         emu_peer_kick(p);
         return;
     }

@@ -7,7 +7,8 @@
  * unchanged and nobody answers them but the far end (§6.4); the emulator
  * closes both sockets once both closes passed. Built-in listeners take the
  * mate's place: echo sends every frame back, sink counts and drops, source
- * sends a byte pattern then closes. Control channels carry JSON text
+ * sends a byte pattern then closes, azbridge answers azbridge's preamble
+ * and then echoes (azbridge.c). Control channels carry JSON text
  * messages: renewToken is checked, anything else ignored.
  */
 #include "emu.h"
@@ -72,6 +73,8 @@ static void got_close(emu_peer *p, const azr_ws_ev *ev)
         emu_peer_send_close(p, AZR_WS_CLOSE_NORMAL, mine);
     } else if (b == EMU_B_ECHO) {
         emu_peer_send_close(p, ev->close_code, "");
+    } else if (b == EMU_B_AZBRIDGE) {
+        emu_peer_send_close(p, AZR_WS_CLOSE_NORMAL, "Shutdown"); /* its CloseConnection */
     } else if (b == EMU_B_SOURCE) {
         snprintf(mine, sizeof mine, "source sent %llu bytes", (unsigned long long)p->source_sent);
         emu_peer_send_close(p, AZR_WS_CLOSE_NORMAL, mine);
@@ -89,7 +92,7 @@ static void data_input(emu_peer *p)
         const uint8_t *in = azr_xport_recvapp_buf(&p->x, &avail);
         if (avail == 0 || p->dead || p->flush_then_close)
             return;
-        emu_peer *dst = b == EMU_B_ECHO ? p : p->mate;
+        emu_peer *dst = b == EMU_B_ECHO || b == EMU_B_AZBRIDGE ? p : p->mate;
         if (b == EMU_B_SINK || b == EMU_B_SOURCE)
             dst = NULL;
         /* pongs and builtin answers go to p itself: keep room there too */
@@ -97,6 +100,8 @@ static void data_input(emu_peer *p)
         if (emu_peer_room(p) < EMU_CHUNK_ROOM || room < EMU_CHUNK_ROOM)
             return; /* the kick after a flush brings us back */
         size_t feed = avail < room - AZR_WS_MAX_HDR ? avail : room - AZR_WS_MAX_HDR;
+        if (b == EMU_B_AZBRIDGE && feed > room - AZR_WS_MAX_HDR - EMU_AZB_EXTRA)
+            feed = room - AZR_WS_MAX_HDR - EMU_AZB_EXTRA; /* a reply may go first */
         if (feed > sizeof scratch)
             feed = sizeof scratch;
         azr_ws_ev ev;
@@ -118,6 +123,14 @@ static void data_input(emu_peer *p)
             break;
         default:
             p->bytes_in += ev.data_len;
+            if (b == EMU_B_AZBRIDGE) {
+                if (ev.data_len) {
+                    memcpy(scratch, ev.data, ev.data_len);
+                    azr_ws_mask(scratch, ev.data_len, ev.mask, ev.mask_offset);
+                    emu_azbridge_data(p, scratch, ev.data_len);
+                }
+                break;
+            }
             if (!dst || dst->close_out)
                 break;
             if (ev.frame_start) {
