@@ -90,7 +90,8 @@ azr_verdict azr_conn_retry(azr_conn *c, int status, const char *fmt, ...)
                              n == 1 ? "" : "s", c->p->set.connection_timeout);
     snprintf(c->hs->retry_why, sizeof c->hs->retry_why, "%s", why);
     c->hs->retry_status = status;
-    c->hs->retry_at = now + delay;
+    c->hs->backing_off = true;
+    c->hs->wake_at = now + delay;
     azr_proxy_log(c->p, c->id, 1, "attempt %u failed: %s; trying again in %llu ms", n, why,
                   (unsigned long long)delay);
     return AZR_V_RETRY;
@@ -229,6 +230,7 @@ static azr_verdict hand_on_tunnel_rest(azr_conn *c)
 static void hs_free(azr_conn *c)
 {
     if (c->hs) {
+        azr_dial_cancel(c);
         azr_socks_wipe(&c->hs->socks);
         azr_tls_creds_free(&c->hs->alt);
         azr_wipe(c->hs, c->hs_size);
@@ -257,6 +259,7 @@ static azr_verdict open_ws(azr_conn *c)
 static azr_verdict backoff_enter(azr_conn *c)
 {
     const azr_net_ops *net = c->p->net;
+    azr_dial_cancel(c);
     if (c->rfd >= 0) {
         azr_reactor_del(c->p->loop, c->rfd);
         net->close(net->ud, c->rfd, false);
@@ -274,9 +277,10 @@ static azr_verdict backoff_enter(azr_conn *c)
 static azr_verdict step_backoff(azr_conn *c, int fd, unsigned ev)
 {
     (void)fd, (void)ev;
-    if (azr_conn_now(c) < c->hs->retry_at)
+    if (azr_conn_now(c) < c->hs->wake_at)
         return AZR_V_WAIT;
-    c->hs->retry_at = 0;
+    c->hs->wake_at = 0;
+    c->hs->backing_off = false;
     return AZR_V_NEXT;
 }
 
@@ -369,7 +373,7 @@ static void want_relay_handshake(const azr_conn *c, unsigned *cm, unsigned *rm)
 
 static bool retrying(const azr_conn *c)
 {
-    return c->hs && c->hs->retry_at != 0;
+    return c->hs && c->hs->backing_off;
 }
 
 static bool with_local_tls(const azr_conn *c)
@@ -400,10 +404,10 @@ typedef struct phase_def {
     azr_deadline deadline;
 } phase_def;
 
-static azr_verdict step_none(azr_conn *c, int fd, unsigned ev)
+static azr_verdict step_start(azr_conn *c, int fd, unsigned ev)
 {
     (void)c, (void)fd, (void)ev;
-    return AZR_V_WAIT;
+    return AZR_V_NEXT;
 }
 
 static void want_none(const azr_conn *c, unsigned *cm, unsigned *rm)
@@ -413,11 +417,13 @@ static void want_none(const azr_conn *c, unsigned *cm, unsigned *rm)
 }
 
 static const phase_def phases[AZR_P_DEAD] = {
-    [AZR_P_ACCEPTED] = {"the start", NULL, NULL, step_none, want_none, AZR_DL_NONE},
+    [AZR_P_ACCEPTED] = {"the start", NULL, NULL, step_start, want_none, AZR_DL_NONE},
     [AZR_P_LOCAL_TLS] = {"the client's TLS handshake", with_local_tls, azr_ltls_start,
                          step_local_tls, want_local_tls, AZR_DL_CLIENT_HANDSHAKE},
     [AZR_P_BACKOFF] = {"the wait before trying again", retrying, backoff_enter, step_backoff,
                        want_none, AZR_DL_DIAL},
+    [AZR_P_RESOLVE] = {"the name lookup", NULL, azr_dial_resolve, azr_dial_resolved, want_none,
+                       AZR_DL_DIAL},
     [AZR_P_CONNECTING] = {"the TCP connect", NULL, azr_dial_start, azr_dial_step, azr_dial_interest,
                           AZR_DL_DIAL},
     [AZR_P_PROXY] = {"the proxy handshake", with_proxy, azr_outbound_start, step_proxy, want_proxy,
@@ -440,27 +446,42 @@ const char *azr_conn_doing(const azr_conn *c)
     return c->phase < AZR_P_DEAD ? phases[c->phase].doing : "the end";
 }
 
-/* Enter the first phase from `from` on that this connection runs. */
+/* Enter the first phase from `from` on that this connection runs (an
+ * entry that failed an attempt, RETRY, enters BACKOFF). The new phase's
+ * step runs next: it may have work already. */
 static azr_verdict enter_from(azr_conn *c, azr_phase from)
 {
-    azr_phase ph = from;
-    while (ph < AZR_P_DEAD && phases[ph].wanted && !phases[ph].wanted(c))
-        ph++;
-    if (ph == AZR_P_DEAD)
-        return AZR_V_WAIT; /* not reached: OPEN always runs */
-    azr_deadline before = phases[c->phase].deadline;
-    c->phase = ph;
-    if (phases[ph].deadline != before)
-        c->dial_deadline = phases[ph].deadline == AZR_DL_OPEN
-                               ? 0
-                               : azr_conn_now(c) + (uint64_t)c->p->set.connection_timeout * 1000u;
-    azr_verdict v = phases[ph].enter(c);
-    if (v == AZR_V_RETRY && c->phase != AZR_P_DEAD)
-        return enter_from(c, AZR_P_BACKOFF); /* its entry never retries */
-    if (v != AZR_V_FAIL && c->phase != AZR_P_DEAD && c->hs && c->hs->praw_len > c->hs->praw_off &&
-        ph > AZR_P_PROXY)
-        v = hand_on_tunnel_rest(c);
-    return v;
+    for (int guard = 0; guard < 2 * AZR_P_DEAD; guard++) {
+        azr_phase ph = from;
+        while (ph < AZR_P_DEAD && phases[ph].wanted && !phases[ph].wanted(c))
+            ph++;
+        if (ph == AZR_P_DEAD)
+            return AZR_V_WAIT; /* not reached: OPEN always runs */
+        azr_deadline before = phases[c->phase].deadline;
+        c->phase = ph;
+        if (phases[ph].deadline != before)
+            c->dial_deadline =
+                phases[ph].deadline == AZR_DL_OPEN
+                    ? 0
+                    : azr_conn_now(c) + (uint64_t)c->p->set.connection_timeout * 1000u;
+        azr_verdict v = phases[ph].enter(c);
+        if (c->phase == AZR_P_DEAD)
+            return AZR_V_FAIL;
+        if (v == AZR_V_RETRY) {
+            from = AZR_P_BACKOFF; /* its entry is never done at once */
+            continue;
+        }
+        if (v != AZR_V_FAIL && c->hs && c->hs->praw_len > c->hs->praw_off && ph > AZR_P_PROXY)
+            v = hand_on_tunnel_rest(c);
+        return v;
+    }
+    return azr_conn_fail(c, AZR_ERR_STATE, 0, true, "phases did not settle");
+}
+
+/* dial.c's attempts: their readiness comes here like the two sockets'. */
+azr_err azr_conn_watch(azr_conn *c, int fd, unsigned mask)
+{
+    return azr_reactor_set(c->p->loop, fd, mask, io_cb, c);
 }
 
 static void update_interest(azr_conn *c)
@@ -632,9 +653,11 @@ void azr_conn_start(azr_conn *c)
         azr_proxy_log(p, c->id, 2, "client socket options not all applied: %s", strerror(errno));
     c->hs_size = hs_size(p);
     c->hs = calloc(1, c->hs_size);
-    azr_verdict v = c->hs ? enter_from(c, AZR_P_ACCEPTED + 1)
-                          : azr_conn_fail(c, AZR_ERR_NOMEM, 0, true, "out of memory");
-    settle(c, v);
+    if (!c->hs) {
+        settle(c, azr_conn_fail(c, AZR_ERR_NOMEM, 0, true, "out of memory"));
+        return;
+    }
+    drive(c, -1, 0); /* ACCEPTED's step: on to the first phase */
 }
 
 /* ----------------------------------------------------------------- closing */

@@ -16,6 +16,10 @@
 #include "x509v.h"
 #include "xport.h"
 
+/* Addresses of one name tried per attempt, connects in flight at once. */
+#define AZR_DIAL_MAX_ADDRS 16
+#define AZR_DIAL_MAX_TRIES 4
+
 /* Fixed per-connection buffer sizes (the relay output adds a frame header). */
 #define AZR_CONN_IO_BUF 16384
 
@@ -23,6 +27,7 @@ typedef enum azr_phase {
     AZR_P_ACCEPTED,   /* the client socket, not started yet */
     AZR_P_LOCAL_TLS,  /* TLS handshake with the client (SSLEnabled) */
     AZR_P_BACKOFF,    /* an attempt at the relay failed: waiting to try again */
+    AZR_P_RESOLVE,    /* the first hop's addresses (the relay, or FirewallHost) */
     AZR_P_CONNECTING, /* TCP connect to the relay (or FirewallHost) */
     AZR_P_PROXY,      /* HTTP CONNECT or SOCKS handshake with FirewallHost */
     AZR_P_TLS,        /* TLS handshake with the relay (wss://) */
@@ -60,11 +65,23 @@ typedef struct azr_hs {
     azr_socks socks;     /* FirewallType 2, 3, 10 */
     uint8_t praw[1024];  /* CONNECT request bytes not yet sent */
     size_t praw_len, praw_off;
-    char key[25];               /* Sec-WebSocket-Key */
-    unsigned attempts;          /* dials so far */
-    uint64_t retry_at;          /* BACKOFF: when to dial again */
-    int retry_status;           /* and its status */
-    char retry_why[320];        /* why the last attempt failed */
+    char key[25];        /* Sec-WebSocket-Key */
+    unsigned attempts;   /* dials so far */
+    bool backing_off;    /* BACKOFF until wake_at */
+    uint64_t wake_at;    /* the phase runs again then, without I/O (0: no) */
+    int retry_status;    /* the last failed attempt's status */
+    char retry_why[320]; /* and why it failed */
+    /* dial.c: the first hop's addresses and the attempts in flight */
+    azr_sockaddr addrs[AZR_DIAL_MAX_ADDRS];
+    size_t naddrs, next_addr;
+    bool resolved; /* RESOLVE: the addresses are in */
+    struct {
+        int fd;
+        size_t addr;
+        uint64_t started;
+    } tries[AZR_DIAL_MAX_TRIES];
+    size_t ntries;
+    int last_errno;
     azr_tls_creds alt;          /* a certificate SSLConnectionRequest chose (n == 0: none) */
     br_x509_minimal_context xm; /* the chain check of the TLS handshake under way */
     azr_x509v v;                /* around xm: the class's checks and events */
@@ -144,6 +161,9 @@ void azr_conn_end(azr_conn *c);
 
 /* ------------------------------------------------- for the phase modules */
 
+/* Watch one more socket of this connection (dial.c's attempts). */
+AZR_MUST_CHECK azr_err azr_conn_watch(azr_conn *c, int fd, unsigned mask);
+
 /* Record why the connection ends (the first call wins) and return
  * AZR_V_FAIL. ws_code: close code for the relay when open (0: none); abort:
  * reset the client. */
@@ -176,10 +196,15 @@ azr_verdict azr_rtls_start(azr_conn *c);  /* engine set up */
 azr_verdict azr_rtls_failed(azr_conn *c); /* the engine closed with an error */
 void azr_rtls_established(azr_conn *c);   /* handshake done: fields, key log, session */
 
-/* dial.c: the CONNECTING phase (TCP to the relay or FirewallHost) */
+/* dial.c: RESOLVE and CONNECTING (TCP to the relay or FirewallHost) */
+azr_verdict azr_dial_resolve(azr_conn *c);
+azr_verdict azr_dial_resolved(azr_conn *c, int fd, unsigned ev); /* NEXT once they are in */
+/* The addresses to try, ordered as UseIPv6 says, lately failed ones last. */
+void azr_dial_set_addrs(azr_conn *c, const azr_sockaddr *addrs, size_t n, uint16_t port);
 azr_verdict azr_dial_start(azr_conn *c);
 azr_verdict azr_dial_step(azr_conn *c, int fd, unsigned ev); /* NEXT once connected */
 void azr_dial_interest(const azr_conn *c, unsigned *client, unsigned *relay);
+void azr_dial_cancel(azr_conn *c); /* close the attempts in flight */
 /* Socket options from the settings, for the client's or the relay's socket. */
 azr_net_opts azr_dial_sock_opts(const azr_settings *s, bool client);
 

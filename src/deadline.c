@@ -61,8 +61,8 @@ void azr_conn_rearm(azr_conn *c)
         return;
     azr_deadline kind = azr_conn_deadline_kind(c);
     uint64_t next = kind == AZR_DL_OPEN ? 0 : c->dial_deadline, now = azr_conn_now(c);
-    if (c->phase == AZR_P_BACKOFF)
-        next = min_nz(next, c->hs->retry_at);
+    if (kind != AZR_DL_OPEN && c->hs)
+        next = min_nz(next, c->hs->wake_at); /* the phase's own (backoff, next attempt) */
     if (kind == AZR_DL_OPEN) {
         bool pending = azr_splice_output_pending(c, true) || azr_splice_output_pending(c, false);
         if (!pending)
@@ -155,8 +155,8 @@ static void timer_cb(azr_reactor *r, azr_timer *t, void *ud)
                           "%s did not answer within %ld s (ConnectionTimeout), during %s",
                           c->p->set.firewall_type && c->phase <= AZR_P_PROXY ? "proxy" : "relay",
                           budget, azr_conn_doing(c));
-    else if (c->phase == AZR_P_BACKOFF && now >= c->hs->retry_at)
-        v = AZR_V_NEXT; /* dial again */
+    else if (kind != AZR_DL_OPEN && c->hs && c->hs->wake_at && now >= c->hs->wake_at)
+        v = AZR_V_NEXT; /* run the phase: dial again, or the next attempt */
     if (v == AZR_V_FAIL) {
         azr_conn_end(c);
         return;

@@ -1,12 +1,31 @@
 /*
  * IMPLEMENTATION NOTES
- * The CONNECTING phase: a TCP connection to the relay, or to FirewallHost
- * when an outbound proxy is set. The client is not read until the relay is
- * open (its bytes wait in TCP, or in the TLS engine).
+ * Reaching the first hop (the relay, or FirewallHost when an outbound proxy
+ * is set): the RESOLVE phase finds its addresses, CONNECTING opens TCP to
+ * one of them.
+ *  - Addresses are ordered as UseIPv6 says (0: IPv4 only, 1: IPv6 only,
+ *    2: both, IPv6 first and the families interleaved, RFC 8305 §4), and
+ *    addresses that failed lately (the proxy's `bad` list, 30 s) go last.
+ *  - Happy Eyeballs (RFC 8305 §5): the first attempt starts at once, the
+ *    next one 250 ms later if none has connected, or at once when one
+ *    fails; all stay in flight until one connects, which wins and the rest
+ *    are closed. An attempt that has not connected within a quarter of
+ *    ConnectionTimeout (1 to 10 s) is given up and its address marked bad,
+ *    so a relay address that silently drops SYNs does not strand the
+ *    connection while another address answers.
+ *  - When every address failed the verdict is RETRY: BACKOFF, then RESOLVE
+ *    again (the names are looked up afresh), inside the dial budget.
+ * The client is not read beyond its buffer until the relay is open.
  */
 #include "conn.h"
 
 #include <errno.h>
+#include <sys/socket.h>
+
+#define STAGGER_MS  250u
+#define BAD_FOR_MS  30000u
+#define ATTEMPT_MIN 1000u
+#define ATTEMPT_MAX 10000u
 
 /* "relay host:port" or "proxy host:port", for messages */
 static void peer_name(const azr_conn *c, char *out, size_t cap)
@@ -32,68 +51,272 @@ azr_net_opts azr_dial_sock_opts(const azr_settings *s, bool client)
     return o;
 }
 
-/* A TCP connect failed: the hop, the cause and what to check; another
- * attempt may fare better (a listener restarting, a flaky uplink). */
-static azr_verdict connect_failed(azr_conn *c, int e)
+/* ------------------------------------------------------ recently failed */
+
+static bool same_addr(const azr_sockaddr *a, const azr_sockaddr *b)
+{
+    return a->len == b->len && memcmp(&a->ss, &b->ss, a->len) == 0;
+}
+
+static azr_dial_bad *bad_entry(azr_proxy_state *p, const azr_sockaddr *a)
+{
+    for (size_t i = 0; i < AZR_DIAL_BAD_MAX; i++)
+        if (p->dial_bad[i].until && same_addr(&p->dial_bad[i].addr, a))
+            return &p->dial_bad[i];
+    return NULL;
+}
+
+static bool is_bad(azr_proxy_state *p, const azr_sockaddr *a, uint64_t now)
+{
+    const azr_dial_bad *b = bad_entry(p, a);
+    return b && b->until > now;
+}
+
+static void mark_bad(azr_conn *c, const azr_sockaddr *a, int e)
+{
+    azr_proxy_state *p = c->p;
+    uint64_t now = azr_conn_now(c);
+    azr_dial_bad *b = bad_entry(p, a);
+    for (size_t i = 0; !b && i < AZR_DIAL_BAD_MAX; i++)
+        if (p->dial_bad[i].until <= now)
+            b = &p->dial_bad[i];
+    if (!b) /* full of fresh ones: replace the oldest */
+        for (size_t i = 0; i < AZR_DIAL_BAD_MAX; i++)
+            if (!b || p->dial_bad[i].until < b->until)
+                b = &p->dial_bad[i];
+    b->addr = *a;
+    b->until = now + BAD_FOR_MS;
+    char h[64];
+    azr_net_addr_text(a, h, sizeof h, NULL);
+    azr_proxy_log(p, c->id, 2, "address %s failed (%s): tried last for %u s", h, strerror(e),
+                  BAD_FOR_MS / 1000u);
+}
+
+/* ------------------------------------------------------------ addresses */
+
+static bool family_ok(int fam, long use_ipv6)
+{
+    return use_ipv6 == 0 ? fam == AF_INET : use_ipv6 == 1 ? fam == AF_INET6 : true;
+}
+
+void azr_dial_set_addrs(azr_conn *c, const azr_sockaddr *in, size_t n, uint16_t port)
+{
+    azr_hs *hs = c->hs;
+    azr_proxy_state *p = c->p;
+    uint64_t now = azr_conn_now(c);
+    long v6 = p->set.use_ipv6;
+    /* IPv6 first (UseIPv6 2), families alternating; fresh failures last */
+    const int first = v6 == 0 ? AF_INET : AF_INET6;
+    size_t out = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t i6 = 0, i4 = 0;
+        bool want_bad = pass == 1;
+        for (int turn = 0; out < AZR_DIAL_MAX_ADDRS && (i6 < n || i4 < n); turn ^= 1) {
+            int fam = turn == 0 ? first : (first == AF_INET6 ? AF_INET : AF_INET6);
+            size_t *k = fam == AF_INET6 ? &i6 : &i4;
+            while (*k < n && (in[*k].ss.ss_family != fam || !family_ok(fam, v6) ||
+                              is_bad(p, &in[*k], now) != want_bad))
+                (*k)++;
+            if (*k < n) {
+                hs->addrs[out] = in[*k];
+                azr_net_set_port(&hs->addrs[out], port);
+                out++;
+                (*k)++;
+            }
+        }
+    }
+    hs->naddrs = out;
+}
+
+/* ------------------------------------------------------------- attempts */
+
+static void drop_attempt(azr_conn *c, size_t i)
+{
+    const azr_net_ops *net = c->p->net;
+    azr_hs *hs = c->hs;
+    azr_reactor_del(c->p->loop, hs->tries[i].fd);
+    net->close(net->ud, hs->tries[i].fd, false);
+    hs->tries[i] = hs->tries[--hs->ntries];
+}
+
+void azr_dial_cancel(azr_conn *c)
+{
+    while (c->hs && c->hs->ntries > 0)
+        drop_attempt(c, c->hs->ntries - 1);
+}
+
+static uint64_t attempt_ms(const azr_conn *c)
+{
+    uint64_t t = (uint64_t)c->p->set.connection_timeout * 250u;
+    return t < ATTEMPT_MIN ? ATTEMPT_MIN : t > ATTEMPT_MAX ? ATTEMPT_MAX : t;
+}
+
+/* All addresses failed: another attempt after a backoff, names afresh. */
+static azr_verdict all_failed(azr_conn *c, int e)
 {
     char name[300];
     peer_name(c, name, sizeof name);
+    if (c->p->set.firewall_type)
+        c->p->proxy_resolved = false;
+    else
+        c->p->relay_resolved = false;
     return azr_conn_retry(
         c, AZR_ERR_IO, "TCP connect to %s failed: %s (check %s)", name, strerror(e),
         c->p->set.firewall_type ? "FirewallHost and FirewallPort"
                                 : "NamespaceAddress, and that this host may reach it on that port");
 }
 
-azr_verdict azr_dial_start(azr_conn *c)
+/* The next address's attempt, at once; WAIT while any is in flight. */
+static azr_verdict start_next(azr_conn *c)
 {
     azr_proxy_state *p = c->p;
-    char err[256], name[300];
-    bool via = p->set.firewall_type != 0;
-    azr_sockaddr *addr = via ? &p->proxy_addr : &p->relay_addr;
-    bool *resolved = via ? &p->proxy_resolved : &p->relay_resolved;
-    peer_name(c, name, sizeof name);
-    if (!*resolved) {
-        /* blocking resolution: at the first connection and after a failure only */
-        azr_err e = via ? azr_net_resolve(p->set.firewall_host, (uint16_t)p->set.firewall_port,
-                                          (int)p->set.use_ipv6, false, addr, err, sizeof err)
-                        : azr_net_resolve(p->set.relay.host, p->set.relay.port,
-                                          (int)p->set.use_ipv6, false, addr, err, sizeof err);
-        if (e != AZR_OK)
-            return azr_conn_fail(c, AZR_ERR_IO, 0, true, "%s", err);
-        *resolved = true;
+    azr_hs *hs = c->hs;
+    while (hs->next_addr < hs->naddrs && hs->ntries < AZR_DIAL_MAX_TRIES) {
+        const azr_sockaddr *a = &hs->addrs[hs->next_addr++];
+        int fd = -1;
+        azr_err e = p->net->connect(p->net->ud, a, &fd);
+        if (e != AZR_OK && e != AZR_AGAIN) {
+            hs->last_errno = errno;
+            mark_bad(c, a, errno);
+            continue;
+        }
+        azr_net_opts o = azr_dial_sock_opts(&p->set, false);
+        if (p->net->set_opts(p->net->ud, fd, &o) != AZR_OK)
+            azr_proxy_log(p, c->id, 2, "relay socket options not all applied: %s", strerror(errno));
+        hs->tries[hs->ntries].fd = fd;
+        hs->tries[hs->ntries].addr = hs->next_addr - 1;
+        hs->tries[hs->ntries].started = azr_conn_now(c);
+        hs->ntries++;
+        if (azr_conn_watch(c, fd, AZR_WRITABLE) != AZR_OK)
+            return azr_conn_fail(c, AZR_ERR_IO, 0, true,
+                                 "too many open descriptors for the event loop");
+        if (azr_proxy_log_on(p, 2)) {
+            char h[64], name[300];
+            azr_net_addr_text(a, h, sizeof h, NULL);
+            peer_name(c, name, sizeof name);
+            azr_proxy_log(p, c->id, 2, "connecting to %s at %s", name, h);
+        }
+        break;
     }
-    azr_err e = p->net->connect(p->net->ud, addr, &c->rfd);
-    c->hs->attempts++;
-    if (e != AZR_OK && e != AZR_AGAIN) {
-        *resolved = false;
-        return connect_failed(c, errno);
-    }
-    azr_net_opts o = azr_dial_sock_opts(&p->set, false);
-    if (p->net->set_opts(p->net->ud, c->rfd, &o) != AZR_OK)
-        azr_proxy_log(p, c->id, 2, "relay socket options not all applied: %s", strerror(errno));
-    azr_proxy_log(p, c->id, 2, "connecting to %s", name);
+    if (hs->ntries == 0)
+        return all_failed(c, hs->last_errno ? hs->last_errno : EHOSTUNREACH);
     return AZR_V_WAIT;
+}
+
+/* When this phase wants to run again without I/O: the next stagger, or the
+ * oldest attempt's end. */
+static void plan_wake(azr_conn *c)
+{
+    azr_hs *hs = c->hs;
+    uint64_t w = 0;
+    if (hs->next_addr < hs->naddrs && hs->ntries > 0) {
+        uint64_t newest = 0;
+        for (size_t i = 0; i < hs->ntries; i++)
+            if (hs->tries[i].started > newest)
+                newest = hs->tries[i].started;
+        w = newest + STAGGER_MS;
+    }
+    for (size_t i = 0; i < hs->ntries; i++) {
+        uint64_t end = hs->tries[i].started + attempt_ms(c);
+        if (!w || end < w)
+            w = end;
+    }
+    hs->wake_at = w;
+}
+
+azr_verdict azr_dial_start(azr_conn *c)
+{
+    azr_hs *hs = c->hs;
+    hs->attempts++;
+    hs->next_addr = 0;
+    hs->last_errno = 0;
+    if (hs->naddrs == 0)
+        return all_failed(c, EADDRNOTAVAIL);
+    azr_verdict v = start_next(c);
+    if (v == AZR_V_WAIT)
+        plan_wake(c);
+    return v;
 }
 
 azr_verdict azr_dial_step(azr_conn *c, int fd, unsigned ev)
 {
     (void)ev;
-    if (fd < 0 || fd != c->rfd)
-        return AZR_V_WAIT;
-    if (c->p->net->connect_done(c->p->net->ud, c->rfd) != AZR_OK) {
-        int e = errno;
-        if (c->p->set.firewall_type)
-            c->p->proxy_resolved = false;
-        else
-            c->p->relay_resolved = false;
-        return connect_failed(c, e);
+    azr_hs *hs = c->hs;
+    uint64_t now = azr_conn_now(c);
+    for (size_t i = 0; fd >= 0 && i < hs->ntries; i++) {
+        if (hs->tries[i].fd != fd)
+            continue;
+        if (c->p->net->connect_done(c->p->net->ud, fd) == AZR_OK) {
+            c->rfd = fd; /* the winner: the others go */
+            hs->tries[i] = hs->tries[--hs->ntries];
+            azr_dial_cancel(c);
+            hs->wake_at = 0;
+            return AZR_V_NEXT;
+        }
+        hs->last_errno = errno;
+        mark_bad(c, &hs->addrs[hs->tries[i].addr], errno);
+        drop_attempt(c, i);
+        azr_verdict v = start_next(c); /* a failure starts the next one at once */
+        if (v != AZR_V_WAIT)
+            return v;
+        break;
     }
-    return AZR_V_NEXT;
+    for (size_t i = 0; i < hs->ntries;) { /* attempts out of time */
+        if (now >= hs->tries[i].started + attempt_ms(c)) {
+            hs->last_errno = ETIMEDOUT;
+            mark_bad(c, &hs->addrs[hs->tries[i].addr], ETIMEDOUT);
+            drop_attempt(c, i);
+        } else {
+            i++;
+        }
+    }
+    if (hs->ntries == 0 || (hs->wake_at && now >= hs->wake_at)) {
+        azr_verdict v = start_next(c);
+        if (v != AZR_V_WAIT)
+            return v;
+    }
+    plan_wake(c);
+    return AZR_V_WAIT;
 }
 
 void azr_dial_interest(const azr_conn *c, unsigned *cm, unsigned *rm)
 {
-    (void)c;
+    (void)c; /* the attempts' sockets are watched as they start */
     *cm = 0;
-    *rm = AZR_WRITABLE;
+    *rm = 0;
+}
+
+/* ---------------------------------------------------------------- RESOLVE */
+
+/* RESOLVE's entry: the hop's addresses. Until the resolver module lands
+ * this asks the system once and keeps the answer (blocking). */
+azr_verdict azr_dial_resolve(azr_conn *c)
+{
+    azr_proxy_state *p = c->p;
+    char err[256];
+    bool via = p->set.firewall_type != 0;
+    azr_sockaddr *addr = via ? &p->proxy_addr : &p->relay_addr;
+    bool *resolved = via ? &p->proxy_resolved : &p->relay_resolved;
+    uint16_t port = via ? (uint16_t)p->set.firewall_port : p->set.relay.port;
+    if (!*resolved) {
+        azr_err e = via ? azr_net_resolve(p->set.firewall_host, port, (int)p->set.use_ipv6, false,
+                                          addr, err, sizeof err)
+                        : azr_net_resolve(p->set.relay.host, port, (int)p->set.use_ipv6, false,
+                                          addr, err, sizeof err);
+        if (e != AZR_OK)
+            return azr_conn_retry(c, AZR_ERR_IO, "DNS: %s", err);
+        *resolved = true;
+    }
+    azr_dial_set_addrs(c, addr, 1, port);
+    c->hs->resolved = true;
+    return AZR_V_WAIT;
+}
+
+azr_verdict azr_dial_resolved(azr_conn *c, int fd, unsigned ev)
+{
+    (void)fd, (void)ev;
+    if (!c->hs->resolved)
+        return AZR_V_WAIT;
+    c->hs->resolved = false;
+    return AZR_V_NEXT;
 }

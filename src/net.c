@@ -75,6 +75,14 @@ azr_err azr_net_resolve(const char *host, uint16_t port, int family, bool passiv
     return AZR_OK;
 }
 
+void azr_net_set_port(azr_sockaddr *addr, uint16_t port)
+{
+    if (addr->ss.ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)(void *)&addr->ss)->sin6_port = htons(port);
+    else if (addr->ss.ss_family == AF_INET)
+        ((struct sockaddr_in *)(void *)&addr->ss)->sin_port = htons(port);
+}
+
 azr_err azr_net_listen(const azr_sockaddr *addr, int backlog, int *fd, uint16_t *port_out)
 {
     int s = new_socket(addr->ss.ss_family);

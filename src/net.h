@@ -57,6 +57,9 @@ AZR_MUST_CHECK azr_err azr_net_set_opts(int fd, const azr_net_opts *o);
 /* "127.0.0.1" / "::1" and the port of addr. */
 void azr_net_addr_text(const azr_sockaddr *addr, char *host, size_t cap, uint16_t *port);
 
+/* Set the port of an IPv4 or IPv6 address. */
+void azr_net_set_port(azr_sockaddr *addr, uint16_t port);
+
 /* Local address of a connected socket. */
 AZR_MUST_CHECK azr_err azr_net_local(int fd, azr_sockaddr *out);
 

@@ -26,6 +26,13 @@ typedef struct azr_upgrade_scratch {
     char enc[3 * AZR_SAS_MAX + 1];
 } azr_upgrade_scratch;
 
+/* dial.c: an address that failed lately is tried last, for a while. */
+#define AZR_DIAL_BAD_MAX 16
+typedef struct azr_dial_bad {
+    azr_sockaddr addr;
+    uint64_t until; /* 0: free */
+} azr_dial_bad;
+
 struct azr_proxy_state {
     azr_settings set;
     azr_events ev;
@@ -44,6 +51,7 @@ struct azr_proxy_state {
     azr_sockaddr proxy_addr;   /* FirewallHost:FirewallPort */
     bool proxy_resolved;
     bool relay_resolved;
+    azr_dial_bad dial_bad[AZR_DIAL_BAD_MAX];
     /* listener.c: the listening socket and the connections it accepted */
     int lfd;
     azr_conn **conns; /* by slot */
