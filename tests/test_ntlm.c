@@ -7,8 +7,8 @@
  * NTProofStr and the whole NTLMv2 response (§4.2.4.2.2), the
  * CHALLENGE_MESSAGE (§4.2.4.3) and the AUTHENTICATE_MESSAGE (§4.2.4.4) of
  * Microsoft's Open Specifications [MS-NLMP] (learn.microsoft.com, "4.2.4
- * NTLMv2 Authentication"). The byte dumps were taken from the copy in
- * ThomsonReutersEikon/go-ntlm (ntlm/ntlmv2_test.go); the same NTOWFv2, LMv2
+ * NTLMv2 Authentication"). The byte dumps were taken from the copy in go-ntlm
+ * (Thomson Reuters; bigkraig/go-ntlm ntlm/ntlmv2_test.go); the same NTOWFv2, LMv2
  * and NTProofStr appear in Chromium's net/ntlm/ntlm_test_data.h, and the
  * Python below reproduces all three from the spec's inputs. Our message
  * differs from §4.2.4.4 only where the spec negotiates key exchange, signing
