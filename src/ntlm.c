@@ -2,9 +2,12 @@
  * IMPLEMENTATION NOTES
  * Messages are read and written with little-endian helpers on byte arrays,
  * never through structs or pointer casts. The CHALLENGE_MESSAGE parser trusts
- * no field: each security buffer (len, maxlen, offset) is checked as
- * "offset <= total && len <= total - offset" before the slice is taken, and
- * the AV-pair walk checks each AvLen against what is left. The
+ * no field it uses: the TargetInfo security buffer (len, maxlen, offset) is
+ * checked as "offset <= total && len <= total - offset" before the slice is
+ * taken, and the AV-pair walk checks each AvLen against what is left.
+ * TargetName is not used, so a bad one is no error (interoperability), and
+ * TargetInfoFields are read only under NTLMSSP_NEGOTIATE_TARGET_INFO, since
+ * the early 40-byte form has its payload where they would be. The
  * AUTHENTICATE_MESSAGE is laid out as a 64-byte header (no Version, no MIC)
  * followed by domain, user, workstation, LmChallengeResponse and
  * NtChallengeResponse; the NTLMv2 blob ("temp") is written straight into the
@@ -96,18 +99,21 @@ azr_err azr_ntlm_challenge_parse(const uint8_t *msg, size_t len, azr_ntlm_challe
         *why = "not an NTLM CHALLENGE_MESSAGE (type 2)";
         return AZR_E_PROTO;
     }
-    if (!secbuf(msg, len, 12, &p, &n)) {
-        *why = "NTLM challenge's TargetName lies outside the message";
-        return AZR_E_PROTO;
-    }
+    /* TargetName (at 12) is never read, so never checked: squid's ntlm_fake_auth
+     * sends a garbage offset there */
     c->flags = get32(msg + 20);
     memcpy(c->server_challenge, msg + 24, 8);
     if (!(c->flags & AZR_NTLM_UNICODE)) {
         *why = "NTLM challenge without Unicode (OEM-only servers are not supported)";
         return AZR_E_PROTO;
     }
-    if (len < 48)
-        return AZR_OK; /* an early form without TargetInfo */
+    if (!(c->flags & AZR_NTLM_TARGET_INFO))
+        return AZR_OK; /* §2.2.1.2: TargetInfoFields only count with the flag; early
+                          forms (ntlm_fake_auth's) put the payload there */
+    if (len < 48) {
+        *why = "NTLM challenge announces TargetInfo but is too short for its fields";
+        return AZR_E_PROTO;
+    }
     if (!secbuf(msg, len, 40, &p, &n)) {
         *why = "NTLM challenge's TargetInfo lies outside the message";
         return AZR_E_PROTO;

@@ -55,10 +55,12 @@ typedef struct azr_ntlm_challenge {
 } azr_ntlm_challenge;
 
 /*
- * Parse a CHALLENGE_MESSAGE (§2.2.1.2). Every offset/length pair is checked
- * against len, and the AV pairs (§2.2.2.1) must each fit and end with
- * MsvAvEOL. AZR_E_PROTO (not NTLM, not type 2, a field out of bounds, bad AV
- * pairs, no Unicode support) or AZR_E_LIMIT (TargetInfo over
+ * Parse a CHALLENGE_MESSAGE (§2.2.1.2). TargetInfo is taken only when the
+ * NTLMSSP_NEGOTIATE_TARGET_INFO flag is set; its offset/length pair is
+ * checked against len, and its AV pairs (§2.2.2.1) must each fit and end
+ * with MsvAvEOL. TargetName is ignored, unchecked (nothing reads it).
+ * AZR_E_PROTO (not NTLM, not type 2, TargetInfo out of bounds, bad AV pairs,
+ * no Unicode support) or AZR_E_LIMIT (TargetInfo over
  * AZR_NTLM_MAX_TARGET_INFO), *why says which (static text).
  */
 AZR_MUST_CHECK azr_err azr_ntlm_challenge_parse(const uint8_t *msg, size_t len,
