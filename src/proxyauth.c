@@ -66,8 +66,9 @@ static azr_err fail(azr_pauth *a, azr_err e, const char *fmt, ...)
         if (k < 0)
             a->why[0] = '\0';
     }
-    a->phase = P_FAILED;
+    a->phase = P_FAILED; /* nothing more will be sent: drop the secrets now */
     azr_wipe(a->out, sizeof a->out);
+    azr_wipe(a->password, sizeof a->password);
     return a->err;
 }
 
@@ -453,6 +454,8 @@ azr_err azr_pauth_next(azr_pauth *a, azr_pauth_out *out)
         return a->err;
     if (a->phase != P_WAIT)
         return AZR_E_STATE;
+    if (!a->verbatim)
+        azr_wipe(a->out, sizeof a->out); /* the value sent before */
     azr_err e = decide(a, out);
     /* forget this 407's challenges */
     a->offered = 0;

@@ -60,6 +60,8 @@ static void refused(azr_err got, azr_err want, const char *why)
     assert_int_equal(azr_pauth_next(&A, &o), want); /* sticky */
     assert_null(o.value);
     assert_int_equal(azr_pauth_feed(&A, "Basic", 5), want);
+    static const char zero[sizeof A.password];
+    assert_memory_equal(A.password, zero, sizeof zero); /* a refusal drops the password */
 }
 
 static void test_proxyauth_scheme_names(void **s)
