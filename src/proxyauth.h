@@ -45,7 +45,6 @@
 #define AZR_PAUTH_MAX_PASSWORD    256 /* ProxyPassword bytes */
 #define AZR_PAUTH_MAX_WORKSTATION 64  /* NTLM workstation name */
 #define AZR_PAUTH_MAX_TARGET      (AZR_HOST_MAX + 8) /* "[host]:port" */
-#define AZR_PAUTH_MAX_PARAM       256                /* a Digest realm, nonce or opaque */
 #define AZR_PAUTH_MAX_NTLM_CHAL   2048               /* a decoded CHALLENGE_MESSAGE */
 #define AZR_PAUTH_MAX_VALUE       4096               /* a Proxy-Authorization value we send */
 #define AZR_PAUTH_MAX_NAMES       96                 /* offered scheme names kept for messages */
