@@ -261,22 +261,57 @@ static void accept_cb(azr_reactor *r, int fd, unsigned ev, void *ud)
     }
 }
 
-azr_err azr_listener_start(azr_proxy_state *p, char *err, size_t cap)
+/*
+ * The listening socket. LocalHost names the address (resolved for the
+ * families UseIPv6 allows); an empty one is the wildcard of UseIPv6's
+ * families: 0 IPv4 only, 1 IPv6 only, 2 both on one dual-stack socket, or
+ * IPv4 alone where the kernel has no IPv6.
+ */
+static azr_err listen_socket(azr_proxy_state *p, uint16_t *bound, char *err, size_t cap)
 {
     azr_sockaddr addr;
     char why[256];
-    if (azr_net_resolve(p->set.local_host, (uint16_t)p->set.local_port, 2, true, &addr, why,
-                        sizeof why) != AZR_OK) {
-        snprintf(err, cap, "LocalHost: %s", why);
-        return AZR_E_IO;
+    uint16_t port = (uint16_t)p->set.local_port;
+    int backlog = (int)p->set.connection_backlog;
+    long v6 = p->set.use_ipv6;
+    p->lfd = -1;
+    if (p->set.local_host[0]) {
+        if (azr_net_resolve(p->set.local_host, port, (int)v6, true, &addr, why, sizeof why) !=
+            AZR_OK) {
+            snprintf(err, cap, "LocalHost: %s%s", why,
+                     v6 == 0   ? " (UseIPv6 is 0: IPv4 addresses only)"
+                     : v6 == 1 ? " (UseIPv6 is 1: IPv6 addresses only)"
+                               : "");
+            return AZR_E_IO;
+        }
+        if (azr_net_listen_v6(&addr, v6 == 1, backlog, &p->lfd, bound) == AZR_OK)
+            return AZR_OK;
+    } else if (v6 == 0) {
+        azr_net_any(AF_INET, port, &addr);
+        if (azr_net_listen(&addr, backlog, &p->lfd, bound) == AZR_OK)
+            return AZR_OK;
+    } else {
+        azr_net_any(AF_INET6, port, &addr);
+        if (azr_net_listen_v6(&addr, v6 == 1, backlog, &p->lfd, bound) == AZR_OK)
+            return AZR_OK;
+        if (v6 == 2 && (errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL)) {
+            azr_proxy_log(p, 0, 1, "no IPv6 on this host (%s): listening on IPv4 only",
+                          strerror(errno));
+            azr_net_any(AF_INET, port, &addr);
+            if (azr_net_listen(&addr, backlog, &p->lfd, bound) == AZR_OK)
+                return AZR_OK;
+        }
     }
+    snprintf(err, cap, "cannot listen on %s:%ld: %s",
+             p->set.local_host[0] ? p->set.local_host : "*", p->set.local_port, strerror(errno));
+    return AZR_E_IO;
+}
+
+azr_err azr_listener_start(azr_proxy_state *p, char *err, size_t cap)
+{
     uint16_t bound;
-    if (azr_net_listen(&addr, (int)p->set.connection_backlog, &p->lfd, &bound) != AZR_OK) {
-        snprintf(err, cap, "cannot listen on %s:%ld: %s",
-                 p->set.local_host[0] ? p->set.local_host : "*", p->set.local_port,
-                 strerror(errno));
+    if (listen_socket(p, &bound, err, cap) != AZR_OK)
         return AZR_E_IO;
-    }
     if (azr_reactor_set(p->loop, p->lfd, AZR_READABLE, accept_cb, p) != AZR_OK) {
         close(p->lfd);
         p->lfd = -1;

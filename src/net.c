@@ -83,13 +83,16 @@ void azr_net_set_port(azr_sockaddr *addr, uint16_t port)
         ((struct sockaddr_in *)(void *)&addr->ss)->sin_port = htons(port);
 }
 
-azr_err azr_net_listen(const azr_sockaddr *addr, int backlog, int *fd, uint16_t *port_out)
+static azr_err listen_on(const azr_sockaddr *addr, int v6only, int backlog, int *fd,
+                         uint16_t *port_out)
 {
     int s = new_socket(addr->ss.ss_family);
     if (s < 0)
         return AZR_E_IO;
     int one = 1;
-    if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+    if ((v6only >= 0 && addr->ss.ss_family == AF_INET6 &&
+         setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) != 0) ||
+        setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
         bind(s, (const struct sockaddr *)&addr->ss, addr->len) != 0 || listen(s, backlog) != 0) {
         int saved = errno;
         close(s);
@@ -103,6 +106,34 @@ azr_err azr_net_listen(const azr_sockaddr *addr, int backlog, int *fd, uint16_t 
     }
     *fd = s;
     return AZR_OK;
+}
+
+azr_err azr_net_listen(const azr_sockaddr *addr, int backlog, int *fd, uint16_t *port_out)
+{
+    return listen_on(addr, -1, backlog, fd, port_out);
+}
+
+azr_err azr_net_listen_v6(const azr_sockaddr *addr, bool v6only, int backlog, int *fd,
+                          uint16_t *port_out)
+{
+    return listen_on(addr, v6only ? 1 : 0, backlog, fd, port_out);
+}
+
+void azr_net_any(int family, uint16_t port, azr_sockaddr *out)
+{
+    memset(out, 0, sizeof *out);
+    if (family == AF_INET6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)(void *)&out->ss;
+        a->sin6_family = AF_INET6;
+        a->sin6_addr = in6addr_any;
+        out->len = sizeof *a;
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)(void *)&out->ss;
+        a->sin_family = AF_INET;
+        a->sin_addr.s_addr = htonl(INADDR_ANY);
+        out->len = sizeof *a;
+    }
+    azr_net_set_port(out, port);
 }
 
 azr_err azr_net_accept(int lfd, int *fd, azr_sockaddr *peer)
@@ -251,7 +282,10 @@ void azr_net_addr_text(const azr_sockaddr *addr, char *host, size_t cap, uint16_
     } else if (addr->ss.ss_family == AF_INET6) {
         struct sockaddr_in6 a;
         memcpy(&a, &addr->ss, sizeof a);
-        inet_ntop(AF_INET6, &a.sin6_addr, host, (socklen_t)cap);
+        if (IN6_IS_ADDR_V4MAPPED(&a.sin6_addr)) /* an IPv4 client of a dual-stack socket */
+            inet_ntop(AF_INET, a.sin6_addr.s6_addr + 12, host, (socklen_t)cap);
+        else
+            inet_ntop(AF_INET6, &a.sin6_addr, host, (socklen_t)cap);
         if (port)
             *port = ntohs(a.sin6_port);
     }

@@ -34,6 +34,12 @@ AZR_MUST_CHECK azr_err azr_net_resolve(const char *host, uint16_t port, int fami
 /* Listen on addr with SO_REUSEADDR; *port_out gets the bound port. */
 AZR_MUST_CHECK azr_err azr_net_listen(const azr_sockaddr *addr, int backlog, int *fd,
                                       uint16_t *port_out);
+/* The same for an IPv6 address with IPV6_V6ONLY set as v6only says (an
+ * IPv4 address ignores it). */
+AZR_MUST_CHECK azr_err azr_net_listen_v6(const azr_sockaddr *addr, bool v6only, int backlog,
+                                         int *fd, uint16_t *port_out);
+/* The wildcard address of a family (AF_INET or AF_INET6) and port. */
+void azr_net_any(int family, uint16_t port, azr_sockaddr *out);
 
 /* Accept one connection: AZR_AGAIN when none is waiting. */
 AZR_MUST_CHECK azr_err azr_net_accept(int lfd, int *fd, azr_sockaddr *peer);

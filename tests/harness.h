@@ -76,7 +76,8 @@ static inline void on_request(void *ud, const char *address, int port, int *acce
 {
     seen *s = ud;
     s->requests++;
-    assert_string_equal(address, "127.0.0.1");
+    if (strcmp(address, "::1") != 0) /* IPv4 clients read as such, even on a dual-stack socket */
+        assert_string_equal(address, "127.0.0.1");
     assert_true(port > 0);
     if (s->refuse)
         *accept = 0;

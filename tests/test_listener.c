@@ -7,6 +7,8 @@
 #include "peers.h"
 #include "harness.h"
 #include <errno.h>
+#include <sys/socket.h>
+#include "net.h"
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -111,9 +113,48 @@ static void test_listener_max_connections(void **st)
     relay_stop(&r);
 }
 
+/* Whether a TCP connect to the loopback of family at port succeeds. */
+static bool reaches(azr_proxy *p, int family, int port)
+{
+    azr_sockaddr a;
+    char err[128];
+    assert_int_equal(azr_net_resolve(family == AF_INET6 ? "::1" : "127.0.0.1", (uint16_t)port,
+                                     family == AF_INET6 ? 1 : 0, false, &a, err, sizeof err),
+                     AZR_OK);
+    int fd = socket(family, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    int rc = connect(fd, (const struct sockaddr *)&a.ss, a.len);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(azr_proxy_do_events(p, 10), 0);
+    close(fd);
+    return rc == 0;
+}
+
+/* Issue 11: an empty LocalHost listens on what UseIPv6 allows: 0 IPv4
+ * only, 1 IPv6 only, 2 both (one dual-stack socket). */
+static void test_listener_use_ipv6_families(void **st)
+{
+    (void)st;
+    const char *const v[] = {"UseIPv6=0", "UseIPv6=1", "UseIPv6=2"};
+    const bool want4[] = {true, false, true}, want6[] = {false, true, true};
+    for (int i = 0; i < 3; i++) {
+        relay r;
+        static seen s;
+        memset(&s, 0, sizeof s);
+        int port;
+        azr_proxy *p = echo_proxy(&r, &s, (const char *const[]){"LocalHost=", v[i], NULL}, &port);
+        if (reaches(p, AF_INET, port) != want4[i] || reaches(p, AF_INET6, port) != want6[i])
+            fail_msg("%s: IPv4 %s, IPv6 %s", v[i], reaches(p, AF_INET, port) ? "yes" : "no",
+                     reaches(p, AF_INET6, port) ? "yes" : "no");
+        azr_proxy_free(p);
+        relay_stop(&r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_listener_use_ipv6_families),
         cmocka_unit_test(test_listener_max_connections),
         cmocka_unit_test(test_listener_out_of_descriptors_pauses),
     };
