@@ -153,7 +153,9 @@ void azr_resolver_free(azr_resolver *r);
 
 /*
  * Start resolving host for family_pref (UseIPv6: 0 IPv4 only, 1 IPv6 only,
- * 2 both). cb(ud, req, res) runs exactly once, later, from the reactor (a
+ * 2 both; an IP literal is its own answer whatever family_pref says). host
+ * is copied; "name." asks for name only, without the search list.
+ * cb(ud, req, res) runs exactly once, later, from the reactor (a
  * task or an I/O or timer event), never from inside this call, unless
  * azr_resolver_cancel comes first. Every outcome, a bad name included, comes
  * through cb. AZR_E_ARG for a NULL argument or family_pref out of range,
