@@ -163,6 +163,9 @@ need_test() {
     command -v node >/dev/null 2>&1 || want_pkg nodejs
     command -v tinyproxy >/dev/null 2>&1 || want_pkg tinyproxy
     command -v microsocks >/dev/null 2>&1 || want_pkg microsocks
+    # test_resolver's DNS server: dnsmasq-base is the program without the system service
+    # (the dnsmasq package would start one); /usr/sbin is not in every PATH, so the file
+    [ -x /usr/sbin/dnsmasq ] || want_pkg dnsmasq-base
     command -v npm >/dev/null 2>&1 || want_pkg npm
     command -v openssl >/dev/null 2>&1 || want_pkg openssl
     # 32-bit compile check (firmware targets are 32-bit ARM): gcc -m32 needs multilib on x86_64
