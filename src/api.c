@@ -174,16 +174,10 @@ int azr_proxy_config(azr_proxy *px, const char *setting, char *out, size_t out_l
     if (e != AZR_OK)
         return result(p, code_of(e), "%s", err);
     if (azr_text_ieq(name, nl, "NamespaceAddress") || azr_text_ieq(name, nl, "ConnectionString") ||
-        azr_text_ieq(name, nl, "UseIPv6"))
-        p->relay_resolved = false;
-    if (azr_text_ieq(name, nl, "NamespaceAddress") || azr_text_ieq(name, nl, "ConnectionString") ||
         azr_text_ieq(name, nl, "ReuseSSLSession"))
         p->relay_session_ok = false; /* a session belongs to one host */
     if (azr_text_ieq(name, nl, "SSLClientCACerts"))
         azr_tls_anchors_free(&p->client_cas);
-    if (azr_text_ieq(name, nl, "FirewallHost") || azr_text_ieq(name, nl, "FirewallPort") ||
-        azr_text_ieq(name, nl, "FirewallType") || azr_text_ieq(name, nl, "UseIPv6"))
-        p->proxy_resolved = false;
     if (azr_text_ieq(name, nl, "SSLCACertFilePaths") || azr_text_ieq(name, nl, "SSLServerCACerts"))
         azr_tls_anchors_free(&p->anchors); /* reloaded at the next StartListening */
     if (nl > 7 && azr_text_ieq(name, 7, "SSLCert"))
@@ -243,12 +237,7 @@ int azr_proxy_start_listening(azr_proxy *px)
                   p->set.local_host[0] ? p->set.local_host : "*", (unsigned)p->set.local_port,
                   p->set.relay.tls ? "wss" : "ws", p->set.relay.host, (unsigned)p->set.relay.port,
                   p->set.hybrid_connection, azr_reactor_backend(p->loop));
-    if (!p->relay_resolved &&
-        azr_net_resolve(p->set.relay.host, p->set.relay.port, (int)p->set.use_ipv6, false,
-                        &p->relay_addr, err, sizeof err) == AZR_OK)
-        p->relay_resolved = true;
-    else if (!p->relay_resolved)
-        azr_proxy_log(p, 0, -1, "%s (will retry for each client)", err);
+    azr_dial_lookup_early(p); /* a name that does not resolve yet is a warning */
     return result(p, 0, NULL);
 }
 
@@ -275,7 +264,6 @@ int azr_proxy_reset(azr_proxy *px)
     (void)azr_proxy_shutdown(px);
     azr_settings_wipe(&px->st.set);
     azr_settings_init(&px->st.set);
-    px->st.relay_resolved = false;
     px->st.relay_session_ok = false;
     return result(&px->st, 0, NULL);
 }
@@ -288,6 +276,7 @@ void azr_proxy_free(azr_proxy *px)
     if (px->st.loop)
         azr_task_cancel(px->st.loop, &px->st.reap);
     azr_listener_reap(&px->st);
+    azr_resolver_free(px->st.resolver); /* after the connections, before the loop */
     if (px->shared) {
         px->shared->users--;
     } else {

@@ -230,7 +230,7 @@ static azr_verdict hand_on_tunnel_rest(azr_conn *c)
 static void hs_free(azr_conn *c)
 {
     if (c->hs) {
-        azr_dial_cancel(c);
+        azr_dial_end(c);
         azr_socks_wipe(&c->hs->socks);
         azr_tls_creds_free(&c->hs->alt);
         azr_wipe(c->hs, c->hs_size);

@@ -74,7 +74,10 @@ typedef struct azr_hs {
     /* dial.c: the first hop's addresses and the attempts in flight */
     azr_sockaddr addrs[AZR_DIAL_MAX_ADDRS];
     size_t naddrs, next_addr;
-    bool resolved; /* RESOLVE: the addresses are in */
+    bool resolved;  /* RESOLVE: the lookup ended (res_status, res_why) */
+    int res_status; /* azr_resolve_status */
+    char res_why[AZR_RES_REASON_MAX];
+    azr_resolve_req req; /* the lookup in flight */
     struct {
         int fd;
         size_t addr;
@@ -205,6 +208,9 @@ azr_verdict azr_dial_start(azr_conn *c);
 azr_verdict azr_dial_step(azr_conn *c, int fd, unsigned ev); /* NEXT once connected */
 void azr_dial_interest(const azr_conn *c, unsigned *client, unsigned *relay);
 void azr_dial_cancel(azr_conn *c); /* close the attempts in flight */
+void azr_dial_end(azr_conn *c);    /* the same, and the lookup in flight */
+/* StartListening: look the first hop up now (a warning when it fails). */
+void azr_dial_lookup_early(azr_proxy_state *p);
 /* Socket options from the settings, for the client's or the relay's socket. */
 azr_net_opts azr_dial_sock_opts(const azr_settings *s, bool client);
 

@@ -150,6 +150,12 @@ static void timer_cb(azr_reactor *r, azr_timer *t, void *ud)
                           "no relay connection within %ld s (ConnectionTimeout) after %u attempts; "
                           "the last failure: %s",
                           budget, c->hs->attempts, c->hs->retry_why);
+    else if (kind == AZR_DL_DIAL && now >= c->dial_deadline && c->phase == AZR_P_RESOLVE)
+        v = azr_conn_fail(c, AZR_ERR_TIMEOUT, 0, true,
+                          "DNS: no answer for %s within %ld s (ConnectionTimeout): check the "
+                          "nameservers in /etc/resolv.conf",
+                          c->p->set.firewall_type ? c->p->set.firewall_host : c->p->set.relay.host,
+                          budget);
     else if (kind == AZR_DL_DIAL && now >= c->dial_deadline)
         v = azr_conn_fail(c, AZR_ERR_TIMEOUT, 0, true,
                           "%s did not answer within %ld s (ConnectionTimeout), during %s",

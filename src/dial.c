@@ -16,6 +16,10 @@
  *  - When every address failed the verdict is RETRY: BACKOFF, then RESOLVE
  *    again (the names are looked up afresh), inside the dial budget.
  * The client is not read beyond its buffer until the relay is open.
+ * Names never block: the resolver (resolver.c) answers through a callback
+ * that records the outcome and runs the connection again; a name that does
+ * not exist ends the connection (a setting to fix), a DNS server that does
+ * not answer is one more failed attempt.
  */
 #include "conn.h"
 
@@ -50,6 +54,8 @@ azr_net_opts azr_dial_sock_opts(const azr_settings *s, bool client)
                       .sndbuf = s->out_buffer_size};
     return o;
 }
+
+static const char *hop_host(const azr_proxy_state *p, uint16_t *port);
 
 /* ------------------------------------------------------ recently failed */
 
@@ -156,10 +162,8 @@ static azr_verdict all_failed(azr_conn *c, int e)
 {
     char name[300];
     peer_name(c, name, sizeof name);
-    if (c->p->set.firewall_type)
-        c->p->proxy_resolved = false;
-    else
-        c->p->relay_resolved = false;
+    uint16_t port;
+    azr_resolver_forget(c->p->resolver, hop_host(c->p, &port)); /* ask afresh next time */
     return azr_conn_retry(
         c, AZR_ERR_IO, "TCP connect to %s failed: %s (check %s)", name, strerror(e),
         c->p->set.firewall_type ? "FirewallHost and FirewallPort"
@@ -288,35 +292,99 @@ void azr_dial_interest(const azr_conn *c, unsigned *cm, unsigned *rm)
 
 /* ---------------------------------------------------------------- RESOLVE */
 
-/* RESOLVE's entry: the hop's addresses. Until the resolver module lands
- * this asks the system once and keeps the answer (blocking). */
+/* The first hop: FirewallHost when a proxy is set, else the relay. */
+static const char *hop_host(const azr_proxy_state *p, uint16_t *port)
+{
+    if (p->set.firewall_type) {
+        *port = (uint16_t)p->set.firewall_port;
+        return p->set.firewall_host;
+    }
+    *port = p->set.relay.port;
+    return p->set.relay.host;
+}
+
+static void resolved_cb(void *ud, azr_resolve_req *req, const azr_resolve_result *res)
+{
+    azr_conn *c = ud;
+    azr_hs *hs = c->hs;
+    uint16_t port;
+    (void)req;
+    (void)hop_host(c->p, &port);
+    hs->res_status = (int)res->status;
+    snprintf(hs->res_why, sizeof hs->res_why, "%s", res->reason);
+    if (res->status == AZR_RES_OK)
+        azr_dial_set_addrs(c, res->addrs, res->naddrs, port);
+    hs->resolved = true;
+    azr_proxy_log(c->p, c->id, 3, "%s", res->reason);
+    azr_conn_run(c);
+}
+
+/* RESOLVE's entry: the first hop's addresses, from the resolver (literals,
+ * the hosts file, its cache, or DNS); the step goes on once they are in. */
 azr_verdict azr_dial_resolve(azr_conn *c)
 {
     azr_proxy_state *p = c->p;
-    char err[256];
-    bool via = p->set.firewall_type != 0;
-    azr_sockaddr *addr = via ? &p->proxy_addr : &p->relay_addr;
-    bool *resolved = via ? &p->proxy_resolved : &p->relay_resolved;
-    uint16_t port = via ? (uint16_t)p->set.firewall_port : p->set.relay.port;
-    if (!*resolved) {
-        azr_err e = via ? azr_net_resolve(p->set.firewall_host, port, (int)p->set.use_ipv6, false,
-                                          addr, err, sizeof err)
-                        : azr_net_resolve(p->set.relay.host, port, (int)p->set.use_ipv6, false,
-                                          addr, err, sizeof err);
-        if (e != AZR_OK)
-            return azr_conn_retry(c, AZR_ERR_IO, "DNS: %s", err);
-        *resolved = true;
-    }
-    azr_dial_set_addrs(c, addr, 1, port);
-    c->hs->resolved = true;
+    uint16_t port;
+    const char *host = hop_host(p, &port);
+    c->hs->resolved = false;
+    if (azr_resolver_lookup(p->resolver, &c->hs->req, host, (int)p->set.use_ipv6, resolved_cb, c) !=
+        AZR_OK)
+        return azr_conn_fail(c, AZR_ERR_SETTING, 0, true, "cannot look up '%s'", host);
     return AZR_V_WAIT;
 }
 
 azr_verdict azr_dial_resolved(azr_conn *c, int fd, unsigned ev)
 {
     (void)fd, (void)ev;
-    if (!c->hs->resolved)
+    azr_hs *hs = c->hs;
+    if (!hs->resolved)
         return AZR_V_WAIT;
-    c->hs->resolved = false;
-    return AZR_V_NEXT;
+    hs->resolved = false;
+    const char *what = c->p->set.firewall_type ? "FirewallHost" : "NamespaceAddress";
+    switch ((azr_resolve_status)hs->res_status) {
+    case AZR_RES_OK:
+        if (hs->naddrs > 0)
+            return AZR_V_NEXT;
+        return azr_conn_fail(c, AZR_ERR_IO, 0, true,
+                             "%s, but none of the family UseIPv6=%ld allows", hs->res_why,
+                             c->p->set.use_ipv6);
+    case AZR_RES_NXDOMAIN:
+    case AZR_RES_NOADDR:
+    case AZR_RES_BADNAME:
+        return azr_conn_fail(c, AZR_ERR_IO, 0, true, "%s (check %s)", hs->res_why, what);
+    case AZR_RES_TIMEOUT:
+    case AZR_RES_SERVFAIL:
+    case AZR_RES_LIMIT:
+    case AZR_RES_IO:
+        break;
+    }
+    return azr_conn_retry(c, AZR_ERR_IO, "%s (check the nameservers in /etc/resolv.conf)",
+                          hs->res_why);
+}
+
+void azr_dial_end(azr_conn *c)
+{
+    azr_dial_cancel(c);
+    azr_resolver_cancel(c->p->resolver, &c->hs->req);
+}
+
+static void early_cb(void *ud, azr_resolve_req *req, const azr_resolve_result *res)
+{
+    azr_proxy_state *p = ud;
+    (void)req;
+    if (res->status == AZR_RES_OK)
+        azr_proxy_log(p, 0, 2, "%s", res->reason);
+    else
+        azr_proxy_log(p, 0, -1, "warning: %s (each client's connection will look again)",
+                      res->reason);
+}
+
+void azr_dial_lookup_early(azr_proxy_state *p)
+{
+    uint16_t port;
+    const char *host = hop_host(p, &port);
+    azr_resolver_cancel(p->resolver, &p->start_req);
+    if (azr_resolver_lookup(p->resolver, &p->start_req, host, (int)p->set.use_ipv6, early_cb, p) !=
+        AZR_OK)
+        azr_proxy_log(p, 0, -1, "warning: cannot look up '%s'", host);
 }

@@ -93,6 +93,12 @@ azr_err azr_listener_prepare(azr_proxy_state *p, char *err, size_t cap)
                                         : strerror(errno));
         return e;
     }
+    if (!p->resolver && !(p->resolver = azr_resolver_new(p->loop, NULL))) {
+        free(p->conns);
+        p->conns = NULL;
+        snprintf(err, cap, "cannot set up name resolution: out of memory");
+        return AZR_E_NOMEM;
+    }
     azr_proxy_log(p, 0, 2, "up to %zu connections (descriptor limit %zu)", p->max_conns, fds);
     return AZR_OK;
 }
@@ -334,6 +340,8 @@ void azr_listener_stop(azr_proxy_state *p)
     }
     if (p->loop)
         azr_timer_cancel(p->loop, &p->accept_timer);
+    if (p->resolver)
+        azr_resolver_cancel(p->resolver, &p->start_req);
     p->accept_paused = false;
     p->set.listening = false;
 }

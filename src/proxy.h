@@ -11,6 +11,7 @@
 #include "config.h"
 #include "net.h"
 #include "reactor.h"
+#include "resolver.h"
 #include "tls.h"
 #include "tlsparams.h"
 #include <bearssl.h>
@@ -38,19 +39,17 @@ struct azr_proxy_state {
     azr_events ev;
     void *ud;
     azr_reactor *loop;
-    const azr_net_ops *net; /* the system's sockets, or a test's fakes */
-    azr_sockaddr relay_addr;
+    const azr_net_ops *net;                  /* the system's sockets, or a test's fakes */
     azr_tls_anchors anchors;                 /* loaded when listening starts, for wss:// */
     azr_tls_anchors client_cas;              /* SSLClientCACerts, loaded when listening starts */
     br_ssl_session_parameters relay_session; /* ReuseSSLSession: the last one */
     bool relay_session_ok;
-    azr_tls_creds local_creds; /* SSLCertStore, loaded when listening starts */
-    bool local_tls;            /* clients speak TLS (SSLStartMode 0 or 1) */
-    azr_tls_suites suites;     /* SSLEnabledCipherSuites, parsed when listening starts */
-    unsigned tls_min, tls_max; /* SSLEnabledProtocols */
-    azr_sockaddr proxy_addr;   /* FirewallHost:FirewallPort */
-    bool proxy_resolved;
-    bool relay_resolved;
+    azr_tls_creds local_creds;     /* SSLCertStore, loaded when listening starts */
+    bool local_tls;                /* clients speak TLS (SSLStartMode 0 or 1) */
+    azr_tls_suites suites;         /* SSLEnabledCipherSuites, parsed when listening starts */
+    unsigned tls_min, tls_max;     /* SSLEnabledProtocols */
+    struct azr_resolver *resolver; /* names, without blocking (resolver.c) */
+    azr_resolve_req start_req;     /* StartListening's early lookup of the first hop */
     azr_dial_bad dial_bad[AZR_DIAL_BAD_MAX];
     /* listener.c: the listening socket and the connections it accepted */
     int lfd;

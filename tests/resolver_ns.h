@@ -147,7 +147,7 @@ static int setup(void **s)
 {
     (void)s;
     zone(40);
-    put_file(RESOLV, "nameserver 127.0.0.1\nsearch .\noptions timeout:1 attempts:1\n");
+    put_file(RESOLV, "nameserver 127.0.0.1\nsearch .\noptions timeout:3 attempts:2\n");
     put_file(HOSTS, "127.0.0.1 localhost\n");
     return 0;
 }

@@ -254,6 +254,9 @@ static bool sim_init(sim *w, const char *const *settings)
     if (azr_reactor_new_sim(&p->loop, 1024, 1100, &rs) != AZR_OK)
         return false;
     br_hmac_drbg_init(&p->rng, &br_sha256_vtable, "simnet", 6);
+    azr_resolver_opts ro = {.resolv_conf = "/nonexistent", .hosts = ""};
+    if (!(p->resolver = azr_resolver_new(p->loop, &ro)))
+        return false;
     p->lfd = -1;
     p->next_id = 1;
     p->max_conns = SIM_CONNS;
@@ -269,6 +272,7 @@ static void sim_free(sim *w)
             azr_conn_close(p->conns[i], 0, "test over", true);
     azr_task_cancel(p->loop, &p->reap);
     azr_listener_reap(p);
+    azr_resolver_free(p->resolver);
     free(p->conns);
     azr_reactor_free(p->loop);
     azr_settings_wipe(&p->set);

@@ -221,7 +221,7 @@ static void test_resolver_search_list(void **s)
     azr_reactor *l;
     azr_resolver *r;
     got g;
-    put_file(RESOLV, "nameserver 127.0.0.1\nsearch example.test\noptions timeout:1 attempts:1\n");
+    put_file(RESOLV, "nameserver 127.0.0.1\nsearch example.test\noptions timeout:3 attempts:2\n");
     world(&l, &r);
     dns_start(300);
     resolve(l, r, "www", 0, &g);
