@@ -1,0 +1,278 @@
+/*
+ * The vocabulary table: every setting azrelay knows under the reference
+ * class's spelling (type, range, default, field, help text for --help and
+ * the README), and the class's names azrelay does not implement, each with
+ * a hint. Data only: config.c sets and reads values through it.
+ */
+#include "config.h"
+#include "azrelay.h"
+#include "sas.h"
+
+#define OFF(f)    offsetof(azr_settings, f)
+#define STRF(f)   OFF(f), sizeof(((azr_settings *)0)->f)
+#define NOFIELD   SIZE_MAX, 0
+#define LONG_SECS 315360000L /* ten years */
+#define MAX_BUFSZ (16L * 1024 * 1024)
+
+/* clang-format off */
+const azr_conf_def azr_config_table[] = {
+    /* relay */
+    {"NamespaceAddress", AZR_CT_STR, AZR_CF_PROPERTY, 0, AZR_HOST_MAX + 15, "", STRF(namespace_address), NULL,
+     "Relay namespace: host, host:port, sb://host/, wss://host[:port] or ws://host[:port] (plain "
+     "WebSocket, for local emulators only). Port 443 unless given (80 for ws://)."},
+    {"HybridConnection", AZR_CT_STR, AZR_CF_PROPERTY, 0, AZR_HC_MAX, "", STRF(hybrid_connection), NULL,
+     "Hybrid connection name, exactly as created in the namespace ('/' separates segments)."},
+    {"AccessKeyName", AZR_CT_STR, AZR_CF_PROPERTY, 0, AZR_KEYNAME_MAX, "", STRF(access_key_name), NULL,
+     "Shared access policy name, e.g. RootManageSharedAccessKey. The policy needs the Send right."},
+    {"AccessKey", AZR_CT_STR, AZR_CF_PROPERTY | AZR_CF_SECRET, 0, AZR_KEY_MAX, "", STRF(access_key), NULL,
+     "Shared access key of that policy (its base64 text, used as is). Never logged."},
+    {"ConnectionString", AZR_CT_STR, AZR_CF_OURS | AZR_CF_WRITEONLY | AZR_CF_SECRET, 0, AZR_CONNSTR_MAX, "", NOFIELD, NULL,
+     "A connection string as the Azure portal shows it, Endpoint=sb://NS/; "
+     "SharedAccessKeyName=NAME; SharedAccessKey=KEY; EntityPath=HC: sets NamespaceAddress, "
+     "AccessKeyName, AccessKey and HybridConnection."},
+    {"AccessToken", AZR_CT_STR, AZR_CF_READONLY | AZR_CF_SECRET, 0, AZR_SAS_MAX, "", NOFIELD, NULL,
+     "Read only: a fresh SAS token for HybridConnection, valid TokenValidity seconds."},
+    {"TokenValidity", AZR_CT_INT, 0, 1, LONG_SECS, "3600", OFF(token_validity), 0, NULL,
+     "Lifetime in seconds of each SAS token; a new token is made for every relay connection."},
+    {"TokenAudience", AZR_CT_ENUM, AZR_CF_OURS, 0, AZR_SAS_FORM_MAX, "0", OFF(token_audience), 0,
+     "0=sb-lower,1=sb-upper,2=http,3=http-slash,4=http-port",
+     "Resource URI signed in the token: 0 sb://ns/hc with lower-case escapes (as the reference "
+     "class), 1 the same upper-case, 2 http://ns/hc, 3 http://ns/hc/ (.NET SDK), 4 "
+     "http://ns:port/hc (hyco-ws). The service accepts all of them."},
+    {"TokenLocation", AZR_CT_ENUM, AZR_CF_OURS, 0, 1, "0", OFF(token_location), 0, "0=header,1=query",
+     "Where the token travels: 0 ServiceBusAuthorization header, 1 sb-hc-token query parameter "
+     "(for proxies that strip unknown headers)."},
+    /* local side */
+    {"LocalHost", AZR_CT_STR, AZR_CF_PROPERTY, 0, AZR_HOST_MAX, "", STRF(local_host), NULL,
+     "Local address to listen on; empty means all interfaces."},
+    {"LocalPort", AZR_CT_INT, AZR_CF_PROPERTY, 0, 65535, "0", OFF(local_port), 0, NULL,
+     "Local TCP port to listen on; 0 lets the system choose."},
+    {"ConnectionBacklog", AZR_CT_INT, AZR_CF_PROPERTY, 1, 65535, "5", OFF(connection_backlog), 0, NULL,
+     "Pending connections the system queues before accept (the class's 5); raise it when "
+     "many clients connect at once, or the kernel drops the excess."},
+    {"DefaultIdleTimeout", AZR_CT_INT, AZR_CF_PROPERTY, 0, LONG_SECS, "0", OFF(default_idle_timeout), 0, NULL,
+     "Seconds without data in either direction before a connection is closed; 0 means never."},
+    {"DefaultTimeout", AZR_CT_INT, AZR_CF_PROPERTY, 0, LONG_SECS, "0", OFF(default_timeout), 0, NULL,
+     "Initial Timeout of each connection in seconds; 0 means none. With a Timeout, bytes a peer "
+     "does not take (its window stays full) cut the connection after that many seconds without "
+     "progress (AbsoluteTimeout: after that many seconds in all)."},
+    {"AbsoluteTimeout", AZR_CT_BOOL, 0, 0, 1, "False", OFF(absolute_timeout), 0, NULL,
+     "False: Timeout is an inactivity timeout (any byte moved restarts it). True: a stalled "
+     "transfer is cut Timeout seconds after it stalled, whatever trickles through."},
+    {"MaxConnections", AZR_CT_INT, AZR_CF_OURS, 0, 1000000L, "0", OFF(max_connections), 0, NULL,
+     "Most client connections open at once (each holds two descriptors); more are accepted and "
+     "closed at once. 0: as many as the descriptor limit allows (the soft RLIMIT_NOFILE is raised "
+     "to the hard one when listening starts), less the proxy's own descriptors. A larger value "
+     "is lowered to that with a warning."},
+    {"KeepAlive", AZR_CT_BOOL, AZR_CF_PROPERTY, 0, 1, "False", OFF(keep_alive), 0, NULL,
+     "Enable TCP keep-alive probes on accepted connections (same as TCPKeepAlive)."},
+    {"Linger", AZR_CT_BOOL, AZR_CF_PROPERTY, 0, 1, "True", OFF(linger), 0, NULL,
+     "Close gracefully, sending pending data (False resets connections at close)."},
+    {"Listening", AZR_CT_BOOL, AZR_CF_PROPERTY | AZR_CF_READONLY, 0, 1, "False", OFF(listening), 0, NULL,
+     "Read only: whether the proxy is listening on LocalPort."},
+    /* logging */
+    {"LogLevel", AZR_CT_ENUM, 0, 0, 3, "1", OFF(log_level), 0, "0=None,1=Info,2=Verbose,3=Debug",
+     "0 none, 1 connections and errors, 2 plus handshakes and headers, 3 plus debug detail. Keys "
+     "and signatures are never logged."},
+    /* outbound connection */
+    {"ConnectionTimeout", AZR_CT_INT, 0, 1, 3600, "30", OFF(connection_timeout), 0, NULL,
+     "Seconds allowed for connect, proxy, TLS and WebSocket upgrade towards the relay."},
+    {"FirewallType", AZR_CT_ENUM, 0, 0, 10, "0", OFF(firewall_type), 0,
+     "0=None,1=Tunnel,2=SOCKS4,3=SOCKS5,10=SOCKS4A",
+     "Outbound proxy: 0 none, 1 HTTP CONNECT tunnel (FirewallPort 80), 2 SOCKS4, 3 SOCKS5, 10 "
+     "SOCKS4A (FirewallPort 1080)."},
+    {"FirewallHost", AZR_CT_STR, 0, 0, AZR_HOST_MAX, "", STRF(firewall_host), NULL,
+     "Outbound proxy host name or address."},
+    {"FirewallPort", AZR_CT_INT, 0, 0, 65535, "0", OFF(firewall_port), 0, NULL,
+     "Outbound proxy port; set automatically by FirewallType."},
+    {"FirewallUser", AZR_CT_STR, 0, 0, AZR_SOCKS_MAX_NAME, "", STRF(firewall_user), NULL,
+     "Proxy user (HTTP Basic or SOCKS5 user/password, SOCKS4 user id)."},
+    {"FirewallPassword", AZR_CT_STR, AZR_CF_SECRET, 0, AZR_SOCKS_MAX_NAME, "", STRF(firewall_password), NULL,
+     "Proxy password. Never logged."},
+    /* sockets */
+    {"TCPKeepAlive", AZR_CT_BOOL, 0, 0, 1, "False", OFF(keep_alive), 0, NULL,
+     "Same as KeepAlive."},
+    {"KeepAliveTime", AZR_CT_INT, 0, 0, 2147483647L, "0", OFF(keep_alive_time), 0, NULL,
+     "Milliseconds of inactivity before the first TCP keep-alive probe (0: system default). "
+     "Setting it turns TCPKeepAlive on."},
+    {"KeepAliveInterval", AZR_CT_INT, 0, 0, 2147483647L, "0", OFF(keep_alive_interval), 0, NULL,
+     "Milliseconds between unanswered TCP keep-alive probes (0: system default). Setting it turns "
+     "TCPKeepAlive on."},
+    {"KeepAliveRetryCount", AZR_CT_INT, 0, 0, 255, "0", OFF(keep_alive_retry_count), 0, NULL,
+     "Unanswered TCP keep-alive probes before the peer counts as gone (0: system default). "
+     "Setting it turns TCPKeepAlive on."},
+    {"LingerTime", AZR_CT_INT, 0, 0, 65535, "0", OFF(linger_time), 0, NULL,
+     "Seconds a closing socket may linger to send pending data (0: system default)."},
+    {"TcpNoDelay", AZR_CT_BOOL, 0, 0, 1, "False", OFF(tcp_no_delay), 0, NULL,
+     "Disable Nagle's algorithm on both sockets."},
+    {"InBufferSize", AZR_CT_INT, 0, 0, MAX_BUFSZ, "0", OFF(in_buffer_size), 0, NULL,
+     "Socket receive buffer in bytes (0: system default)."},
+    {"OutBufferSize", AZR_CT_INT, 0, 0, MAX_BUFSZ, "0", OFF(out_buffer_size), 0, NULL,
+     "Socket send buffer in bytes (0: system default)."},
+    {"UseIPv6", AZR_CT_ENUM, 0, 0, 2, "0", OFF(use_ipv6), 0, "0=IPv4,1=IPv6,2=Both",
+     "Address family towards the relay: 0 IPv4 only, 1 IPv6 only, 2 IPv6 then IPv4."},
+    /* upgrade request */
+    {"UserAgent", AZR_CT_STR, 0, 0, 255, "azrelay/" AZRELAY_VERSION, STRF(user_agent), NULL,
+     "User-Agent header of the WebSocket upgrade request."},
+    {"OtherHeaders", AZR_CT_STR, AZR_CF_MULTILINE, 0, AZR_CONF_VALUE_MAX - 1, "", STRF(other_headers), NULL,
+     "Extra request headers, 'Name: value' separated by newlines (write \\n in a config file "
+     "or on the command line). Refused: CR or LF inside a header, a name that is not an HTTP token."},
+    /* WebSocket */
+    {"MaxFrameSize", AZR_CT_INT, AZR_CF_OURS, 256, 1048576L, "16384", OFF(max_frame_size), 0, NULL,
+     "Largest payload in bytes of a frame sent to the relay."},
+    {"RelayKeepAliveInterval", AZR_CT_INT, AZR_CF_OURS, 0, 230, "30", OFF(relay_keep_alive_interval), 0, NULL,
+     "Seconds of relay silence before a WebSocket ping (0: never). The service drops "
+     "connections idle for about 4 minutes."},
+    {"HalfCloseTimeout", AZR_CT_INT, AZR_CF_OURS, 1, 86400L, "30", OFF(half_close_timeout), 0, NULL,
+     "Once one side has finished (client FIN, or the relay's close frame), seconds without a "
+     "byte moving before the connection is cut (the client gets a reset). A transfer still "
+     "flowing in the open direction is never cut."},
+    {"SSLCACertFilePaths", AZR_CT_STR, 0, 0, 1023,
+     "/etc/ssl/ca-bundle.pem;/etc/pki/tls/certs/ca-bundle.crt;/etc/ssl/certs/ca-certificates.crt;"
+     "/etc/pki/tls/cacert.pem",
+     STRF(ssl_ca_cert_file_paths), NULL,
+     "CA bundles for checking the relay's certificate, separated by ';'. The first file that "
+     "exists is loaded; empty loads none."},
+    {"SSLServerCACerts", AZR_CT_STR, AZR_CF_MULTILINE, 0, 16383, "", STRF(ssl_server_ca_certs), NULL,
+     "More CA certificates for the relay's certificate: PEM text (certificates separated by "
+     "newlines) or, in a config file or on the command line, the path of a PEM file."},
+    /* local TLS */
+    {"SSLEnabled", AZR_CT_BOOL, AZR_CF_PROPERTY, 0, 1, "False", OFF(ssl_enabled), 0, NULL,
+     "TLS towards local clients. True sets SSLStartMode to 1 when it was 3; False sets it to 3. "
+     "Needs SSLCertStore."},
+    {"SSLStartMode", AZR_CT_ENUM, AZR_CF_PROPERTY, 0, 3, "3", OFF(ssl_start_mode), 0,
+     "0=Automatic,1=Implicit,2=Explicit,3=None",
+     "How local TLS starts: 1 at once on connect; 0 the same (a raw TCP port has no plaintext "
+     "convention); 2 needs a STARTTLS command that a raw TCP proxy does not have, so listening "
+     "refuses it; 3 no TLS. Setting it sets SSLEnabled."},
+    {"SSLCertStore", AZR_CT_STR, AZR_CF_PROPERTY, 0, 1023, "", STRF(ssl_cert_store), NULL,
+     "The local TLS certificate: path of a PEM file with the certificate chain (leaf first) and "
+     "its private key (RSA or EC; PKCS#1, SEC1 or PKCS#8, unencrypted). The class's SSLCert "
+     "certificate object, as a file."},
+    {"SSLCertStoreType", AZR_CT_ENUM, AZR_CF_PROPERTY, 0, 99, "99", OFF(ssl_cert_store_type), 0,
+     "6=PEMKeyFile,99=Auto",
+     "Format of SSLCertStore: 6 a PEM file with key and certificates, 99 detect (PEM is the "
+     "only format read). The class's other store types (Windows stores, PFX, JKS, ...) are "
+     "not supported."},
+    {"SSLCertStorePassword", AZR_CT_STR, AZR_CF_PROPERTY | AZR_CF_SECRET, 0, 255, "",
+     STRF(ssl_cert_store_password), NULL,
+     "Password of an encrypted private key. BearSSL reads unencrypted keys only: listening "
+     "refuses a password; decrypt the key with 'openssl pkey -in key.pem -out plain.pem'."},
+    {"SSLCertSubject", AZR_CT_STR, AZR_CF_PROPERTY, 0, 255, "", STRF(ssl_cert_subject), NULL,
+     "Which certificate of SSLCertStore to use: empty or '*' the first one; otherwise text "
+     "that the first certificate's subject common name (CN) must contain."},
+    {"SSLEnabledCipherSuites", AZR_CT_STR, 0, 0, 2047, "", STRF(ssl_enabled_cipher_suites), NULL,
+     "Cipher suites offered, both sides, by IANA name in order of preference, separated by "
+     "';' (e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256). Empty: the safe set, ECDHE key "
+     "exchange with AES-GCM or ChaCha20-Poly1305 only; '*': every suite BearSSL has, "
+     "including RSA key exchange, CBC and 3DES."},
+    {"SSLEnabledProtocols", AZR_CT_INT, 0, 0, 16383, "3072", OFF(ssl_enabled_protocols), 0, NULL,
+     "TLS versions, both sides, as the class's bits: 3072 (0xC00) TLS 1.2, 768 (0x300) "
+     "TLS 1.1, 192 (0xC0) TLS 1.0; add them up. TLS 1.3 (12288) is not available in "
+     "BearSSL and is ignored next to others, refused alone; SSL 2 and 3 are refused."},
+    {"SSLSecurityFlags", AZR_CT_FLAGS, 0, 0, 0, "0", OFF(ssl_security_flags), 0, NULL,
+     "Relay side: certificate checks to skip, as the class's bits (hex or decimal, OR them): "
+     "0x1 the validity period (the chain is checked as of the middle of the certificate's "
+     "own period), 0x10 an unknown CA (the chain must still be well formed and signed), "
+     "0x80000000 a host name that does not match. 0 checks everything. Each loosening is "
+     "logged as a warning when listening starts and whenever it lets a certificate pass. "
+     "The class's other bits are accepted and have no effect (BearSSL checks no "
+     "revocation)."},
+    {"ReuseSSLSession", AZR_CT_BOOL, 0, 0, 1, "False", OFF(reuse_ssl_session), 0, NULL,
+     "Relay side: offer the last TLS session to the relay again (an abbreviated handshake, "
+     "no certificate check or key exchange) while its parameters are kept: until the "
+     "relay refuses it, a TLS failure, a change of NamespaceAddress, or Reset."},
+    {"SSLAuthenticateClients", AZR_CT_BOOL, AZR_CF_PROPERTY, 0, 1, "False", OFF(ssl_authenticate_clients), 0, NULL,
+     "Local TLS: ask each client for a certificate and check it against SSLClientCACerts. "
+     "A client with no certificate is refused; one whose certificate does not check is "
+     "refused unless the SSLClientAuthentication event (C API) accepts it (the daemon "
+     "follows the check)."},
+    {"SSLClientCACerts", AZR_CT_STR, AZR_CF_MULTILINE, 0, 16383, "", STRF(ssl_client_ca_certs), NULL,
+     "CA certificates that client certificates must chain to (SSLAuthenticateClients): PEM "
+     "text or the path of a PEM file. Only these are trusted for clients, never the "
+     "system bundle."},
+    {"SSLKeyLogFile", AZR_CT_STR, 0, 0, 1023, "", STRF(ssl_key_log_file), NULL,
+     "Append each TLS session's secrets, both sides, to this file in the NSS key log format "
+     "(CLIENT_RANDOM lines, created mode 0600) so Wireshark can decrypt a capture. For "
+     "debugging only: anyone with the file reads the traffic."},
+    {"EventLoop", AZR_CT_ENUM, AZR_CF_OURS, 0, 3, "0", OFF(event_loop), 0,
+     "0=auto,1=epoll,2=kqueue,3=poll",
+     "Readiness API of the event loop: 0 the platform's best (epoll on Linux, kqueue on BSD "
+     "and macOS), 1 epoll, 2 kqueue, 3 poll(). Read when listening starts."},
+    {"StrictUTF8", AZR_CT_BOOL, AZR_CF_OURS, 0, 1, "False", OFF(strict_utf8), 0, NULL,
+     "Close the relay connection (1007) on invalid UTF-8 in a text frame instead of passing "
+     "the bytes through."},
+};
+/* clang-format on */
+const size_t azr_config_count = sizeof azr_config_table / sizeof azr_config_table[0];
+
+#define NEGOTIATED "a connection field: read it as Config(\"Name[connection id]\")"
+#define HTTP_ONLY  "an HTTP client setting; azrelay speaks WebSocket only"
+#define PROXY_HINT                                                                                 \
+    "use FirewallType=1 with FirewallHost, FirewallPort, FirewallUser, FirewallPassword"
+
+const azr_conf_unsupported azr_config_unsupported[] = {
+    {"Connections", "use the connection functions of the C API"},
+    {"SSLCert", "set SSLCertStore (a PEM file), SSLCertStoreType and SSLCertSubject"},
+    {"AcceptEncoding", HTTP_ONLY},
+    {"AllowHTTPCompression", HTTP_ONLY},
+    {"AllowHTTPFallback", HTTP_ONLY},
+    {"Append", HTTP_ONLY},
+    {"Authorization", "the SAS token is built from AccessKeyName and AccessKey"},
+    {"BytesTransferred", HTTP_ONLY},
+    {"ChunkSize", HTTP_ONLY},
+    {"CompressHTTPRequest", HTTP_ONLY},
+    {"EncodeURL", HTTP_ONLY},
+    {"FollowRedirects", HTTP_ONLY},
+    {"GetOn302Redirect", HTTP_ONLY},
+    {"HTTP2HeadersWithoutIndexing", HTTP_ONLY},
+    {"HTTPVersion", HTTP_ONLY},
+    {"IfModifiedSince", HTTP_ONLY},
+    {"KerberosSPN", HTTP_ONLY},
+    {"MaxRedirectAttempts", HTTP_ONLY},
+    {"NegotiatedHTTPVersion", HTTP_ONLY},
+    {"ProxyAuthorization", PROXY_HINT},
+    {"ProxyAuthScheme", PROXY_HINT},
+    {"ProxyPassword", PROXY_HINT},
+    {"ProxyPort", PROXY_HINT},
+    {"ProxyServer", PROXY_HINT},
+    {"ProxyUser", PROXY_HINT},
+    {"ProxyExceptionsList", NULL},
+    {"SentHeaders", HTTP_ONLY},
+    {"StatusCode", "see the Connected event's status code"},
+    {"StatusLine", "see the Connected event's description"},
+    {"TransferredData", HTTP_ONLY},
+    {"TransferredDataLimit", HTTP_ONLY},
+    {"TransferredHeaders", HTTP_ONLY},
+    {"TransferredRequest", HTTP_ONLY},
+    {"UseChunkedEncoding", HTTP_ONLY},
+    {"UseIDNs", NULL},
+    {"UsePlatformHTTPClient", HTTP_ONLY},
+    {"UseProxyAutoConfigURL", HTTP_ONLY},
+    {"FirewallAutoDetect", "set FirewallType, FirewallHost and FirewallPort"},
+    {"FirewallData", NULL},
+    {"MaxLineLength", "azrelay forwards bytes, not lines"},
+    {"MaxTransferRate", NULL},
+    {"LogSSLPackets", "decrypt a capture with SSLKeyLogFile instead"},
+    {"OpenSSLCADir", "azrelay uses BearSSL: see SSLCACertFilePaths"},
+    {"OpenSSLCAFile", "azrelay uses BearSSL: see SSLCACertFilePaths"},
+    {"OpenSSLCipherList", "azrelay uses BearSSL: see SSLEnabledCipherSuites"},
+    {"OpenSSLPrngSeedData", "BearSSL seeds itself from the system (getrandom, /dev/urandom)"},
+    {"SSLCACerts", "put the intermediate certificates in SSLCertStore after the leaf"},
+    {"SSLCipherStrength", "choose the suites with SSLEnabledCipherSuites"},
+    {"SSLEnableRenegotiation", "renegotiation is always refused, on both sides"},
+    {"SSLIncludeCertChain", "the class has no SSLServerAuthentication event"},
+    {"SSLNegotiatedCipher", NEGOTIATED},
+    {"SSLNegotiatedCipherStrength", NEGOTIATED},
+    {"SSLNegotiatedCipherSuite", NEGOTIATED},
+    {"SSLNegotiatedKeyExchange", NEGOTIATED},
+    {"SSLNegotiatedKeyExchangeStrength", NEGOTIATED},
+    {"SSLNegotiatedVersion", NEGOTIATED},
+    {"TLS12SignatureAlgorithms", "BearSSL accepts SHA-224 to SHA-512 with RSA and ECDSA"},
+    {"TLS12SupportedGroups", "BearSSL offers X25519, P-256, P-384 and P-521"},
+    {"TLS13KeyShareGroups", "BearSSL has no TLS 1.3"},
+    {"TLS13SignatureAlgorithms", "BearSSL has no TLS 1.3"},
+    {"TLS13SupportedGroups", "BearSSL has no TLS 1.3"},
+};
+const size_t azr_config_unsupported_count =
+    sizeof azr_config_unsupported / sizeof azr_config_unsupported[0];
