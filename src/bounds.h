@@ -41,6 +41,14 @@
 /* azbridge (Azure/azure-relay-bridge) port name: one length byte in its
  * preamble, and the listener reads it into a 256-byte buffer (length + 255). */
 #define AZR_AZBRIDGE_MAX_NAME 255
+/* Proxies: FirewallData (stored as CRLF lines), ProxyAuthorization (a header value),
+ * ProxyExceptionsList, and the route's description for logs and Config("ProxyRoute"). */
+#define AZR_PROXY_DATA_MAX       1024
+#define AZR_PROXY_AUTHZ_MAX      1024
+#define AZR_PROXY_EXCEPTIONS_MAX 2047
+#define AZR_ROUTE_SOURCE_MAX     512
+/* PortName: an azbridge port name (see AZR_AZBRIDGE_MAX_NAME). */
+#define AZR_PORTNAME_MAX AZR_AZBRIDGE_MAX_NAME
 /* X.509: a distinguished name as text (CN=..., O=...), and a leaf certificate kept
  * whole (client certificates for SSLClientAuthentication; relay leaves when
  * SSLSecurityFlags ignores time validity). */

@@ -3,9 +3,10 @@
  * The table (conftable.c) is the vocabulary. Each entry names a field of
  * azr_settings by offset; the setters only know the four types. Side
  * effects the reference class documents (setting KeepAliveTime turns
- * TCPKeepAlive on; FirewallType picks a default FirewallPort;
- * NamespaceAddress is parsed at once so a bad address fails at Config()
- * time, not at connect time) live in post_set(). A name the class defines
+ * TCPKeepAlive on; FirewallType shows its default FirewallPort unless a
+ * port was given, in either order; NamespaceAddress is parsed at once so a
+ * bad address fails at Config() time, not at connect time) live in
+ * post_set() and set_def(). A name the class defines
  * but azrelay lacks is in azr_config_unsupported[] and gets its own error,
  * so "not supported" and "misspelt" never look alike.
  */
@@ -13,6 +14,11 @@
 #include "tlsparams.h"
 #include "text.h"
 #include "sas.h"
+#include "proxyroute.h"
+#include "ws.h"
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 #define OFF(f) offsetof(azr_settings, f)
 
@@ -211,11 +217,16 @@ static bool enum_lookup(const char *enums, const char *v, size_t len, long *out)
     return false;
 }
 
-/* OtherHeaders: "Name: value" lines, separated by LF, CRLF or a written "\n". */
-static azr_err set_headers(azr_settings *s, const char *v, size_t len, char *err, size_t errcap)
+/* OtherHeaders, FirewallData: "Name: value" lines, separated by LF, CRLF or a
+ * written "\n", stored as CRLF lines in d's field. FirewallData also refuses
+ * control characters other than tab (RFC 9110 §5.5: a field value is
+ * visible characters, spaces and tabs). */
+static azr_err set_headers(azr_settings *s, const azr_conf_def *d, const char *v, size_t len,
+                           char *err, size_t errcap)
 {
-    char out[sizeof s->other_headers];
-    size_t o = 0, i = 0, lineno = 0;
+    char out[AZR_CONF_VALUE_MAX];
+    size_t o = 0, i = 0, lineno = 0, cap = d->size < sizeof out ? d->size : sizeof out;
+    bool strict = d->offset == OFF(firewall_data);
     while (i < len) {
         size_t j = i;
         while (j < len && v[j] != '\n' && !(v[j] == '\\' && j + 1 < len && v[j + 1] == 'n'))
@@ -233,26 +244,33 @@ static azr_err set_headers(azr_settings *s, const char *v, size_t len, char *err
             continue;
         const char *colon = memchr(line, ':', ll);
         if (!colon || colon == line) {
-            snprintf(err, errcap, "OtherHeaders line %zu: expected 'Name: value'", lineno);
+            snprintf(err, errcap, "%s line %zu: expected 'Name: value'", d->name, lineno);
             return AZR_E_ARG;
         }
         for (const char *p = line; p < colon; p++) {
             /* RFC 9110 §5.6.2 token characters */
             unsigned char c = (unsigned char)*p;
             if (!(c > 0x20 && c < 0x7f && !strchr("\"(),/:;<=>?@[\\]{}", c))) {
-                snprintf(err, errcap, "OtherHeaders line %zu: header name is not an HTTP token",
+                snprintf(err, errcap, "%s line %zu: header name is not an HTTP token", d->name,
                          lineno);
                 return AZR_E_ARG;
             }
         }
-        for (const char *p = colon + 1; p < line + ll; p++)
-            if (*p == '\r' || *p == '\n' || *p == '\0') {
-                snprintf(err, errcap, "OtherHeaders line %zu: CR, LF or NUL inside a header value",
+        for (const char *p = colon + 1; p < line + ll; p++) {
+            unsigned char c = (unsigned char)*p;
+            if (c == '\r' || c == '\n' || c == '\0') {
+                snprintf(err, errcap, "%s line %zu: CR, LF or NUL inside a header value", d->name,
                          lineno);
                 return AZR_E_ARG;
             }
-        if (ll + 2 > sizeof out - 1 - o) {
-            snprintf(err, errcap, "OtherHeaders longer than %zu bytes", sizeof out - 1);
+            if (strict && ((c < 0x20 && c != '\t') || c == 0x7f)) {
+                snprintf(err, errcap, "%s line %zu: a control character inside a header value",
+                         d->name, lineno);
+                return AZR_E_ARG;
+            }
+        }
+        if (ll + 2 > cap - 1 - o) {
+            snprintf(err, errcap, "%s longer than %zu bytes", d->name, cap - 1);
             return AZR_E_LIMIT;
         }
         memcpy(out + o, line, ll);
@@ -261,7 +279,64 @@ static azr_err set_headers(azr_settings *s, const char *v, size_t len, char *err
         out[o++] = '\n';
     }
     out[o] = '\0';
-    memcpy(s->other_headers, out, o + 1);
+    memcpy((char *)s + d->offset, out, o + 1);
+    azr_wipe(out, sizeof out); /* FirewallData may carry credentials */
+    return AZR_OK;
+}
+
+/* ProxyServer: a host name or an IP address (IPv6 with or without brackets). */
+static azr_err check_host(const azr_conf_def *d, const char *v, size_t len, char *err,
+                          size_t errcap)
+{
+    char b[72], ip[64];
+    size_t n = len;
+    const char *h = v;
+    if (len >= 2 && v[0] == '[' && v[len - 1] == ']') {
+        h++;
+        n -= 2;
+    }
+    uint8_t a[16];
+    if (n > 0 && n < sizeof ip) {
+        memcpy(ip, h, n);
+        ip[n] = '\0';
+        if (inet_pton(AF_INET, ip, a) == 1 || inet_pton(AF_INET6, ip, a) == 1)
+            return AZR_OK;
+    }
+    for (size_t i = 0; i < len; i++) {
+        char c = v[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.')) {
+            snprintf(err, errcap,
+                     "%s: '%s' is not a host name or address (no scheme; the port goes in "
+                     "ProxyPort)",
+                     d->name, shown(v, len, b));
+            return AZR_E_ARG;
+        }
+    }
+    return AZR_OK;
+}
+
+/* ProxyAuthorization (a header value), PortName (UTF-8): no control characters. */
+static azr_err check_text(const azr_conf_def *d, const char *v, size_t len, char *err,
+                          size_t errcap)
+{
+    bool utf8 = d->offset == OFF(port_name);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)v[i];
+        bool bad = c < 0x20 || c == 0x7f;
+        if (!utf8 && c == '\t')
+            bad = false;
+        if (utf8 && c == 0xc2 && i + 1 < len && (unsigned char)v[i + 1] < 0xa0)
+            bad = true; /* U+0080..U+009F, the C1 controls */
+        if (bad) {
+            snprintf(err, errcap, "%s: a control character at byte %zu", d->name, i + 1);
+            return AZR_E_ARG;
+        }
+    }
+    if (utf8 && !azr_ws_utf8_valid((const uint8_t *)v, len)) {
+        snprintf(err, errcap, "%s: not valid UTF-8", d->name);
+        return AZR_E_ARG;
+    }
     return AZR_OK;
 }
 
@@ -306,8 +381,14 @@ static void post_set(azr_settings *s, const azr_conf_def *d)
     if (d->offset == OFF(keep_alive_time) || d->offset == OFF(keep_alive_interval) ||
         d->offset == OFF(keep_alive_retry_count))
         s->keep_alive = true;
-    if (d->offset == OFF(firewall_type))
+    /* FirewallType shows its default port unless one was given, whatever the order */
+    if (d->offset == OFF(firewall_port))
+        s->firewall_port_set = s->firewall_port != 0;
+    if ((d->offset == OFF(firewall_type) || d->offset == OFF(firewall_port)) &&
+        !s->firewall_port_set)
         s->firewall_port = s->firewall_type == 0 ? 0 : s->firewall_type == 1 ? 80 : 1080;
+    if (d->offset == OFF(proxy_port))
+        s->proxy_port_set = true;
     if (d->offset == OFF(access_key) || d->offset == OFF(access_key_name))
         s->access_signature[0] = '\0';
 }
@@ -394,8 +475,17 @@ static azr_err set_def(azr_settings *s, const azr_conf_def *d, const char *v, si
                 s->relay = ep;
             }
         }
-        if (d->offset == OFF(other_headers))
-            return set_headers(s, v, len, err, errcap);
+        if (d->offset == OFF(other_headers) || d->offset == OFF(firewall_data))
+            return set_headers(s, d, v, len, err, errcap);
+        azr_err ce = AZR_OK;
+        if (d->offset == OFF(proxy_server))
+            ce = check_host(d, v, len, err, errcap);
+        if (d->offset == OFF(proxy_authorization) || d->offset == OFF(port_name))
+            ce = check_text(d, v, len, err, errcap);
+        if (d->offset == OFF(proxy_exceptions))
+            ce = azr_route_exceptions_check(v, len, err, errcap);
+        if (ce != AZR_OK)
+            return ce;
         if (d->offset == OFF(ssl_enabled_cipher_suites)) {
             char text[sizeof s->ssl_enabled_cipher_suites];
             azr_tls_suites su;
@@ -428,7 +518,8 @@ void azr_settings_init(azr_settings *s)
         if (set_def(s, d, d->dflt, strlen(d->dflt), err, sizeof err) != AZR_OK)
             continue;
     }
-    s->keep_alive = false; /* the keep-alive timers' defaults must not switch it on */
+    s->keep_alive = false;     /* the keep-alive timers' defaults must not switch it on */
+    s->proxy_port_set = false; /* a default is not a given port */
 }
 
 void azr_settings_wipe(azr_settings *s)
@@ -436,6 +527,9 @@ void azr_settings_wipe(azr_settings *s)
     azr_wipe(s->access_key, sizeof s->access_key);
     azr_wipe(s->access_signature, sizeof s->access_signature);
     azr_wipe(s->firewall_password, sizeof s->firewall_password);
+    azr_wipe(s->proxy_password, sizeof s->proxy_password);
+    azr_wipe(s->proxy_authorization, sizeof s->proxy_authorization);
+    azr_wipe(s->firewall_data, sizeof s->firewall_data);
 }
 
 azr_err azr_config_set(azr_settings *s, const char *name, size_t name_len, const char *value,
@@ -522,6 +616,21 @@ static azr_err access_token(const azr_settings *s, int64_t now, char *out, size_
     return e;
 }
 
+/* What StartListening would take now (the process's environment included). */
+static azr_err proxy_route(const azr_settings *s, char *out, size_t cap, char *err, size_t errcap)
+{
+    azr_route r;
+    azr_err e =
+        azr_route_compute(s, azr_route_env_os, NULL, s->relay.host, s->relay.tls, &r, err, errcap);
+    if (e == AZR_OK && (size_t)snprintf(out, cap, "%s", r.source) >= cap) {
+        snprintf(err, errcap, "ProxyRoute: output buffer too small");
+        out[0] = '\0';
+        e = AZR_E_LIMIT;
+    }
+    azr_route_wipe(&r);
+    return e;
+}
+
 azr_err azr_config_get(const azr_settings *s, const char *name, size_t name_len, int64_t now,
                        char *out, size_t cap, char *err, size_t errcap)
 {
@@ -540,6 +649,8 @@ azr_err azr_config_get(const azr_settings *s, const char *name, size_t name_len,
     }
     if (azr_text_ieq(d->name, strlen(d->name), "AccessToken"))
         return access_token(s, now, out, cap, err, errcap);
+    if (azr_text_ieq(d->name, strlen(d->name), "ProxyRoute"))
+        return proxy_route(s, out, cap, err, errcap);
     const uint8_t *field = (const uint8_t *)s + d->offset;
     int n;
     switch (d->type) {

@@ -44,6 +44,18 @@ typedef struct azr_settings {
     long firewall_port;
     char firewall_user[AZR_SOCKS_MAX_NAME + 1];
     char firewall_password[AZR_SOCKS_MAX_NAME + 1];
+    bool firewall_port_set; /* FirewallPort was given (not FirewallType's default) */
+    bool firewall_auto_detect;
+    char firewall_data[AZR_PROXY_DATA_MAX + 1]; /* "Name: value\r\n" lines */
+    char proxy_server[AZR_HOST_MAX + 1];
+    long proxy_port;
+    bool proxy_port_set; /* ProxyPort was given (not its default) */
+    char proxy_user[AZR_SOCKS_MAX_NAME + 1];
+    char proxy_password[AZR_SOCKS_MAX_NAME + 1];
+    long proxy_auth_scheme; /* AZR_PROXY_AUTH_* */
+    char proxy_authorization[AZR_PROXY_AUTHZ_MAX + 1];
+    char proxy_exceptions[AZR_PROXY_EXCEPTIONS_MAX + 1];
+    long max_transfer_rate; /* bytes/s towards the relay, 0: no limit */
     long keep_alive_time;
     long keep_alive_interval;
     long keep_alive_retry_count;
@@ -59,9 +71,11 @@ typedef struct azr_settings {
     long token_location;
     long max_frame_size;
     long relay_keep_alive_interval;
-    long half_close_timeout; /* seconds of inactivity allowed once a side has closed */
-    long max_connections;    /* 0: from the descriptor limit */
-    bool absolute_timeout;   /* Timeout counts from the stall's start, not the last byte */
+    long half_close_timeout;              /* seconds of inactivity allowed once a side has closed */
+    long max_connections;                 /* 0: from the descriptor limit */
+    long max_transfer_rate_in;            /* bytes/s towards the client, 0: no limit */
+    char port_name[AZR_PORTNAME_MAX + 1]; /* azbridge listener port, "" for raw bytes */
+    bool absolute_timeout; /* Timeout counts from the stall's start, not the last byte */
     bool strict_utf8;
     long event_loop;
     char ssl_ca_cert_file_paths[1024];
@@ -83,6 +97,14 @@ typedef struct azr_settings {
     bool ssl_authenticate_clients;
     char ssl_client_ca_certs[16384];
 } azr_settings;
+
+/* ProxyAuthScheme: the class's numbers, and Auto (ours). */
+#define AZR_PROXY_AUTH_BASIC     0
+#define AZR_PROXY_AUTH_DIGEST    1
+#define AZR_PROXY_AUTH_NONE      3
+#define AZR_PROXY_AUTH_NTLM      4
+#define AZR_PROXY_AUTH_NEGOTIATE 5
+#define AZR_PROXY_AUTH_AUTO      99
 
 /* Setting types and flags of the table. */
 enum {
@@ -125,7 +147,8 @@ extern const size_t azr_config_unsupported_count;
 
 /* Every setting to its default. */
 void azr_settings_init(azr_settings *s);
-/* Wipe key material (AccessKey, FirewallPassword, tokens) before freeing. */
+/* Wipe key material (AccessKey, FirewallPassword, ProxyPassword, ProxyAuthorization,
+ * tokens) before freeing. */
 void azr_settings_wipe(azr_settings *s);
 
 /* Table entry by name (case-insensitive), or NULL. */

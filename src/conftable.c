@@ -79,16 +79,75 @@ const azr_conf_def azr_config_table[] = {
      "Seconds allowed for connect, proxy, TLS and WebSocket upgrade towards the relay."},
     {"FirewallType", AZR_CT_ENUM, 0, 0, 10, "0", OFF(firewall_type), 0,
      "0=None,1=Tunnel,2=SOCKS4,3=SOCKS5,10=SOCKS4A",
-     "Outbound proxy: 0 none, 1 HTTP CONNECT tunnel (FirewallPort 80), 2 SOCKS4, 3 SOCKS5, 10 "
-     "SOCKS4A (FirewallPort 1080)."},
+     "Outbound proxy for the relay connections: 0 none, 1 HTTP CONNECT tunnel (the proxy "
+     "ProxyServer names; FirewallPort 80), 2 SOCKS4 (the relay's name is resolved here), 3 "
+     "SOCKS5 (the name is sent to the proxy), 10 SOCKS4A (the name is sent to the proxy; "
+     "FirewallPort 1080 for the SOCKS types). Read when listening starts, as every proxy "
+     "setting."},
     {"FirewallHost", AZR_CT_STR, 0, 0, AZR_HOST_MAX, "", STRF(firewall_host), NULL,
-     "Outbound proxy host name or address."},
+     "Outbound proxy host name or address (used when FirewallType is not 0). For an HTTP "
+     "CONNECT proxy the same as ProxyServer: given both, they must name the same host."},
     {"FirewallPort", AZR_CT_INT, 0, 0, 65535, "0", OFF(firewall_port), 0, NULL,
-     "Outbound proxy port; set automatically by FirewallType."},
+     "Outbound proxy port. Setting FirewallType shows its default here (80 or 1080) unless a "
+     "port was given, in either order; 0 takes a given port back. For an HTTP CONNECT proxy "
+     "the same as ProxyPort: given both, they must agree."},
     {"FirewallUser", AZR_CT_STR, 0, 0, AZR_SOCKS_MAX_NAME, "", STRF(firewall_user), NULL,
-     "Proxy user (HTTP Basic or SOCKS5 user/password, SOCKS4 user id)."},
+     "Proxy user (HTTP proxy authentication, SOCKS5 user/password, SOCKS4 user id). The same "
+     "as ProxyUser: given both, they must agree."},
     {"FirewallPassword", AZR_CT_STR, AZR_CF_SECRET, 0, AZR_SOCKS_MAX_NAME, "", STRF(firewall_password), NULL,
-     "Proxy password. Never logged."},
+     "Proxy password; the same as ProxyPassword. Never logged."},
+    {"FirewallAutoDetect", AZR_CT_BOOL, 0, 0, 1, "False", OFF(firewall_auto_detect), 0, NULL,
+     "True: when no proxy is set (FirewallType 0, ProxyServer empty), take one from the "
+     "environment when listening starts, the way curl does: for wss:// https_proxy, "
+     "HTTPS_PROXY, all_proxy, ALL_PROXY (for ws:// http_proxy, all_proxy, ALL_PROXY), the "
+     "first that is set and not empty, as [SCHEME://][USER[:PASSWORD]@]HOST[:PORT] with "
+     "SCHEME http (the default; port 80), socks4, socks4a, socks5 (the relay's name resolved "
+     "here) or socks5h (the name sent to the proxy; port 1080 for socks), USER and PASSWORD "
+     "percent-encoded; no_proxy (or NO_PROXY) names relay hosts that go direct. Without "
+     "credentials in the URL, ProxyUser/ProxyPassword or FirewallUser/FirewallPassword apply. "
+     "See PROXIES."},
+    {"FirewallData", AZR_CT_STR, AZR_CF_MULTILINE | AZR_CF_SECRET, 0, AZR_PROXY_DATA_MAX, "", STRF(firewall_data), NULL,
+     "Extra header lines sent to an HTTP CONNECT proxy with each CONNECT request (e.g. for a "
+     "custom authentication scheme): 'Name: value' lines separated by newlines (write \\n "
+     "in a config file or on the command line), printable text and tabs only, at most "
+     "1024 bytes. Ignored, with a warning when listening starts, for a SOCKS proxy. Never "
+     "logged."},
+    {"ProxyServer", AZR_CT_STR, 0, 0, AZR_HOST_MAX, "", STRF(proxy_server), NULL,
+     "HTTP proxy for the relay connections (a CONNECT tunnel): host name or IP address "
+     "(IPv6 with or without brackets; the port goes in ProxyPort). The same as FirewallType=1 "
+     "with FirewallHost: given both, they must name the same host, and a SOCKS FirewallType "
+     "is refused when listening starts."},
+    {"ProxyPort", AZR_CT_INT, 0, 1, 65535, "80", OFF(proxy_port), 0, NULL,
+     "Port of the HTTP proxy; the same as FirewallPort for FirewallType 1 (given both, they "
+     "must agree)."},
+    {"ProxyUser", AZR_CT_STR, 0, 0, AZR_SOCKS_MAX_NAME, "", STRF(proxy_user), NULL,
+     "User for the HTTP proxy, without ':' (RFC 7617); the same as FirewallUser (given both, "
+     "they must agree). Also used for a proxy FirewallAutoDetect finds without a user."},
+    {"ProxyPassword", AZR_CT_STR, AZR_CF_SECRET, 0, AZR_SOCKS_MAX_NAME, "", STRF(proxy_password), NULL,
+     "Password of ProxyUser; the same as FirewallPassword. Never logged."},
+    {"ProxyAuthScheme", AZR_CT_ENUM, 0, 0, 99, "99", OFF(proxy_auth_scheme), 0,
+     "0=Basic,1=Digest,3=None,4=NTLM,5=Negotiate,99=Auto",
+     "How the user and password reach the HTTP proxy: 99 Auto and 0 Basic send them as Basic "
+     "(RFC 7617) with each CONNECT; 1 Digest and 4 NTLM do not send them as Basic; 3 None "
+     "never sends them; 5 Negotiate (Kerberos) is accepted here and each connection through "
+     "the proxy is refused, saying so. ProxyAuthorization, when set, is sent instead. The "
+     "numbers are the class's (99 is ours)."},
+    {"ProxyAuthorization", AZR_CT_STR, AZR_CF_SECRET, 0, AZR_PROXY_AUTHZ_MAX, "", STRF(proxy_authorization), NULL,
+     "A complete Proxy-Authorization header value (e.g. 'Basic Z3c6czNjcmV0', or a token from "
+     "another tool), sent as is with each CONNECT instead of one made from the user and "
+     "password. Printable text, at most 1024 bytes. Ignored, with a warning, for a SOCKS "
+     "proxy. Never logged."},
+    {"ProxyExceptionsList", AZR_CT_STR, 0, 0, AZR_PROXY_EXCEPTIONS_MAX, "", STRF(proxy_exceptions), NULL,
+     "Relay hosts that bypass any proxy (set or found by FirewallAutoDetect), separated by "
+     "';': a host name (exact), *.DOMAIN or .DOMAIN (every name under DOMAIN, not DOMAIN "
+     "itself), an IPv4 or IPv6 address, ADDRESS/PREFIX (CIDR), or * (never a proxy). "
+     "Case-insensitive; compared with the host as NamespaceAddress writes it, never resolved. "
+     "Checked when set."},
+    {"ProxyRoute", AZR_CT_STR, AZR_CF_OURS | AZR_CF_READONLY, 0, AZR_ROUTE_SOURCE_MAX, "", NOFIELD, NULL,
+     "Read only: how relay connections go (direct, or through which proxy) and which "
+     "settings or environment variables decided it; passwords are never shown. While "
+     "listening, the route listening started with; otherwise what StartListening would "
+     "take now."},
     /* sockets */
     {"TCPKeepAlive", AZR_CT_BOOL, 0, 0, 1, "False", OFF(keep_alive), 0, NULL,
      "Same as KeepAlive."},
@@ -199,6 +258,20 @@ const azr_conf_def azr_config_table[] = {
      "0=auto,1=epoll,2=kqueue,3=poll",
      "Readiness API of the event loop: 0 the platform's best (epoll on Linux, kqueue on BSD "
      "and macOS), 1 epoll, 2 kqueue, 3 poll(). Read when listening starts."},
+    {"MaxTransferRate", AZR_CT_INT, 0, 0, 2147483647L, "0", OFF(max_transfer_rate), 0, NULL,
+     "Per connection, at most this many bytes per second of the client's data go towards the "
+     "relay (WebSocket framing not counted); 0 means no limit. Over the limit the client is "
+     "not read until the rate allows more, so TCP flow control slows it down; nothing is "
+     "dropped."},
+    {"MaxTransferRateIn", AZR_CT_INT, AZR_CF_OURS, 0, 2147483647L, "0", OFF(max_transfer_rate_in), 0, NULL,
+     "Per connection, at most this many bytes per second of the relay's data go towards the "
+     "client; 0 means no limit. Over the limit the relay connection is not read until the "
+     "rate allows more."},
+    {"PortName", AZR_CT_STR, AZR_CF_OURS, 0, AZR_PORTNAME_MAX, "", STRF(port_name), NULL,
+     "For a hybrid connection served by an azbridge listener with port names (azbridge -T): "
+     "the port name each relay connection asks for in azbridge's preamble before any client "
+     "byte; the client's bytes wait until the listener accepts. Empty (the default): raw "
+     "bytes, no preamble. UTF-8 without control characters, at most 255 bytes."},
     {"StrictUTF8", AZR_CT_BOOL, AZR_CF_OURS, 0, 1, "False", OFF(strict_utf8), 0, NULL,
      "Close the relay connection (1007) on invalid UTF-8 in a text frame instead of passing "
      "the bytes through."},
@@ -208,9 +281,6 @@ const size_t azr_config_count = sizeof azr_config_table / sizeof azr_config_tabl
 
 #define NEGOTIATED "a connection field: read it as Config(\"Name[connection id]\")"
 #define HTTP_ONLY  "an HTTP client setting; azrelay speaks WebSocket only"
-#define PROXY_HINT                                                                                 \
-    "use FirewallType=1 with FirewallHost, FirewallPort, FirewallUser, FirewallPassword"
-
 const azr_conf_unsupported azr_config_unsupported[] = {
     {"Connections", "use the connection functions of the C API"},
     {"SSLCert", "set SSLCertStore (a PEM file), SSLCertStoreType and SSLCertSubject"},
@@ -231,13 +301,6 @@ const azr_conf_unsupported azr_config_unsupported[] = {
     {"KerberosSPN", HTTP_ONLY},
     {"MaxRedirectAttempts", HTTP_ONLY},
     {"NegotiatedHTTPVersion", HTTP_ONLY},
-    {"ProxyAuthorization", PROXY_HINT},
-    {"ProxyAuthScheme", PROXY_HINT},
-    {"ProxyPassword", PROXY_HINT},
-    {"ProxyPort", PROXY_HINT},
-    {"ProxyServer", PROXY_HINT},
-    {"ProxyUser", PROXY_HINT},
-    {"ProxyExceptionsList", NULL},
     {"SentHeaders", HTTP_ONLY},
     {"StatusCode", "see the Connected event's status code"},
     {"StatusLine", "see the Connected event's description"},
@@ -249,10 +312,7 @@ const azr_conf_unsupported azr_config_unsupported[] = {
     {"UseIDNs", NULL},
     {"UsePlatformHTTPClient", HTTP_ONLY},
     {"UseProxyAutoConfigURL", HTTP_ONLY},
-    {"FirewallAutoDetect", "set FirewallType, FirewallHost and FirewallPort"},
-    {"FirewallData", NULL},
     {"MaxLineLength", "azrelay forwards bytes, not lines"},
-    {"MaxTransferRate", NULL},
     {"LogSSLPackets", "decrypt a capture with SSLKeyLogFile instead"},
     {"OpenSSLCADir", "azrelay uses BearSSL: see SSLCACertFilePaths"},
     {"OpenSSLCAFile", "azrelay uses BearSSL: see SSLCACertFilePaths"},

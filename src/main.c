@@ -23,9 +23,11 @@
 
 #define PROG "azrelay-proxy"
 
-static void wrap(FILE *f, const char *text, int indent, int width)
+/* text in lines of at most width columns: the first indented by indent, the
+ * others by hang (a list item's number stands out) */
+static void wrap_hang(FILE *f, const char *text, int indent, int hang, int width)
 {
-    int col = indent;
+    int col = indent, left = indent;
     fprintf(f, "%*s", indent, "");
     const char *p = text;
     while (*p) {
@@ -33,10 +35,10 @@ static void wrap(FILE *f, const char *text, int indent, int width)
         while (*w && *w != ' ')
             w++;
         int len = (int)(w - p);
-        if (col > indent && col + 1 + len > width) {
-            fprintf(f, "\n%*s", indent, "");
-            col = indent;
-        } else if (col > indent) {
+        if (col > left && col + 1 + len > width) {
+            fprintf(f, "\n%*s", hang, "");
+            col = left = hang;
+        } else if (col > left) {
             fputc(' ', f);
             col++;
         }
@@ -45,6 +47,11 @@ static void wrap(FILE *f, const char *text, int indent, int width)
         p = *w ? w + 1 : w;
     }
     fputc('\n', f);
+}
+
+static void wrap(FILE *f, const char *text, int indent, int width)
+{
+    wrap_hang(f, text, indent, indent, width);
 }
 
 static const char *type_name(const azr_conf_def *d)
@@ -141,6 +148,33 @@ static void help(void)
             }
         }
     }
+    fprintf(f, "\nPROXIES\n");
+    wrap(f,
+         "Relay connections go direct or through one proxy, chosen when listening starts, in "
+         "this order:",
+         4, 78);
+    wrap_hang(f,
+              "1. The settings. ProxyServer (with ProxyPort, ProxyUser, ProxyPassword) names an "
+              "HTTP proxy that opens CONNECT tunnels: it is FirewallType=1 with FirewallHost "
+              "(FirewallPort, FirewallUser, FirewallPassword) under other names. Give either name "
+              "of each pair; given both, they must agree, or listening is refused naming both. "
+              "FirewallType 2, 3 and 10 name a SOCKS proxy, and the Proxy* settings are then "
+              "refused.",
+              6, 9, 78);
+    wrap_hang(f,
+              "2. With FirewallAutoDetect=True and no proxy set, the environment, as curl reads it "
+              "(see FirewallAutoDetect). no_proxy (or NO_PROXY) lists relay hosts that go direct, "
+              "separated by commas: * alone means every host; NAME and .NAME match NAME and every "
+              "name under it; an IPv4 or IPv6 address, or ADDRESS/PREFIX, matches a relay given by "
+              "address; an entry with a port matches nothing.",
+              6, 9, 78);
+    wrap(f, "3. Otherwise, direct.", 6, 78);
+    wrap(f,
+         "ProxyExceptionsList sends the relay hosts it matches direct, whatever chose the "
+         "proxy. The relay's host is compared as NamespaceAddress writes it, never resolved. "
+         "The log's first line says which route was taken and why, --check prints it, and "
+         "--get ProxyRoute reads it; passwords are never shown.",
+         4, 78);
     fprintf(f, "\n");
     wrap(f,
          "Names of the AzureRelayProxy class that azrelay does not implement are refused with "
@@ -172,6 +206,10 @@ static void help(void)
     fprintf(f, "    " PROG " LocalPort=5000 NamespaceAddress=NS.servicebus.windows.net \\\n"
                "        HybridConnection=hc1 AccessKeyName=send AccessKey=KEY\n");
     fprintf(f, "    " PROG " --get AccessToken -c /etc/azrelay.conf TokenValidity=600\n");
+    fprintf(f, "    https_proxy=http://proxy.corp:3128 no_proxy=.internal \\\n"
+               "        " PROG " -c /etc/azrelay.conf FirewallAutoDetect=True\n");
+    fprintf(f, "    " PROG " -c /etc/azrelay.conf ProxyServer=proxy.corp ProxyPort=3128 \\\n"
+               "        ProxyUser=gw ProxyPassword=PW\n");
 }
 
 /* One setting's value as text ("" when it cannot be read). */

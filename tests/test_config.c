@@ -4,6 +4,7 @@
  */
 #include "testutil.h"
 #include "config.h"
+#include "proxyroute.h"
 
 #define KEY "8oKRDwkl0s440MlLUi4qHxDL34j1FS6K3t5TRoJ216c="
 
@@ -204,8 +205,8 @@ static void test_config_unsupported_names(void **s)
     assert_int_equal(apply(&st, "FollowRedirects=1", err), AZR_E_UNSUPPORTED);
     assert_non_null(strstr(err, "FollowRedirects is a setting of AzureRelayProxy that azrelay "
                                 "does not support"));
-    assert_int_equal(apply(&st, "proxyserver=10.0.0.1", err), AZR_E_UNSUPPORTED);
-    assert_non_null(strstr(err, "FirewallType=1"));
+    assert_int_equal(apply(&st, "useproxyautoconfigurl=True", err), AZR_E_UNSUPPORTED);
+    assert_non_null(strstr(err, "HTTP client setting"));
     assert_int_equal(
         azr_config_get(&st, "SSLEnableRenegotiation", 22, 0, out, sizeof out, err, sizeof err),
         AZR_E_UNSUPPORTED);
@@ -362,6 +363,306 @@ static void test_config_number_parsers(void **s)
     assert_int_equal(azr_config_parse_bool("tru", 3, &b), AZR_E_ARG);
 }
 
+static void test_config_proxy_settings_defaults(void **s)
+{
+    (void)s;
+    azr_settings st;
+    azr_settings_init(&st);
+    assert_string_equal(get(&st, "ProxyServer"), "");
+    assert_string_equal(get(&st, "ProxyPort"), "80"); /* the class: "default 80" */
+    assert_string_equal(get(&st, "ProxyUser"), "");
+    assert_string_equal(get(&st, "ProxyPassword"), "");
+    assert_string_equal(get(&st, "ProxyAuthScheme"), "99"); /* Auto */
+    assert_string_equal(get(&st, "ProxyAuthorization"), "");
+    assert_string_equal(get(&st, "ProxyExceptionsList"), "");
+    assert_string_equal(get(&st, "FirewallAutoDetect"), "False"); /* the class's default */
+    assert_string_equal(get(&st, "FirewallData"), "");
+    assert_string_equal(get(&st, "FirewallPort"), "0");
+    assert_string_equal(get(&st, "MaxTransferRate"), "0");
+    assert_string_equal(get(&st, "MaxTransferRateIn"), "0");
+    assert_string_equal(get(&st, "PortName"), "");
+    assert_false(st.proxy_port_set); /* the default is not a given port */
+    assert_false(st.firewall_port_set);
+    /* the secrets are flagged: --help shows no value, logs never show them */
+    static const char *const secret[] = {"ProxyPassword", "ProxyAuthorization", "FirewallData",
+                                         "FirewallPassword"};
+    for (size_t i = 0; i < sizeof secret / sizeof secret[0]; i++)
+        assert_true(azr_config_find(secret[i], strlen(secret[i]))->flags & AZR_CF_SECRET);
+    /* the class's names are the class's, the rest are flagged as ours */
+    assert_false(azr_config_find("MaxTransferRate", 15)->flags & AZR_CF_OURS);
+    assert_true(azr_config_find("MaxTransferRateIn", 17)->flags & AZR_CF_OURS);
+    assert_true(azr_config_find("PortName", 8)->flags & AZR_CF_OURS);
+}
+
+/* Issue 11: FirewallType overwrote a FirewallPort given before it. */
+static void test_config_firewall_port_survives_firewall_type(void **s)
+{
+    (void)s;
+    azr_settings st;
+    char err[AZR_CONF_ERR_MAX];
+    azr_settings_init(&st);
+    /* port first, type second */
+    assert_int_equal(apply(&st, "FirewallPort=3128", err), AZR_OK);
+    assert_int_equal(apply(&st, "FirewallType=1", err), AZR_OK);
+    assert_string_equal(get(&st, "FirewallPort"), "3128");
+    assert_int_equal(apply(&st, "FirewallType=SOCKS5", err), AZR_OK);
+    assert_string_equal(get(&st, "FirewallPort"), "3128");
+    assert_true(st.firewall_port_set);
+    /* type first, port second */
+    azr_settings_init(&st);
+    assert_int_equal(apply(&st, "FirewallType=1", err), AZR_OK);
+    assert_string_equal(get(&st, "FirewallPort"), "80");
+    assert_false(st.firewall_port_set); /* shown, not given */
+    assert_int_equal(apply(&st, "FirewallPort=8080", err), AZR_OK);
+    assert_int_equal(apply(&st, "FirewallType=10", err), AZR_OK);
+    assert_string_equal(get(&st, "FirewallPort"), "8080");
+    /* FirewallPort=0 takes the given port back: the type's default shows again */
+    assert_int_equal(apply(&st, "FirewallPort=0", err), AZR_OK);
+    assert_false(st.firewall_port_set);
+    assert_string_equal(get(&st, "FirewallPort"), "1080");
+    assert_int_equal(apply(&st, "FirewallType=Tunnel", err), AZR_OK);
+    assert_string_equal(get(&st, "FirewallPort"), "80");
+    /* ProxyPort: given or not, whatever its value */
+    assert_int_equal(apply(&st, "ProxyPort=80", err), AZR_OK);
+    assert_true(st.proxy_port_set);
+    azr_settings_init(&st); /* Reset() */
+    assert_false(st.proxy_port_set);
+}
+
+static void test_config_proxy_ranges_and_enums(void **s)
+{
+    (void)s;
+    azr_settings st;
+    char err[AZR_CONF_ERR_MAX];
+    azr_settings_init(&st);
+    assert_int_equal(apply(&st, "ProxyPort=0", err), AZR_E_ARG);
+    assert_string_equal(err, "ProxyPort: '0' is not an integer from 1 to 65535");
+    assert_int_equal(apply(&st, "ProxyPort=65536", err), AZR_E_ARG);
+    assert_int_equal(apply(&st, "ProxyPort=3128", err), AZR_OK);
+    assert_string_equal(get(&st, "ProxyPort"), "3128");
+    /* ProxyAuthScheme by name (any case) or by the class's number; 2 (Proprietary) and
+     * 6 are not values here */
+    static const struct {
+        const char *v, *want;
+    } sch[] = {{"Basic", "0"}, {"digest", "1"}, {"NONE", "3"},      {"ntlm", "4"},
+               {"4", "4"},     {"auto", "99"},  {"Negotiate", "5"}, {"0", "0"}};
+    char stmt[64];
+    for (size_t i = 0; i < sizeof sch / sizeof sch[0]; i++) {
+        snprintf(stmt, sizeof stmt, "ProxyAuthScheme=%s", sch[i].v);
+        assert_int_equal(apply(&st, stmt, err), AZR_OK);
+        assert_string_equal(get(&st, "ProxyAuthScheme"), sch[i].want);
+    }
+    assert_int_equal(apply(&st, "ProxyAuthScheme=2", err), AZR_E_ARG);
+    assert_non_null(strstr(err, "0=Basic,1=Digest,3=None,4=NTLM,5=Negotiate,99=Auto"));
+    assert_int_equal(apply(&st, "ProxyAuthScheme=Kerberos", err), AZR_E_ARG);
+    assert_string_equal(get(&st, "ProxyAuthScheme"), "0");
+    assert_int_equal(apply(&st, "FirewallAutoDetect=yes", err), AZR_OK);
+    assert_string_equal(get(&st, "FirewallAutoDetect"), "True");
+    assert_int_equal(apply(&st, "FirewallAutoDetect=maybe", err), AZR_E_ARG);
+    /* rates: bytes per second, 0 for no limit, a 32-bit long's range */
+    assert_int_equal(apply(&st, "MaxTransferRate=65536", err), AZR_OK);
+    assert_string_equal(get(&st, "MaxTransferRate"), "65536");
+    assert_int_equal(apply(&st, "MaxTransferRate=-1", err), AZR_E_ARG);
+    assert_int_equal(apply(&st, "MaxTransferRate=2147483648", err), AZR_E_ARG);
+    assert_int_equal(apply(&st, "MaxTransferRateIn=2147483647", err), AZR_OK);
+    assert_string_equal(get(&st, "MaxTransferRateIn"), "2147483647");
+    assert_int_equal(apply(&st, "MaxTransferRateIn=1x", err), AZR_E_ARG);
+    /* ProxyRoute is read only */
+    assert_int_equal(apply(&st, "ProxyRoute=direct", err), AZR_E_STATE);
+}
+
+static void test_config_proxy_server_is_a_host(void **s)
+{
+    (void)s;
+    azr_settings st;
+    char err[AZR_CONF_ERR_MAX];
+    azr_settings_init(&st);
+    static const char *const good[] = {"proxy.corp.example", "10.0.0.1", "::1", "[fd00::8]",
+                                       "squid_1"};
+    char stmt[128];
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        snprintf(stmt, sizeof stmt, "ProxyServer=%s", good[i]);
+        if (apply(&st, stmt, err) != AZR_OK)
+            fail_msg("%s refused: %s", stmt, err);
+        assert_string_equal(get(&st, "ProxyServer"), good[i]);
+    }
+    static const char *const bad[] = {"http://proxy.corp:3128", "proxy.corp:3128", "proxy corp",
+                                      "proxy/"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(stmt, sizeof stmt, "ProxyServer=%s", bad[i]);
+        assert_int_equal(apply(&st, stmt, err), AZR_E_ARG);
+        assert_non_null(strstr(err, "the port goes in ProxyPort"));
+    }
+    assert_string_equal(get(&st, "ProxyServer"), "squid_1"); /* refusals change nothing */
+}
+
+static void test_config_proxy_exceptions_checked_when_set(void **s)
+{
+    (void)s;
+    azr_settings st;
+    char err[AZR_CONF_ERR_MAX];
+    azr_settings_init(&st);
+    const char *ok = "ProxyExceptionsList=www.nsoftware.com; *.servicebus.windows.net;"
+                     ".corp.example;10.0.0.0/8;192.168.1.7;fd00::/8;[::1];*;;";
+    assert_int_equal(apply(&st, ok, err), AZR_OK);
+    static const struct {
+        const char *v, *why;
+    } bad[] = {
+        {"ns.example:443", "a port"},
+        {"10.0.0.0/33", "0 to 32 (IPv4) or 0 to 128 (IPv6)"},
+        {"fd00::/129", "0 to 32 (IPv4) or 0 to 128 (IPv6)"},
+        {"10.0.0.0/", "0 to 32"},
+        {"ex*mple.com", "'*' stands alone"},
+        {"*example.com", "'*' stands alone"},
+        {"a.example b.example", "a blank inside"},
+        {"a.example,b.example", "not a host name character"},
+        {"host/8", "'/' belongs after an IPv4 or IPv6 address"},
+        {"*.", "no name"},
+    };
+    char stmt[128];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(stmt, sizeof stmt, "ProxyExceptionsList=good.example;%s", bad[i].v);
+        assert_int_equal(apply(&st, stmt, err), AZR_E_ARG);
+        if (!strstr(err, bad[i].why) || !strstr(err, "ProxyExceptionsList: entry '"))
+            fail_msg("%s: '%s' does not say '%s'", bad[i].v, err, bad[i].why);
+    }
+    assert_non_null(strstr(get(&st, "ProxyExceptionsList"), "www.nsoftware.com"));
+}
+
+static void test_config_firewall_data_lines(void **s)
+{
+    (void)s;
+    azr_settings st;
+    char err[AZR_CONF_ERR_MAX];
+    azr_settings_init(&st);
+    assert_int_equal(apply(&st, "FirewallData=X-Gateway: gw-7\\nX-Token: a\tb", err), AZR_OK);
+    assert_string_equal(st.firewall_data, "X-Gateway: gw-7\r\nX-Token: a\tb\r\n");
+    assert_int_equal(azr_config_set(&st, "FirewallData", 12, "A: 1\r\nB: 2\n", 11, err, sizeof err),
+                     AZR_OK);
+    assert_string_equal(st.firewall_data, "A: 1\r\nB: 2\r\n");
+    /* injection, control characters and bad names are refused, the old value stays */
+    assert_int_equal(azr_config_set(&st, "FirewallData", 12, "A: 1\rB: 2", 10, err, sizeof err),
+                     AZR_E_ARG);
+    assert_non_null(strstr(err, "FirewallData line 1: CR, LF or NUL"));
+    assert_int_equal(azr_config_set(&st, "FirewallData", 12, "A: 1\x1b[0m", 9, err, sizeof err),
+                     AZR_E_ARG);
+    assert_non_null(strstr(err, "FirewallData line 1: a control character"));
+    assert_int_equal(apply(&st, "FirewallData=Bad Name: x", err), AZR_E_ARG);
+    assert_non_null(strstr(err, "FirewallData line 1: header name is not an HTTP token"));
+    assert_int_equal(apply(&st, "FirewallData=A: 1\\nnovalue", err), AZR_E_ARG);
+    assert_non_null(strstr(err, "FirewallData line 2: expected 'Name: value'"));
+    assert_string_equal(st.firewall_data, "A: 1\r\nB: 2\r\n");
+    /* bounded: 1024 bytes as stored (CRLF lines) */
+    static char v[AZR_PROXY_DATA_MAX + 1];
+    memset(v, 'v', sizeof v);
+    memcpy(v, "X-Pad: ", 7);
+    assert_int_equal(
+        azr_config_set(&st, "FirewallData", 12, v, AZR_PROXY_DATA_MAX - 2, err, sizeof err),
+        AZR_OK);
+    assert_int_equal(strlen(st.firewall_data), AZR_PROXY_DATA_MAX);
+    assert_int_equal(
+        azr_config_set(&st, "FirewallData", 12, v, AZR_PROXY_DATA_MAX - 1, err, sizeof err),
+        AZR_E_LIMIT);
+    assert_string_equal(err, "FirewallData longer than 1024 bytes");
+    assert_int_equal(azr_config_set(&st, "FirewallData", 12, v, sizeof v, err, sizeof err),
+                     AZR_E_LIMIT);
+    /* OtherHeaders keeps its own name in its messages */
+    assert_int_equal(apply(&st, "OtherHeaders=novalue", err), AZR_E_ARG);
+    assert_non_null(strstr(err, "OtherHeaders line 1"));
+}
+
+static void test_config_proxy_authorization_and_port_name_text(void **s)
+{
+    (void)s;
+    azr_settings st;
+    char err[AZR_CONF_ERR_MAX];
+    azr_settings_init(&st);
+    assert_int_equal(apply(&st, "ProxyAuthorization=Basic Z3c6czNjcmV0", err), AZR_OK);
+    assert_int_equal(azr_config_set(&st, "ProxyAuthorization", 18, "Bearer\tx", 8, err, sizeof err),
+                     AZR_OK);
+    assert_int_equal(
+        azr_config_set(&st, "ProxyAuthorization", 18, "Basic\x01x", 7, err, sizeof err), AZR_E_ARG);
+    assert_string_equal(err, "ProxyAuthorization: a control character at byte 6");
+    assert_int_equal(
+        azr_config_set(&st, "ProxyAuthorization", 18, "Basic x\r\nX-Evil: 1", 19, err, sizeof err),
+        AZR_E_ARG);
+    assert_string_equal(st.proxy_authorization, "Bearer\tx");
+    /* PortName: UTF-8, printable, at most 255 bytes */
+    assert_int_equal(apply(&st, "PortName=rdp-3389", err), AZR_OK);
+    assert_int_equal(apply(&st, "PortName=\xd0\xbf\xd0\xbe\xd1\x80\xd1\x82", err), AZR_OK);
+    assert_string_equal(get(&st, "PortName"), "\xd0\xbf\xd0\xbe\xd1\x80\xd1\x82");
+    assert_int_equal(apply(&st, "PortName=\xc3\x28", err), AZR_E_ARG); /* bad continuation */
+    assert_string_equal(err, "PortName: not valid UTF-8");
+    assert_int_equal(apply(&st, "PortName=\xed\xa0\x80", err), AZR_E_ARG); /* a surrogate */
+    assert_int_equal(apply(&st, "PortName=a\x1b", err), AZR_E_ARG);
+    assert_int_equal(apply(&st, "PortName=a\xc2\x85", err), AZR_E_ARG); /* NEL, a C1 control */
+    assert_non_null(strstr(err, "control character"));
+    assert_int_equal(apply(&st, "PortName=a\tb", err), AZR_E_ARG);
+    static char v[AZR_PORTNAME_MAX + 2];
+    memset(v, 'p', sizeof v);
+    assert_int_equal(azr_config_set(&st, "PortName", 8, v, AZR_PORTNAME_MAX, err, sizeof err),
+                     AZR_OK);
+    assert_int_equal(azr_config_set(&st, "PortName", 8, v, AZR_PORTNAME_MAX + 1, err, sizeof err),
+                     AZR_E_LIMIT);
+    assert_int_equal(strlen(st.port_name), AZR_PORTNAME_MAX);
+}
+
+static void test_config_proxy_secrets_wiped(void **s)
+{
+    (void)s;
+    azr_settings st;
+    char err[AZR_CONF_ERR_MAX];
+    azr_settings_init(&st);
+    assert_int_equal(apply(&st, "ProxyPassword=s3cret", err), AZR_OK);
+    assert_int_equal(apply(&st, "FirewallPassword=s3cret", err), AZR_OK);
+    assert_int_equal(apply(&st, "ProxyAuthorization=Basic Z3c6czNjcmV0", err), AZR_OK);
+    assert_int_equal(apply(&st, "FirewallData=X-Token: t0ken", err), AZR_OK);
+    azr_settings_wipe(&st);
+    static const uint8_t zero[AZR_PROXY_AUTHZ_MAX + 1];
+    assert_memory_equal(st.proxy_password, zero, sizeof st.proxy_password);
+    assert_memory_equal(st.firewall_password, zero, sizeof st.firewall_password);
+    assert_memory_equal(st.proxy_authorization, zero, sizeof st.proxy_authorization);
+    assert_memory_equal(st.firewall_data, zero, sizeof st.firewall_data);
+}
+
+/* ProxyServer and FirewallHost are one setting: different hosts are refused
+ * (at StartListening, which computes the route; ProxyRoute computes it too). */
+static void test_config_proxy_server_conflicts_refused(void **s)
+{
+    (void)s;
+    azr_settings st;
+    char err[AZR_CONF_ERR_MAX], out[AZR_ROUTE_SOURCE_MAX];
+    azr_settings_init(&st);
+    assert_int_equal(apply(&st, "NamespaceAddress=ns.servicebus.windows.net", err), AZR_OK);
+    assert_string_equal(get(&st, "ProxyRoute"), "direct (no proxy is set; FirewallAutoDetect is "
+                                                "False)");
+    assert_int_equal(apply(&st, "ProxyServer=proxy.corp", err), AZR_OK);
+    assert_int_equal(apply(&st, "FirewallType=1", err), AZR_OK);
+    assert_int_equal(apply(&st, "FirewallHost=other.corp", err), AZR_OK);
+    assert_int_equal(azr_config_get(&st, "ProxyRoute", 10, 0, out, sizeof out, err, sizeof err),
+                     AZR_E_ARG);
+    assert_string_equal(err, "ProxyServer (proxy.corp) and FirewallHost (other.corp) name "
+                             "different proxies: they are one setting for an HTTP CONNECT "
+                             "proxy; set one of them");
+    /* the same host (any case, with or without brackets) is no conflict */
+    assert_int_equal(apply(&st, "FirewallHost=PROXY.corp", err), AZR_OK);
+    assert_string_equal(get(&st, "ProxyRoute"),
+                        "HTTP CONNECT proxy.corp:80 (ProxyServer, default port)");
+    /* ports: an explicit FirewallPort and an explicit ProxyPort must agree */
+    assert_int_equal(apply(&st, "FirewallPort=3128", err), AZR_OK);
+    assert_int_equal(apply(&st, "ProxyPort=8080", err), AZR_OK);
+    assert_int_equal(azr_config_get(&st, "ProxyRoute", 10, 0, out, sizeof out, err, sizeof err),
+                     AZR_E_ARG);
+    assert_non_null(strstr(err, "ProxyPort (8080) and FirewallPort (3128) differ"));
+    /* a SOCKS FirewallType beside ProxyServer */
+    assert_int_equal(apply(&st, "ProxyPort=3128", err), AZR_OK);
+    assert_int_equal(apply(&st, "FirewallType=SOCKS5", err), AZR_OK);
+    assert_int_equal(azr_config_get(&st, "ProxyRoute", 10, 0, out, sizeof out, err, sizeof err),
+                     AZR_E_ARG);
+    assert_non_null(strstr(err, "ProxyServer is a setting of the HTTP CONNECT proxy, but "
+                                "FirewallType is 3 (SOCKS5)"));
+}
+
 /* The README's settings table names every setting of the table. */
 static void test_config_readme_lists_every_setting(void **s)
 {
@@ -400,6 +701,15 @@ int main(void)
         cmocka_unit_test(test_config_file_lines),
         cmocka_unit_test(test_config_string_bounds),
         cmocka_unit_test(test_config_number_parsers),
+        cmocka_unit_test(test_config_proxy_settings_defaults),
+        cmocka_unit_test(test_config_firewall_port_survives_firewall_type),
+        cmocka_unit_test(test_config_proxy_ranges_and_enums),
+        cmocka_unit_test(test_config_proxy_server_is_a_host),
+        cmocka_unit_test(test_config_proxy_exceptions_checked_when_set),
+        cmocka_unit_test(test_config_firewall_data_lines),
+        cmocka_unit_test(test_config_proxy_authorization_and_port_name_text),
+        cmocka_unit_test(test_config_proxy_secrets_wiped),
+        cmocka_unit_test(test_config_proxy_server_conflicts_refused),
         cmocka_unit_test(test_config_readme_lists_every_setting),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -1,0 +1,172 @@
+/*
+ * The route of a proxy's relay connections: direct, or through which proxy
+ * (HTTP CONNECT, SOCKS4, SOCKS4A, SOCKS5), with what credentials, chosen by
+ * which settings or environment variables. Computed once, when listening
+ * starts (one proxy instance talks to one relay host), from the settings,
+ * the environment (FirewallAutoDetect) and the relay host. Sans-I/O: the
+ * environment comes through a function the caller passes (tests pass a
+ * fake one), nothing is resolved, nothing allocated.
+ *
+ * PRECEDENCE
+ *  1. Explicit settings. ProxyServer/ProxyPort/ProxyUser/ProxyPassword and
+ *     FirewallType=1 with FirewallHost/FirewallPort/FirewallUser/
+ *     FirewallPassword are one mechanism, the HTTP CONNECT proxy: ProxyServer
+ *     set means FirewallType=1 with FirewallHost=ProxyServer. Each pair
+ *     (ProxyServer/FirewallHost, ProxyPort/FirewallPort, ProxyUser/
+ *     FirewallUser, ProxyPassword/FirewallPassword) names one value: either
+ *     may be given, and when both are given they must agree, or the route is
+ *     refused naming both settings. A port counts as given when it was set
+ *     explicitly (FirewallPort=0 takes it back); otherwise 80 for CONNECT and
+ *     1080 for SOCKS. Proxy* settings with a SOCKS FirewallType are refused.
+ *  2. The environment, only with FirewallAutoDetect=True and no explicit
+ *     proxy (FirewallType 0, ProxyServer empty), read the way curl reads it
+ *     (curl lib/proxy.c, proxy_detect_proxy and parse_proxy):
+ *     - wss:// relays: https_proxy, then HTTPS_PROXY, then all_proxy, then
+ *       ALL_PROXY; ws:// relays: http_proxy (lower case only, as curl: the
+ *       CGI "Proxy:" header sets HTTP_PROXY), then all_proxy, ALL_PROXY. An
+ *       empty variable counts as unset (curl_getenv).
+ *     - The value is [scheme://][user[:password]@]host[:port][/...]; schemes
+ *       (any case) http (CONNECT, the default without a scheme), socks4 and
+ *       socks (SOCKS4), socks4a, socks5 (SOCKS5, the relay's name resolved
+ *       here), socks5h (SOCKS5, the name sent to the proxy: FirewallType 3).
+ *       https:// (TLS to the proxy) and anything else is refused. The port
+ *       defaults to the scheme's: 80 for http, 1080 for the socks schemes
+ *       (curl lib/peer.c, Curl_peer_from_proxy_url; CURLOPT_PROXY(3) says
+ *       1080 for any proxy, but the code takes the scheme's). user and
+ *       password are percent-decoded. An IPv6 host is written in brackets.
+ *       A path is ignored.
+ *     - Credentials in the URL win; without them, ProxyUser/ProxyPassword or
+ *       FirewallUser/FirewallPassword apply (curl: CURLOPT_PROXYUSERPWD).
+ *  3. Direct.
+ *
+ * EXCEPTIONS (the relay host as written in NamespaceAddress; never resolved)
+ *  - ProxyExceptionsList applies to every proxy, explicit or found:
+ *    entries separated by ';', each '*' (no proxy at all), a name (exact),
+ *    '*.domain' or '.domain' (names under domain, not domain itself), an
+ *    IPv4 or IPv6 address, or address/prefix (CIDR). Checked when set
+ *    (azr_route_exceptions_check).
+ *  - no_proxy (then NO_PROXY) applies to a proxy found in the environment
+ *    only, with curl's rules (CURLOPT_NOPROXY(3); curl lib/proxy.c,
+ *    proxy_check_noproxy; the vectors of curl's tests/unit/unit1614.c):
+ *    entries separated by ',' with blanks around them (reading stops at a
+ *    blank that no comma follows: "a b,c" is "a"); '*' alone (the whole
+ *    value) means no proxy for any host; a name matches itself and every
+ *    name under it, with or without a leading dot ("example.com" and
+ *    ".example.com" both match example.com and www.example.com, not
+ *    nonexample.com); a trailing dot on either side is ignored; an IPv4 or
+ *    IPv6 address (without brackets) or address/prefix matches address
+ *    hosts only, and a name never matches an address; an entry with a port
+ *    ("host:443") matches nothing, as in curl. Beyond curl: "*." is read
+ *    like "." (curl matches "*.example.com" against nothing), and a /0
+ *    prefix matches every address of its family (curl compares x/0 as x).
+ *  - Both lists are case-insensitive. A relay host that matches either goes
+ *    direct, and the route's source says which entry matched.
+ */
+#ifndef AZR_PROXYROUTE_H
+#define AZR_PROXYROUTE_H
+
+#include "config.h"
+
+/* The kinds carry FirewallType's numbers. */
+typedef enum azr_route_kind {
+    AZR_ROUTE_DIRECT = 0,
+    AZR_ROUTE_CONNECT = 1, /* HTTP CONNECT tunnel */
+    AZR_ROUTE_SOCKS4 = 2,
+    AZR_ROUTE_SOCKS5 = 3,
+    AZR_ROUTE_SOCKS4A = 10
+} azr_route_kind;
+
+typedef struct azr_route {
+    azr_route_kind kind;
+    bool remote_dns;             /* SOCKS5: send the relay's name (socks5h://, FirewallType 3);
+                                    false: resolve it here (socks5://) */
+    bool from_env;               /* FirewallAutoDetect found it */
+    char host[AZR_HOST_MAX + 1]; /* the proxy; an IPv6 address without brackets */
+    uint16_t port;               /* 1..65535 unless DIRECT */
+    char user[AZR_SOCKS_MAX_NAME + 1]; /* "" for none */
+    char password[AZR_SOCKS_MAX_NAME + 1];
+    char cred_names[64]; /* the settings (or variable) that give user and password, for a
+                            refusal's hint: "FirewallUser and FirewallPassword", "ProxyUser and
+                            ProxyPassword", "the user and password in https_proxy" */
+    /* HTTP CONNECT only */
+    long auth_scheme; /* ProxyAuthScheme (AZR_PROXY_AUTH_*) */
+    bool send_basic;  /* send user:password as Basic with the CONNECT (Auto or Basic, a user,
+                         no ProxyAuthorization) */
+    char extra[AZR_PROXY_AUTHZ_MAX + AZR_PROXY_DATA_MAX + 32]; /* header lines for the
+                         CONNECT: "Proxy-Authorization: <ProxyAuthorization>\r\n" and
+                         FirewallData, each "Name: value\r\n"; secret */
+    /* settings that do not apply to this route, for a warning */
+    bool data_ignored;  /* FirewallData with SOCKS */
+    bool authz_ignored; /* ProxyAuthorization with SOCKS */
+    /* "HTTP CONNECT proxy.corp:3128 from FirewallAutoDetect: https_proxy=http://proxy.corp:3128
+       (user from the URL)", "direct: ...": for the log and Config("ProxyRoute"); never a
+       password */
+    char source[AZR_ROUTE_SOURCE_MAX];
+} azr_route;
+
+/* The value of an environment variable, or NULL when unset. */
+typedef const char *(*azr_route_env_fn)(void *ud, const char *name);
+
+/* getenv(3), as an azr_route_env_fn (ud unused): the process's environment. */
+const char *azr_route_env_os(void *ud, const char *name);
+
+/*
+ * The route for relay_host (as in NamespaceAddress, an IPv6 address without
+ * brackets; relay_tls: wss://) under the settings s and the environment
+ * env(env_ud, name) (consulted only with FirewallAutoDetect). out is filled
+ * on success and wiped on failure. Errors, with a sentence in err that
+ * names the settings or the variable involved (never a password):
+ * AZR_E_STATE a proxy type without a host (FirewallType=1 and no
+ * FirewallHost); AZR_E_ARG conflicting settings, an environment value that
+ * is not a proxy URL or names an unsupported scheme.
+ */
+AZR_MUST_CHECK azr_err azr_route_compute(const azr_settings *s, azr_route_env_fn env, void *env_ud,
+                                         const char *relay_host, bool relay_tls, azr_route *out,
+                                         char *err, size_t errcap);
+
+/* Forget the credentials a route holds. */
+void azr_route_wipe(azr_route *r);
+
+/* A proxy URL as the environment gives it. */
+typedef struct azr_proxy_url {
+    azr_route_kind kind;
+    bool remote_dns;    /* socks5h:// */
+    const char *scheme; /* "http", "socks5h", ... as spelt in lower case (static) */
+    bool scheme_given;
+    char host[AZR_HOST_MAX + 1]; /* IPv6 without brackets */
+    uint16_t port;               /* the scheme's default when not given */
+    bool has_user;               /* "user@" or "user:password@" */
+    char user[AZR_SOCKS_MAX_NAME + 1], password[AZR_SOCKS_MAX_NAME + 1]; /* decoded */
+} azr_proxy_url;
+
+/*
+ * Parse one proxy URL (see PRECEDENCE 2). AZR_E_ARG with a reason in err
+ * (never echoing the credentials): unsupported scheme, empty or bad host,
+ * bad port, bad percent-escape, a decoded NUL, an over-long part.
+ */
+AZR_MUST_CHECK azr_err azr_route_parse_url(const char *v, size_t len, azr_proxy_url *out, char *err,
+                                           size_t errcap);
+
+typedef enum azr_bypass_syntax {
+    AZR_BYPASS_CLASS, /* ProxyExceptionsList: ';', exact names, '*.d'/'.d' below d */
+    AZR_BYPASS_CURL   /* no_proxy: ',' (and blanks), names match themselves and below */
+} azr_bypass_syntax;
+
+/*
+ * Whether host (a name, or an IPv4/IPv6 address without brackets) matches
+ * list[0..len) under syntax (see EXCEPTIONS). When it does and entry is not
+ * NULL, the matching entry is copied there (escaped, cut to cap).
+ */
+bool azr_route_bypass(azr_bypass_syntax syntax, const char *list, size_t len, const char *host,
+                      char *entry, size_t entry_cap);
+
+/*
+ * Check a ProxyExceptionsList value: every entry must be '*', a host name
+ * (letters, digits, '-', '_', '.'), '*.name' or '.name', an IPv4 or IPv6
+ * address, or address/prefix with a prefix the family allows. AZR_E_ARG
+ * naming the first bad entry otherwise (a port, a '*' inside a name, ...).
+ */
+AZR_MUST_CHECK azr_err azr_route_exceptions_check(const char *list, size_t len, char *err,
+                                                  size_t errcap);
+
+#endif
