@@ -2,7 +2,7 @@
  * The public façade: the proxy object, Config(), the class's methods, the
  * Connections collection, DoEvents and shared loops, and the mapping of
  * azr_err to the class's result codes with a last-error text. The work is
- * in the modules (listener.c, conn.c, certload.c, log.c); nothing below
+ * in the modules (listener.c, conn.c, certload.c, log.c, proxyroute.c); nothing below
  * calls back up into here.
  */
 #include "conn.h"
@@ -161,6 +161,11 @@ int azr_proxy_config(azr_proxy *px, const char *setting, char *out, size_t out_l
             return result(p, 0, NULL);
         }
         p->set.listening = p->lfd >= 0;
+        if (p->lfd >= 0 && azr_text_ieq(setting, len, "ProxyRoute")) { /* the one in use */
+            if ((size_t)snprintf(out, out_len, "%s", p->route.source) >= out_len)
+                return result(p, AZR_ERR_SETTING, "ProxyRoute: output buffer too small");
+            return result(p, 0, NULL);
+        }
         azr_err e = azr_config_get(&p->set, setting, len, (int64_t)time(NULL), out, out_len, err,
                                    sizeof err);
         return e == AZR_OK ? result(p, 0, NULL) : result(p, code_of(e), "%s", err);
@@ -185,6 +190,63 @@ int azr_proxy_config(azr_proxy *px, const char *setting, char *out, size_t out_l
     return result(p, 0, NULL);
 }
 
+/*
+ * The route of the relay connections (proxyroute.c), from the settings and
+ * the process's environment, kept for the connections (outbound.c). A
+ * CONNECT request that cannot fit the handshake's buffer is refused here
+ * rather than at every connection.
+ */
+static azr_err route_start(azr_proxy_state *p, char *err, size_t cap)
+{
+    azr_route r;
+    azr_err e = azr_route_compute(&p->set, azr_route_env_os, NULL, p->set.relay.host,
+                                  p->set.relay.tls, &r, err, cap);
+    if (e != AZR_OK)
+        return e;
+    if (r.kind == AZR_ROUTE_CONNECT) {
+        char req[sizeof((azr_hs *)0)->praw];
+        size_t n;
+        e = azr_http1_connect_write(p->set.relay.host, p->set.relay.port,
+                                    r.send_basic ? r.user : NULL, r.send_basic ? r.password : NULL,
+                                    p->set.user_agent, r.extra, req, sizeof req, &n);
+        azr_wipe(req, sizeof req);
+        if (e == AZR_E_LIMIT)
+            snprintf(err, cap,
+                     "the CONNECT request to the proxy is longer than %zu bytes: shorten "
+                     "FirewallData, ProxyAuthorization, UserAgent or the proxy user and password",
+                     sizeof req);
+        else if (e != AZR_OK)
+            snprintf(err, cap, "the proxy user may not contain ':' (RFC 7617): check %s",
+                     r.cred_names);
+        if (e != AZR_OK) {
+            azr_route_wipe(&r);
+            return e;
+        }
+    }
+    azr_route_wipe(&p->route);
+    p->route = r;
+    azr_route_wipe(&r);
+    return AZR_OK;
+}
+
+static void route_warnings(azr_proxy_state *p)
+{
+    const azr_route *r = &p->route;
+    if (r->data_ignored)
+        azr_proxy_log(p, 0, 1,
+                      "warning: FirewallData is ignored: a SOCKS proxy is not an HTTP "
+                      "proxy");
+    if (r->authz_ignored)
+        azr_proxy_log(p, 0, 1,
+                      "warning: ProxyAuthorization is ignored: a SOCKS proxy has no "
+                      "Proxy-Authorization header");
+    if (r->kind == AZR_ROUTE_CONNECT && r->auth_scheme == AZR_PROXY_AUTH_NEGOTIATE &&
+        !r->authorization)
+        azr_proxy_log(p, 0, 1,
+                      "warning: ProxyAuthScheme=Negotiate (Kerberos) is not supported: every "
+                      "connection through the proxy will be refused");
+}
+
 int azr_proxy_start_listening(azr_proxy *px)
 {
     azr_proxy_state *p = &px->st;
@@ -195,10 +257,10 @@ int azr_proxy_start_listening(azr_proxy *px)
         return result(p, AZR_ERR_STATE, "NamespaceAddress is not set");
     if (!p->set.hybrid_connection[0])
         return result(p, AZR_ERR_STATE, "HybridConnection is not set");
-    if (p->set.firewall_type != 0 && !p->set.firewall_host[0])
-        return result(p, AZR_ERR_STATE, "FirewallType is %ld but FirewallHost is not set",
-                      p->set.firewall_type);
-    azr_err e = azr_listener_prepare(p, err, sizeof err);
+    azr_err e = route_start(p, err, sizeof err);
+    if (e != AZR_OK)
+        return result(p, code_of(e), "%s", err);
+    e = azr_listener_prepare(p, err, sizeof err);
     if (e != AZR_OK)
         return result(p, code_of(e), "%s", err);
     e = azr_tls_suites_parse(p->set.ssl_enabled_cipher_suites, &p->suites, err, sizeof err);
@@ -233,10 +295,11 @@ int azr_proxy_start_listening(azr_proxy *px)
     e = azr_listener_start(p, err, sizeof err);
     if (e != AZR_OK)
         return result(p, code_of(e), "%s", err);
-    azr_proxy_log(p, 0, 1, "listening on %s:%u for %s://%s:%u/$hc/%s (event loop: %s)",
+    azr_proxy_log(p, 0, 1, "listening on %s:%u for %s://%s:%u/$hc/%s (event loop: %s; proxy: %s)",
                   p->set.local_host[0] ? p->set.local_host : "*", (unsigned)p->set.local_port,
                   p->set.relay.tls ? "wss" : "ws", p->set.relay.host, (unsigned)p->set.relay.port,
-                  p->set.hybrid_connection, azr_reactor_backend(p->loop));
+                  p->set.hybrid_connection, azr_reactor_backend(p->loop), p->route.source);
+    route_warnings(p);
     azr_dial_lookup_early(p); /* a name that does not resolve yet is a warning */
     return result(p, 0, NULL);
 }
@@ -264,6 +327,7 @@ int azr_proxy_reset(azr_proxy *px)
     (void)azr_proxy_shutdown(px);
     azr_settings_wipe(&px->st.set);
     azr_settings_init(&px->st.set);
+    azr_route_wipe(&px->st.route);
     px->st.relay_session_ok = false;
     return result(&px->st, 0, NULL);
 }
@@ -288,6 +352,7 @@ void azr_proxy_free(azr_proxy *px)
     azr_wipe(&px->st.relay_session, sizeof px->st.relay_session);
     azr_tls_creds_free(&px->st.local_creds);
     azr_settings_wipe(&px->st.set);
+    azr_route_wipe(&px->st.route);
     azr_wipe(&px->st.rng, sizeof px->st.rng);
     free(px);
 }

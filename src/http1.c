@@ -127,12 +127,13 @@ void azr_http1_ws_accept(const char *key, char out[29])
 }
 
 azr_err azr_http1_connect_write(const char *host, uint16_t port, const char *user,
-                                const char *password, const char *user_agent, char *out, size_t cap,
-                                size_t *out_len)
+                                const char *password, const char *user_agent,
+                                const char *extra_headers, char *out, size_t cap, size_t *out_len)
 {
     *out_len = 0;
     if (!host || !*host || strlen(host) > AZR_HOST_MAX || port == 0 || !clean(host) ||
-        strchr(host, ' ') || !clean(user) || !clean(password) || !clean(user_agent))
+        strchr(host, ' ') || !clean(user) || !clean(password) || !clean(user_agent) ||
+        !headers_ok(extra_headers))
         return AZR_E_ARG;
     if (user && strchr(user, ':')) /* RFC 7617 §2: the user-id cannot contain ':' */
         return AZR_E_ARG;
@@ -154,7 +155,11 @@ azr_err azr_http1_connect_write(const char *host, uint16_t port, const char *use
         azr_wipe(b64, sizeof b64);
     }
     if (ok)
-        ok = add(out, cap, &o, "Proxy-Connection: Keep-Alive\r\n\r\n", NULL, NULL);
+        ok = add(out, cap, &o, "Proxy-Connection: Keep-Alive\r\n", NULL, NULL);
+    if (ok && extra_headers)
+        ok = add(out, cap, &o, extra_headers, NULL, NULL);
+    if (ok)
+        ok = add(out, cap, &o, "\r\n", NULL, NULL);
     if (!ok) {
         if (cap)
             out[0] = '\0';

@@ -43,12 +43,16 @@ void azr_http1_ws_accept(const char *key, char out[29]);
 
 /*
  * Write "CONNECT host:port HTTP/1.1" with Host and, when user is non-empty,
- * Proxy-Authorization: Basic (RFC 7617). AZR_E_ARG for CR/LF/NUL in a field
- * or ':' in the user name; AZR_E_LIMIT when out is too small.
+ * Proxy-Authorization: Basic (RFC 7617), then extra_headers ("Name:
+ * value\r\n" lines appended verbatim: FirewallData, a ProxyAuthorization
+ * header; NULL or "" for none). AZR_E_ARG for CR/LF/NUL in a field, ':' in
+ * the user name, extra_headers not made of "token: value\r\n" lines;
+ * AZR_E_LIMIT when out is too small.
  */
 AZR_MUST_CHECK azr_err azr_http1_connect_write(const char *host, uint16_t port, const char *user,
                                                const char *password, const char *user_agent,
-                                               char *out, size_t cap, size_t *out_len);
+                                               const char *extra_headers, char *out, size_t cap,
+                                               size_t *out_len);
 
 /* ------------------------------------------------------------- response */
 

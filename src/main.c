@@ -221,8 +221,9 @@ static const char *value(azr_proxy *px, const char *name)
     return out;
 }
 
-/* What a relay connection needs; prints each problem, returns false if any. */
-static bool check(azr_proxy *px)
+/* What a relay connection needs; prints each problem (and, for --check, the
+ * route relay connections would take), returns false if any. */
+static bool check(azr_proxy *px, bool show_route)
 {
     bool ok = true;
     if (!value(px, "NamespaceAddress")[0]) {
@@ -247,10 +248,13 @@ static bool check(azr_proxy *px)
                              "token works only for hybrid connections that allow anonymous "
                              "senders\n");
     }
-    if (strcmp(value(px, "FirewallType"), "0") != 0 && !value(px, "FirewallHost")[0]) {
-        fprintf(stderr, PROG ": FirewallType is %s but FirewallHost is not set\n",
-                value(px, "FirewallType"));
+    /* the proxy settings together (and the environment, with FirewallAutoDetect) */
+    char route[AZR_ROUTE_SOURCE_MAX];
+    if (azr_proxy_config(px, "ProxyRoute", route, sizeof route) != 0) {
+        fprintf(stderr, PROG ": %s\n", azr_proxy_last_error(px));
         ok = false;
+    } else if (show_route) {
+        fprintf(stderr, PROG ": proxy: %s\n", route);
     }
     return ok;
 }
@@ -641,7 +645,7 @@ int main(int argc, char **argv)
             fprintf(stderr, PROG ": %s\n", azr_proxy_last_error(px));
         azr_wipe(out, sizeof out);
     } else {
-        bool ok = check(px);
+        bool ok = check(px, do_check);
         if (do_check && ok)
             fprintf(stderr, PROG ": settings OK\n");
         rc = do_check || !ok ? (ok ? 0 : 1) : run(px, sigfd);

@@ -10,6 +10,7 @@
 #include "azrelay.h"
 #include "config.h"
 #include "net.h"
+#include "proxyroute.h"
 #include "reactor.h"
 #include "resolver.h"
 #include "tls.h"
@@ -51,6 +52,7 @@ struct azr_proxy_state {
     struct azr_resolver *resolver; /* names, without blocking (resolver.c) */
     azr_resolve_req start_req;     /* StartListening's early lookup of the first hop */
     azr_dial_bad dial_bad[AZR_DIAL_BAD_MAX];
+    azr_route route; /* how relay connections go: computed when listening starts */
     /* listener.c: the listening socket and the connections it accepted */
     int lfd;
     azr_conn **conns; /* by slot */

@@ -666,7 +666,8 @@ static void connect_extras(const azr_settings *s, azr_route *r)
         r->authz_ignored = s->proxy_authorization[0] != '\0';
         return;
     }
-    r->send_basic = !s->proxy_authorization[0] && r->user[0] &&
+    r->authorization = s->proxy_authorization[0] != '\0';
+    r->send_basic = !r->authorization && r->user[0] &&
                     (s->proxy_auth_scheme == AZR_PROXY_AUTH_AUTO ||
                      s->proxy_auth_scheme == AZR_PROXY_AUTH_BASIC);
     /* both fit: the array holds the longest of each and the header name */

@@ -89,9 +89,10 @@ typedef struct azr_route {
                             refusal's hint: "FirewallUser and FirewallPassword", "ProxyUser and
                             ProxyPassword", "the user and password in https_proxy" */
     /* HTTP CONNECT only */
-    long auth_scheme; /* ProxyAuthScheme (AZR_PROXY_AUTH_*) */
-    bool send_basic;  /* send user:password as Basic with the CONNECT (Auto or Basic, a user,
-                         no ProxyAuthorization) */
+    long auth_scheme;   /* ProxyAuthScheme (AZR_PROXY_AUTH_*) */
+    bool send_basic;    /* send user:password as Basic with the CONNECT (Auto or Basic, a user,
+                           no ProxyAuthorization) */
+    bool authorization; /* extra holds ProxyAuthorization's header */
     char extra[AZR_PROXY_AUTHZ_MAX + AZR_PROXY_DATA_MAX + 32]; /* header lines for the
                          CONNECT: "Proxy-Authorization: <ProxyAuthorization>\r\n" and
                          FirewallData, each "Name: value\r\n"; secret */

@@ -233,8 +233,11 @@ static inline void stop_pid(pid_t pid)
     waitpid(pid, NULL, 0);
 }
 
-/* tinyproxy (Debian's) on a free port, Basic auth user gw / s3cret when auth. */
-static inline pid_t tinyproxy_start(int *port, bool auth, char *conf, size_t cap)
+/* tinyproxy (Debian's) on a free port, Basic auth user gw / s3cret when auth;
+ * with log (a path), its log at LogLevel Connect goes there: one line
+ * "Request (file descriptor N): CONNECT host:port HTTP/1.1" per tunnel. */
+static inline pid_t tinyproxy_start_logged(int *port, bool auth, char *conf, size_t cap,
+                                           const char *log)
 {
     *port = free_port();
     snprintf(conf, cap, "/tmp/azrelay-tinyproxy-%d.conf", *port);
@@ -242,8 +245,12 @@ static inline pid_t tinyproxy_start(int *port, bool auth, char *conf, size_t cap
     assert_non_null(f);
     fprintf(f,
             "Port %d\nListen 127.0.0.1\nTimeout 60\nMaxClients 100\nAllow 127.0.0.1\n"
-            "LogLevel Critical\n%s",
+            "%s",
             *port, auth ? "BasicAuth gw s3cret\n" : "");
+    if (log)
+        fprintf(f, "LogLevel Connect\nLogFile \"%s\"\n", log);
+    else
+        fprintf(f, "LogLevel Critical\n");
     if (geteuid() == 0)
         fprintf(f, "User nobody\nGroup nogroup\n");
     fclose(f);
@@ -251,6 +258,11 @@ static inline pid_t tinyproxy_start(int *port, bool auth, char *conf, size_t cap
     pid_t pid = spawn_quiet(argv);
     wait_listening(*port);
     return pid;
+}
+
+static inline pid_t tinyproxy_start(int *port, bool auth, char *conf, size_t cap)
+{
+    return tinyproxy_start_logged(port, auth, conf, cap, NULL);
 }
 
 /* microsocks (Debian's) SOCKS5 on a free port, user gw / s3cret when auth. */

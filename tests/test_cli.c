@@ -132,6 +132,51 @@ static void test_cli_config_file_and_precedence(void **s)
     assert_non_null(strstr(out, "/nonexistent/azrelay.conf: No such file or directory"));
 }
 
+/* --check prints the route relay connections would take, and why (issue 11). */
+static void test_cli_check_shows_the_proxy_route(void **s)
+{
+    (void)s;
+    static char out[8192];
+#define NS                                                                                         \
+    "--check LocalPort=5000 NamespaceAddress=myrelay.servicebus.windows.net HybridConnection=hc1 "
+    unsetenv("https_proxy");
+    assert_int_equal(run(NS, out, sizeof out), 0);
+    assert_non_null(strstr(out, "azrelay-proxy: proxy: direct (no proxy is set; "
+                                "FirewallAutoDetect is False)\n"));
+    assert_int_equal(run(NS "ProxyServer=squid.corp ProxyPort=3128", out, sizeof out), 0);
+    assert_non_null(
+        strstr(out, "azrelay-proxy: proxy: HTTP CONNECT squid.corp:3128 (ProxyServer, ProxyPort)"));
+    /* the daemon's environment, with FirewallAutoDetect; the password is never printed */
+    setenv("https_proxy", "http://gw:s3cret@proxy.corp:8080", 1);
+    assert_int_equal(run(NS "FirewallAutoDetect=True", out, sizeof out), 0);
+    assert_non_null(strstr(out, "azrelay-proxy: proxy: HTTP CONNECT proxy.corp:8080 "
+                                "(FirewallAutoDetect: https_proxy=http://proxy.corp:8080, user "
+                                "from the URL)"));
+    assert_null(strstr(out, "s3cret"));
+    assert_int_equal(
+        run(NS "FirewallAutoDetect=True ProxyExceptionsList=*.windows.net", out, sizeof out), 0);
+    assert_non_null(strstr(out, "proxy: direct (the relay host myrelay.servicebus.windows.net "
+                                "matches ProxyExceptionsList entry '*.windows.net'"));
+    assert_int_equal(run("--get ProxyRoute NamespaceAddress=myrelay.servicebus.windows.net "
+                         "FirewallAutoDetect=True",
+                         out, sizeof out),
+                     0);
+    assert_string_equal(out, "HTTP CONNECT proxy.corp:8080 (FirewallAutoDetect: "
+                             "https_proxy=http://proxy.corp:8080, user from the URL)\n");
+    /* a value curl would refuse, and settings at odds: --check fails and says why */
+    setenv("https_proxy", "ftp://gw:s3cret@proxy.corp", 1);
+    assert_int_equal(run(NS "FirewallAutoDetect=True", out, sizeof out), 1);
+    assert_non_null(strstr(out, "FirewallAutoDetect: https_proxy is not a proxy URL"));
+    assert_null(strstr(out, "s3cret"));
+    unsetenv("https_proxy");
+    assert_int_equal(
+        run(NS "ProxyServer=squid.corp FirewallType=1 FirewallHost=other.corp", out, sizeof out),
+        1);
+    assert_non_null(strstr(out, "ProxyServer (squid.corp) and FirewallHost (other.corp) name "
+                                "different proxies"));
+#undef NS
+}
+
 /* A file with `len` bytes of `data` under a fresh name (path[64]). */
 static void write_conf(char *path, const void *data, size_t len)
 {
@@ -314,6 +359,7 @@ int main(void)
         cmocka_unit_test(test_cli_help_lists_every_setting),
         cmocka_unit_test(test_cli_version),
         cmocka_unit_test(test_cli_check),
+        cmocka_unit_test(test_cli_check_shows_the_proxy_route),
         cmocka_unit_test(test_cli_config_file_and_precedence),
         cmocka_unit_test(test_cli_config_line_over_the_limit_is_refused),
         cmocka_unit_test(test_cli_config_must_be_a_regular_file),

@@ -118,22 +118,57 @@ static void test_http1_connect_request(void **s)
     char out[512];
     size_t n;
     assert_int_equal(azr_http1_connect_write("myrelay.servicebus.windows.net", 443, "gw-user",
-                                             "s3cr:et", NULL, out, sizeof out, &n),
+                                             "s3cr:et", NULL, NULL, out, sizeof out, &n),
                      AZR_OK);
     assert_string_equal(out, "CONNECT myrelay.servicebus.windows.net:443 HTTP/1.1\r\n"
                              "Host: myrelay.servicebus.windows.net:443\r\n"
                              "Proxy-Authorization: Basic Z3ctdXNlcjpzM2NyOmV0\r\n"
                              "Proxy-Connection: Keep-Alive\r\n\r\n");
     assert_int_equal(
-        azr_http1_connect_write("::1", 9443, NULL, NULL, "azrelay/1", out, sizeof out, &n), AZR_OK);
+        azr_http1_connect_write("::1", 9443, NULL, NULL, "azrelay/1", "", out, sizeof out, &n),
+        AZR_OK);
     assert_string_equal(out, "CONNECT [::1]:9443 HTTP/1.1\r\nHost: [::1]:9443\r\n"
                              "User-Agent: azrelay/1\r\nProxy-Connection: Keep-Alive\r\n\r\n");
-    assert_int_equal(azr_http1_connect_write("ns", 443, "a:b", "p", NULL, out, sizeof out, &n),
+    assert_int_equal(
+        azr_http1_connect_write("ns", 443, "a:b", "p", NULL, NULL, out, sizeof out, &n), AZR_E_ARG);
+    assert_int_equal(
+        azr_http1_connect_write("ns\r\n", 443, NULL, NULL, NULL, NULL, out, sizeof out, &n),
+        AZR_E_ARG);
+    assert_int_equal(azr_http1_connect_write("ns", 0, NULL, NULL, NULL, NULL, out, sizeof out, &n),
                      AZR_E_ARG);
-    assert_int_equal(azr_http1_connect_write("ns\r\n", 443, NULL, NULL, NULL, out, sizeof out, &n),
-                     AZR_E_ARG);
-    assert_int_equal(azr_http1_connect_write("ns", 0, NULL, NULL, NULL, out, sizeof out, &n),
-                     AZR_E_ARG);
+}
+
+/* FirewallData and ProxyAuthorization travel as extra header lines, after
+ * ours and before the blank line (RFC 9112 §3: a request head is lines
+ * ending in CRLF, then an empty line). */
+static void test_http1_connect_request_extra_headers(void **s)
+{
+    (void)s;
+    char out[512];
+    size_t n;
+    assert_int_equal(azr_http1_connect_write("ns.example", 443, NULL, NULL, NULL,
+                                             "Proxy-Authorization: Bearer t0k\r\nX-Site: gw-7\r\n",
+                                             out, sizeof out, &n),
+                     AZR_OK);
+    assert_string_equal(out, "CONNECT ns.example:443 HTTP/1.1\r\nHost: ns.example:443\r\n"
+                             "Proxy-Connection: Keep-Alive\r\n"
+                             "Proxy-Authorization: Bearer t0k\r\nX-Site: gw-7\r\n\r\n");
+    assert_int_equal(n, strlen(out));
+    /* lines that would end the head early or smuggle a header are refused */
+    static const char *const bad[] = {"X-A: 1\n",           "X-A: 1\r\n\r\n",  "X-A: 1",
+                                      "X-A: 1\rX-B: 2\r\n", "Bad Name: 1\r\n", ": 1\r\n",
+                                      "X-A 1\r\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(
+            azr_http1_connect_write("ns", 443, NULL, NULL, NULL, bad[i], out, sizeof out, &n),
+            AZR_E_ARG);
+        assert_int_equal(n, 0);
+    }
+    /* too small a buffer for the extra lines: an error, not a cut request */
+    assert_int_equal(
+        azr_http1_connect_write("ns", 443, NULL, NULL, NULL, "X-A: 1\r\n", out, 60, &n),
+        AZR_E_LIMIT);
+    assert_int_equal(n, 0);
 }
 
 /* ------------------------------------------------------------- response */
@@ -489,6 +524,7 @@ int main(void)
         cmocka_unit_test(test_http1_upgrade_request),
         cmocka_unit_test(test_http1_upgrade_request_refuses_injection),
         cmocka_unit_test(test_http1_connect_request),
+        cmocka_unit_test(test_http1_connect_request_extra_headers),
         cmocka_unit_test(test_http1_101_accepted_and_leftover_kept),
         cmocka_unit_test(test_http1_101_header_variants),
         cmocka_unit_test(test_http1_bad_101),

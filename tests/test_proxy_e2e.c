@@ -1,0 +1,485 @@
+/*
+ * Corporate proxies end to end, in process, over real sockets on 127.0.0.1:
+ * the relay stand-in (tests/node/ws-relay.js), tinyproxy (Debian's, its log
+ * read for the CONNECTs it served), microsocks, and a fake CONNECT proxy in
+ * a thread of this test that records the request head it gets (tinyproxy
+ * logs no headers) and then tunnels like a real one. What is proven: the
+ * CONNECT request carries FirewallData and ProxyAuthorization as the
+ * settings give them; SOCKS ignores them with a warning; Negotiate is
+ * refused at connect time; the start line and Config("ProxyRoute") say
+ * which route was taken and why, passwords never shown; no_proxy and
+ * ProxyExceptionsList send the relay direct (the proxy sees nothing);
+ * conflicting settings stop StartListening.
+ */
+#include "testutil.h"
+#include "peers.h"
+#include "harness.h"
+#include "bounds.h"
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+/* ------------------------------------------------------- a fake CONNECT proxy */
+
+typedef struct fake_proxy {
+    int lfd, port;
+    int upstream; /* the relay's port: where a 200 tunnels to */
+    int status;   /* the answer: 200 tunnels, anything else refuses */
+    char head[4096];
+    size_t head_len;
+    int requests; /* heads received */
+    pthread_t th;
+    volatile int stop;
+} fake_proxy;
+
+static int tcp_to(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static bool write_all(int fd, const void *b, size_t n)
+{
+    const char *p = b;
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w <= 0)
+            return false;
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+/* One client: its head, then the answer, then the tunnel until either side ends. */
+static void fake_serve(fake_proxy *f, int c)
+{
+    char buf[8192];
+    size_t have = 0;
+    char *end = NULL;
+    while (!end && have < sizeof buf - 1) {
+        struct pollfd pf = {c, POLLIN, 0};
+        if (poll(&pf, 1, 100) <= 0) {
+            if (f->stop)
+                return;
+            continue;
+        }
+        ssize_t n = read(c, buf + have, sizeof buf - 1 - have);
+        if (n <= 0)
+            return;
+        have += (size_t)n;
+        buf[have] = '\0';
+        end = strstr(buf, "\r\n\r\n");
+    }
+    if (!end)
+        return;
+    size_t hl = (size_t)(end + 4 - buf);
+    if (f->requests++ == 0) {
+        memcpy(f->head, buf, hl < sizeof f->head - 1 ? hl : sizeof f->head - 1);
+        f->head_len = hl;
+    }
+    if (f->status != 200) {
+        char a[128];
+        int n =
+            snprintf(a, sizeof a, "HTTP/1.1 %d Refused\r\nContent-Length: 0\r\n\r\n", f->status);
+        write_all(c, a, (size_t)n);
+        return;
+    }
+    int u = tcp_to(f->upstream);
+    if (u < 0)
+        return;
+    static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+    if (!write_all(c, ok, sizeof ok - 1) || !write_all(u, buf + hl, have - hl)) {
+        close(u);
+        return;
+    }
+    while (!f->stop) {
+        struct pollfd pf[2] = {{c, POLLIN, 0}, {u, POLLIN, 0}};
+        if (poll(pf, 2, 100) <= 0)
+            continue;
+        int from = (pf[0].revents & (POLLIN | POLLHUP | POLLERR)) ? c : u;
+        ssize_t n = read(from, buf, sizeof buf);
+        if (n <= 0 || !write_all(from == c ? u : c, buf, (size_t)n))
+            break;
+    }
+    close(u);
+}
+
+static void *fake_run(void *arg)
+{
+    fake_proxy *f = arg;
+    while (!f->stop) {
+        struct pollfd pf = {f->lfd, POLLIN, 0};
+        if (poll(&pf, 1, 100) <= 0)
+            continue;
+        int c = accept(f->lfd, NULL, NULL);
+        if (c < 0)
+            continue;
+        fake_serve(f, c);
+        close(c);
+    }
+    return NULL;
+}
+
+static void fake_start(fake_proxy *f, int upstream, int status)
+{
+    memset(f, 0, sizeof *f);
+    f->upstream = upstream;
+    f->status = status;
+    f->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    socklen_t len = sizeof a;
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(f->lfd, (struct sockaddr *)&a, sizeof a), 0); /* port 0: no race */
+    assert_int_equal(listen(f->lfd, 8), 0);
+    assert_int_equal(getsockname(f->lfd, (struct sockaddr *)&a, &len), 0);
+    f->port = ntohs(a.sin_port);
+    assert_int_equal(pthread_create(&f->th, NULL, fake_run, f), 0);
+}
+
+static void fake_stop(fake_proxy *f)
+{
+    f->stop = 1;
+    pthread_join(f->th, NULL);
+    close(f->lfd);
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+/* A few KiB out and back through the proxy. */
+static bool echo_ok(azr_proxy *p, int fd)
+{
+    static uint8_t out[8192], back[8192];
+    for (size_t i = 0; i < sizeof out; i++)
+        out[i] = (uint8_t)(i * 7 + 1);
+    size_t got = exchange(p, fd, out, back, sizeof out, false, 15000);
+    return got == sizeof out && memcmp(out, back, got) == 0;
+}
+
+static azr_proxy *proxy_to(relay *r, seen *s, const char *const *set, int *port)
+{
+    char ns[64];
+    snprintf(ns, sizeof ns, "ws://127.0.0.1:%d", r->port);
+    return proxy_at(ns, "hc1", s, set, port);
+}
+
+/* The start line ("listening on ..."). */
+static void first_line(const seen *s, char *out, size_t cap)
+{
+    const char *l = strstr(s->log, "listening on ");
+    assert_non_null(l);
+    const char *nl = strchr(l, '\n');
+    size_t n = nl ? (size_t)(nl - l) : strlen(l);
+    snprintf(out, cap, "%.*s", (int)n, l);
+}
+
+/* How many CONNECTs tinyproxy's log shows. */
+static int tinyproxy_connects(const char *log)
+{
+    FILE *f = fopen(log, "r");
+    if (!f)
+        return 0;
+    char line[1024];
+    int n = 0;
+    while (fgets(line, sizeof line, f))
+        if (strstr(line, "Request (file descriptor") && strstr(line, ": CONNECT "))
+            n++;
+    fclose(f);
+    return n;
+}
+
+static void env_clear(void)
+{
+    static const char *const names[] = {"https_proxy", "HTTPS_PROXY", "http_proxy", "all_proxy",
+                                        "ALL_PROXY",   "no_proxy",    "NO_PROXY"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        unsetenv(names[i]);
+}
+
+static int teardown(void **st)
+{
+    (void)st;
+    env_clear();
+    procs_kill_all();
+    return 0;
+}
+
+/* ------------------------------------------------------------------- cases */
+
+/* The class: "When the firewall is a tunneling proxy, use this property to
+ * send custom (additional) headers to the firewall". */
+static void test_proxy_e2e_firewall_data_reaches_the_proxy(void **st)
+{
+    (void)st;
+    relay r;
+    static seen s;
+    memset(&s, 0, sizeof s);
+    relay_start(&r, NULL);
+    fake_proxy f;
+    fake_start(&f, r.port, 200);
+    char port[32];
+    snprintf(port, sizeof port, "FirewallPort=%d", f.port);
+    const char *const set[] = {"FirewallType=1",
+                               "FirewallHost=127.0.0.1",
+                               port,
+                               "FirewallData=X-Gateway: gw-7\\nX-Trace:\ton",
+                               "ProxyAuthorization=Bearer t0k3n.s1gn3d",
+                               "UserAgent=gw/1",
+                               NULL};
+    int lport;
+    azr_proxy *p = proxy_to(&r, &s, set, &lport);
+    int fd = client(lport);
+    bool ok = echo_ok(p, fd);
+    if (!ok)
+        fprintf(stderr, "%s\n", s.log);
+    assert_true(ok);
+    char want[512];
+    snprintf(want, sizeof want,
+             "CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUser-Agent: gw/1\r\n"
+             "Proxy-Connection: Keep-Alive\r\nProxy-Authorization: Bearer t0k3n.s1gn3d\r\n"
+             "X-Gateway: gw-7\r\nX-Trace:\ton\r\n\r\n",
+             r.port, r.port);
+    assert_int_equal(f.requests, 1);
+    assert_string_equal(f.head, want);
+    /* secrets stay out of the log */
+    assert_null(strstr(s.log, "t0k3n"));
+    assert_null(strstr(s.log, "gw-7"));
+    char line[1024];
+    first_line(&s, line, sizeof line);
+    snprintf(want, sizeof want,
+             "proxy: HTTP CONNECT 127.0.0.1:%d (FirewallType and FirewallHost, FirewallPort))",
+             f.port);
+    if (!strstr(line, want))
+        fail_msg("'%s' does not say '%s'", line, want);
+    close(fd);
+    azr_proxy_free(p);
+    fake_stop(&f);
+    relay_stop(&r);
+}
+
+/* A refusal of the fake proxy names the settings to check. */
+static void test_proxy_e2e_proxy_refusal_names_the_settings(void **st)
+{
+    (void)st;
+    relay r;
+    static seen s;
+    memset(&s, 0, sizeof s);
+    relay_start(&r, NULL);
+    fake_proxy f;
+    fake_start(&f, r.port, 407);
+    char port[32];
+    snprintf(port, sizeof port, "FirewallPort=%d", f.port);
+    const char *const set[] = {"FirewallType=1", "FirewallHost=127.0.0.1", port,
+                               "ProxyUser=gw",   "ProxyPassword=wrong",    NULL};
+    int lport;
+    azr_proxy *p = proxy_to(&r, &s, set, &lport);
+    int fd = client(lport);
+    SPIN(p, s.disconnected == 1, 10000);
+    assert_int_equal(s.connected_status, AZR_ERR_AUTH);
+    assert_non_null(strstr(s.connected_desc, "407 Refused (check ProxyUser and ProxyPassword)"));
+    assert_non_null(strstr(f.head, "Proxy-Authorization: Basic Z3c6d3Jvbmc=\r\n")); /* gw:wrong */
+    close(fd);
+    azr_proxy_free(p);
+    fake_stop(&f);
+    relay_stop(&r);
+}
+
+/* Negotiate is stored, warned about when listening starts, and each
+ * connection is refused before a byte goes to the proxy. */
+static void test_proxy_e2e_negotiate_refused_at_connect(void **st)
+{
+    (void)st;
+    relay r;
+    static seen s;
+    memset(&s, 0, sizeof s);
+    relay_start(&r, NULL);
+    fake_proxy f;
+    fake_start(&f, r.port, 200);
+    char port[32];
+    snprintf(port, sizeof port, "FirewallPort=%d", f.port);
+    const char *const set[] = {"FirewallType=1", "FirewallHost=127.0.0.1",    port,
+                               "ProxyUser=gw",   "ProxyAuthScheme=Negotiate", NULL};
+    int lport;
+    azr_proxy *p = proxy_to(&r, &s, set, &lport);
+    assert_non_null(strstr(s.log, "warning: ProxyAuthScheme=Negotiate (Kerberos) is not "
+                                  "supported"));
+    int fd = client(lport);
+    SPIN(p, s.disconnected == 1, 10000);
+    assert_int_equal(s.connected_status, AZR_ERR_UNSUPPORTED);
+    assert_non_null(strstr(s.connected_desc, "ProxyAuthScheme=Negotiate (Kerberos) is not "
+                                             "supported: use NTLM, Digest, Basic or None"));
+    assert_int_equal(f.requests, 0);
+    close(fd);
+    azr_proxy_free(p);
+    fake_stop(&f);
+    relay_stop(&r);
+}
+
+/* FirewallData and ProxyAuthorization mean nothing to SOCKS: a warning, and
+ * the relay is reached all the same. */
+static void test_proxy_e2e_socks_ignores_firewall_data(void **st)
+{
+    (void)st;
+    relay r;
+    static seen s;
+    memset(&s, 0, sizeof s);
+    relay_start(&r, NULL);
+    int pport;
+    pid_t m = microsocks_start(&pport, false);
+    procs_track(m, true);
+    char port[32];
+    snprintf(port, sizeof port, "FirewallPort=%d", pport);
+    const char *const set[] = {"FirewallType=SOCKS5",          "FirewallHost=127.0.0.1",     port,
+                               "FirewallData=X-Gateway: gw-7", "ProxyAuthorization=Basic x", NULL};
+    int lport;
+    azr_proxy *p = proxy_to(&r, &s, set, &lport);
+    assert_non_null(strstr(s.log, "warning: FirewallData is ignored: a SOCKS proxy is not an "
+                                  "HTTP proxy"));
+    assert_non_null(strstr(s.log, "warning: ProxyAuthorization is ignored"));
+    int fd = client(lport);
+    assert_true(echo_ok(p, fd));
+    close(fd);
+    azr_proxy_free(p);
+    procs_track(m, false);
+    stop_pid(m);
+    relay_stop(&r);
+}
+
+/* FirewallAutoDetect with http_proxy (the relay is ws://) and no_proxy naming
+ * the relay: direct, the start line says why, tinyproxy sees no CONNECT. */
+static void test_proxy_e2e_no_proxy_bypasses_the_environment_proxy(void **st)
+{
+    (void)st;
+    relay r;
+    static seen s;
+    memset(&s, 0, sizeof s);
+    relay_start(&r, NULL);
+    char conf[128], log[128], url[128];
+    int pport;
+    snprintf(log, sizeof log, "/tmp/azrelay-tinyproxy-%d.log", (int)getpid());
+    unlink(log);
+    pid_t tp = tinyproxy_start_logged(&pport, true, conf, sizeof conf, log);
+    procs_track(tp, true); /* a failed case leaves it to the teardown */
+    snprintf(url, sizeof url, "http://gw:s3cret@127.0.0.1:%d", pport);
+    setenv("http_proxy", url, 1);
+    setenv("no_proxy", "localhost, 127.0.0.0/8", 1);
+    const char *const set[] = {"FirewallAutoDetect=True", NULL};
+    int lport;
+    azr_proxy *p = proxy_to(&r, &s, set, &lport);
+    char line[1024], want[512];
+    first_line(&s, line, sizeof line);
+    snprintf(want, sizeof want,
+             "proxy: direct (the relay host 127.0.0.1 matches no_proxy entry '127.0.0.0/8'; not "
+             "used: HTTP CONNECT 127.0.0.1:%d (FirewallAutoDetect: http_proxy=http://"
+             "127.0.0.1:%d, user from the URL)))",
+             pport, pport);
+    if (!strstr(line, want))
+        fail_msg("'%s' does not say '%s'", line, want);
+    int fd = client(lport);
+    assert_true(echo_ok(p, fd));
+    assert_int_equal(tinyproxy_connects(log), 0);
+    assert_null(strstr(s.log, "s3cret"));
+    /* ProxyRoute: the route in use, not what the environment says now */
+    char out[AZR_ROUTE_SOURCE_MAX + 1];
+    setenv("no_proxy", "", 1);
+    assert_int_equal(azr_proxy_config(p, "ProxyRoute", out, sizeof out), 0);
+    assert_non_null(strstr(out, "matches no_proxy entry '127.0.0.0/8'"));
+    close(fd);
+    azr_proxy_free(p);
+    env_clear();
+    procs_track(tp, false);
+    stop_pid(tp);
+    unlink(conf);
+    unlink(log);
+    relay_stop(&r);
+}
+
+/* ProxyServer and FirewallHost naming different proxies stop StartListening;
+ * so do ProxyPort and FirewallPort at odds, and a CONNECT request too long
+ * for the handshake. */
+static void test_proxy_e2e_conflicts_stop_start_listening(void **st)
+{
+    (void)st;
+    static const struct {
+        const char *set[4];
+        int code;
+        const char *why;
+    } v[] = {
+        {{"ProxyServer=squid.corp", "FirewallType=1", "FirewallHost=other.corp"},
+         AZR_ERR_SETTING,
+         "ProxyServer (squid.corp) and FirewallHost (other.corp) name different proxies"},
+        {{"ProxyServer=squid.corp", "ProxyPort=3128", "FirewallPort=8080"},
+         AZR_ERR_SETTING,
+         "ProxyPort (3128) and FirewallPort (8080) differ"},
+        {{"ProxyServer=squid.corp", "FirewallType=SOCKS4A"},
+         AZR_ERR_SETTING,
+         "ProxyServer is a setting of the HTTP CONNECT proxy, but FirewallType is 10 (SOCKS4A)"},
+        {{"FirewallType=Tunnel"}, AZR_ERR_STATE, "FirewallType is 1 but FirewallHost is not set"},
+        {{"FirewallAutoDetect=True"},
+         AZR_ERR_SETTING,
+         "FirewallAutoDetect: http_proxy is not a proxy URL azrelay can use: https:// (TLS to "
+         "the proxy) is not supported"},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        azr_proxy *p = azr_proxy_new(NULL, NULL);
+        assert_non_null(p);
+        assert_int_equal(azr_proxy_config(p, "NamespaceAddress=ws://127.0.0.1:9", NULL, 0), 0);
+        assert_int_equal(azr_proxy_config(p, "HybridConnection=hc1", NULL, 0), 0);
+        assert_int_equal(azr_proxy_config(p, "LocalHost=127.0.0.1", NULL, 0), 0);
+        for (size_t k = 0; k < 4 && v[i].set[k]; k++)
+            assert_int_equal(azr_proxy_config(p, v[i].set[k], NULL, 0), 0);
+        setenv("http_proxy", "https://gw:s3cret@proxy.corp", 1);
+        assert_int_equal(azr_proxy_start_listening(p), v[i].code);
+        if (!strstr(azr_proxy_last_error(p), v[i].why))
+            fail_msg("'%s' does not say '%s'", azr_proxy_last_error(p), v[i].why);
+        assert_null(strstr(azr_proxy_last_error(p), "s3cret"));
+        char out[8];
+        assert_int_equal(azr_proxy_config(p, "Listening", out, sizeof out), 0);
+        assert_string_equal(out, "False");
+        azr_proxy_free(p);
+        env_clear();
+    }
+    /* the longest FirewallData and ProxyAuthorization do not fit one CONNECT */
+    static char data[AZR_PROXY_DATA_MAX + 32], authz[AZR_PROXY_AUTHZ_MAX + 32];
+    memset(data, 'd', 13 + AZR_PROXY_DATA_MAX - 2);
+    memcpy(data, "FirewallData=X: ", 16);
+    memset(authz, 'a', 19 + AZR_PROXY_AUTHZ_MAX);
+    memcpy(authz, "ProxyAuthorization=", 19);
+    azr_proxy *p = azr_proxy_new(NULL, NULL);
+    assert_int_equal(azr_proxy_config(p, "NamespaceAddress=ws://127.0.0.1:9", NULL, 0), 0);
+    assert_int_equal(azr_proxy_config(p, "HybridConnection=hc1", NULL, 0), 0);
+    assert_int_equal(azr_proxy_config(p, "ProxyServer=127.0.0.1", NULL, 0), 0);
+    assert_int_equal(azr_proxy_config(p, data, NULL, 0), 0);
+    assert_int_equal(azr_proxy_config(p, authz, NULL, 0), 0);
+    assert_int_equal(azr_proxy_start_listening(p), AZR_ERR_SETTING);
+    assert_non_null(strstr(azr_proxy_last_error(p), "the CONNECT request to the proxy is longer "
+                                                    "than"));
+    azr_proxy_free(p);
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    env_clear(); /* the suite's own environment decides nothing */
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_proxy_e2e_firewall_data_reaches_the_proxy, teardown),
+        cmocka_unit_test_teardown(test_proxy_e2e_proxy_refusal_names_the_settings, teardown),
+        cmocka_unit_test_teardown(test_proxy_e2e_negotiate_refused_at_connect, teardown),
+        cmocka_unit_test_teardown(test_proxy_e2e_socks_ignores_firewall_data, teardown),
+        cmocka_unit_test_teardown(test_proxy_e2e_no_proxy_bypasses_the_environment_proxy, teardown),
+        cmocka_unit_test_teardown(test_proxy_e2e_conflicts_stop_start_listening, teardown),
+    };
+    return cmocka_run_group_tests_name("proxy_e2e", tests, NULL, NULL);
+}
