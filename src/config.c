@@ -15,6 +15,7 @@
 #include "text.h"
 #include "sas.h"
 #include "proxyroute.h"
+#include "bypass.h"
 #include "ws.h"
 
 #include <arpa/inet.h>
@@ -483,7 +484,7 @@ static azr_err set_def(azr_settings *s, const azr_conf_def *d, const char *v, si
         if (d->offset == OFF(proxy_authorization) || d->offset == OFF(port_name))
             ce = check_text(d, v, len, err, errcap);
         if (d->offset == OFF(proxy_exceptions))
-            ce = azr_route_exceptions_check(v, len, err, errcap);
+            ce = azr_bypass_check(v, len, err, errcap);
         if (ce != AZR_OK)
             return ce;
         if (d->offset == OFF(ssl_enabled_cipher_suites)) {

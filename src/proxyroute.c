@@ -1,18 +1,13 @@
 /*
  * IMPLEMENTATION NOTES
  * The rules are in proxyroute.h; this is their order. azr_route_compute
- * first settles the explicit settings (each pair of a Proxy* and a Firewall* setting through
- * pick(), so "both given and different" is one refusal everywhere), then,
- * only when nothing explicit names a proxy, asks the environment, then
- * applies the exception lists to whatever it found. Every exit that turns a
- * proxy into "direct" or into an error starts from a wiped route, so no
- * credential survives in a route that does not use it.
- *
- * Matching never resolves a name: the relay host is compared as written
- * (the route is computed when listening starts, where a lookup would block
- * the loop). Addresses are compared as bytes after inet_pton, so "::1" and
- * "0:0::1" are one address, and a name entry never matches an address host
- * (nor the other way round), as in curl.
+ * first settles the explicit settings (each pair of a Proxy* and a
+ * Firewall* setting goes through pick(), so "both given and different" is
+ * one refusal everywhere), then, only when nothing explicit names a proxy,
+ * asks the environment, then applies the exception lists (bypass.c) to
+ * whatever it found. Every exit that turns a proxy into "direct" or into an
+ * error starts from a wiped route, so no credential survives in a route
+ * that does not use it.
  *
  * The source text is built for people: which kind, which proxy, which
  * settings or variable chose it, and which entry sent the relay direct. It
@@ -20,6 +15,7 @@
  * parsed scheme, host and port, never as given.
  */
 #include "proxyroute.h"
+#include "bypass.h"
 #include "text.h"
 
 #include <arpa/inet.h>
@@ -57,11 +53,6 @@ static bool same_ci(const char *a, const char *b, size_t n)
     return true;
 }
 
-static bool blank(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
 /* "host:port", IPv6 in brackets. */
 static void host_port(char *out, size_t cap, const char *host, unsigned port)
 {
@@ -79,251 +70,19 @@ static void describe(azr_route *r, const char *fmt, ...)
     va_end(ap);
 }
 
-/* ------------------------------------------------------------- addresses */
+/* ------------------------------------------------------------ proxy URLs */
 
-typedef struct addr {
-    int family; /* 4, 6; 0: not an address */
-    uint8_t b[16];
-} addr;
-
-static bool parse_addr(const char *s, size_t len, addr *a)
+/* s[0..len) is an IPv6 address (no brackets). */
+static bool ipv6(const char *s, size_t len)
 {
     char buf[64];
-    if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
-        s++;
-        len -= 2;
-    }
-    a->family = 0;
+    uint8_t a[16];
     if (len == 0 || len >= sizeof buf)
         return false;
     memcpy(buf, s, len);
     buf[len] = '\0';
-    if (inet_pton(AF_INET, buf, a->b) == 1)
-        a->family = 4;
-    else if (inet_pton(AF_INET6, buf, a->b) == 1)
-        a->family = 6;
-    return a->family != 0;
+    return inet_pton(AF_INET6, buf, a) == 1;
 }
-
-static bool prefix_equal(const addr *x, const addr *y, unsigned bits)
-{
-    unsigned bytes = bits / 8, rest = bits % 8;
-    if (x->family != y->family || memcmp(x->b, y->b, bytes) != 0)
-        return false;
-    return rest == 0 || ((x->b[bytes] ^ y->b[bytes]) & (uint8_t)(0xFFu << (8 - rest))) == 0;
-}
-
-typedef enum { IP_NOT, IP_OK, IP_BAD_PREFIX } ip_entry;
-
-/* An address entry, "addr" or "addr/bits" (IPv6 with or without brackets). */
-static ip_entry parse_ip_entry(const char *e, size_t len, addr *net, unsigned *bits)
-{
-    const char *slash = memchr(e, '/', len);
-    size_t alen = slash ? (size_t)(slash - e) : len;
-    if (!parse_addr(e, alen, net))
-        return IP_NOT;
-    unsigned max = net->family == 4 ? 32u : 128u, v = 0;
-    *bits = max;
-    if (!slash)
-        return IP_OK;
-    if (alen + 1 == len || len - alen - 1 > 3)
-        return IP_BAD_PREFIX;
-    for (size_t i = alen + 1; i < len; i++) {
-        if (e[i] < '0' || e[i] > '9')
-            return IP_BAD_PREFIX;
-        v = v * 10u + (unsigned)(e[i] - '0');
-    }
-    if (v > max)
-        return IP_BAD_PREFIX;
-    *bits = v;
-    return IP_OK;
-}
-
-/* ------------------------------------------------------------- patterns */
-
-/* The relay host, classified once. */
-typedef struct target {
-    addr ip;
-    const char *name; /* names only: without a trailing dot */
-    size_t len;
-} target;
-
-static void target_of(const char *host, target *t)
-{
-    size_t n = strlen(host);
-    t->name = host;
-    t->len = n;
-    if (parse_addr(host, n, &t->ip))
-        return;
-    if (n && host[n - 1] == '.')
-        t->len--;
-}
-
-/* name ends in "." + dom */
-static bool below(const target *t, const char *dom, size_t dl)
-{
-    return dl > 0 && t->len > dl && t->name[t->len - dl - 1] == '.' &&
-           same_ci(t->name + t->len - dl, dom, dl);
-}
-
-static bool exactly(const target *t, const char *dom, size_t dl)
-{
-    return dl > 0 && t->len == dl && same_ci(t->name, dom, dl);
-}
-
-static bool entry_matches(azr_bypass_syntax syn, const char *e, size_t len, const target *t)
-{
-    addr net;
-    unsigned bits;
-    if (syn == AZR_BYPASS_CLASS && len == 1 && e[0] == '*')
-        return true;
-    ip_entry ipe = parse_ip_entry(e, len, &net, &bits);
-    if (ipe != IP_NOT)
-        return ipe == IP_OK && t->ip.family && prefix_equal(&t->ip, &net, bits);
-    if (t->ip.family)
-        return false; /* a name never matches an address */
-    if (len && e[len - 1] == '.')
-        len--;
-    bool sub_only = false;
-    if (len >= 2 && e[0] == '*' && e[1] == '.') {
-        e += 2;
-        len -= 2;
-        sub_only = true;
-    } else if (len >= 1 && e[0] == '.') {
-        e++;
-        len--;
-        sub_only = true;
-    }
-    if (syn == AZR_BYPASS_CLASS)
-        return sub_only ? below(t, e, len) : exactly(t, e, len);
-    return exactly(t, e, len) || below(t, e, len); /* curl: with or without the dot */
-}
-
-/*
- * The next entry of a list, false at its end. ProxyExceptionsList: entries
- * between ';', blanks around them trimmed. no_proxy, as curl reads it
- * (proxy_check_noproxy): blanks, an entry, blanks, then a ',' (any number)
- * or the end of the list: whatever follows a blank that is not followed by
- * a comma is not read.
- */
-static bool next_entry(azr_bypass_syntax syn, const char *list, size_t len, size_t *pos,
-                       const char **e, size_t *elen)
-{
-    size_t i = *pos;
-    if (syn == AZR_BYPASS_CLASS) {
-        while (i < len && (list[i] == ';' || blank(list[i])))
-            i++;
-        size_t start = i;
-        while (i < len && list[i] != ';')
-            i++;
-        size_t end = i;
-        while (end > start && blank(list[end - 1]))
-            end--;
-        *pos = i;
-        *e = list + start;
-        *elen = end - start;
-        return end > start;
-    }
-    for (;;) {
-        while (i < len && blank(list[i]))
-            i++;
-        size_t start = i;
-        while (i < len && !blank(list[i]) && list[i] != ',')
-            i++;
-        *e = list + start;
-        *elen = i - start;
-        while (i < len && blank(list[i]))
-            i++;
-        if (i < len && list[i] == ',') {
-            while (i < len && list[i] == ',')
-                i++;
-        } else {
-            i = len; /* the end, or a blank without a comma: curl reads no further */
-        }
-        *pos = i;
-        if (*elen)
-            return true;
-        if (i == len)
-            return false;
-    }
-}
-
-bool azr_route_bypass(azr_bypass_syntax syntax, const char *list, size_t len, const char *host,
-                      char *entry, size_t entry_cap)
-{
-    target t;
-    const char *e;
-    size_t elen, pos = 0;
-    if (!host || !*host)
-        return false;
-    target_of(host, &t);
-    if (syntax == AZR_BYPASS_CURL) {
-        const char *w = list;
-        size_t wl = len;
-        azr_text_trim(&w, &wl);
-        if (wl == 1 && w[0] == '*') { /* curl: "*" alone means every host */
-            if (entry && entry_cap)
-                snprintf(entry, entry_cap, "*");
-            return true;
-        }
-    }
-    while (next_entry(syntax, list, len, &pos, &e, &elen))
-        if (entry_matches(syntax, e, elen, &t)) {
-            if (entry && entry_cap)
-                azr_text_escape(e, elen, 64, entry, entry_cap);
-            return true;
-        }
-    return false;
-}
-
-azr_err azr_route_exceptions_check(const char *list, size_t len, char *err, size_t errcap)
-{
-    const char *e;
-    size_t elen, pos = 0;
-    while (next_entry(AZR_BYPASS_CLASS, list, len, &pos, &e, &elen)) {
-        char shown[AZR_TEXT_ESCAPED_MAX(48)];
-        const char *why = NULL;
-        addr net;
-        unsigned bits;
-        azr_text_escape(e, elen, 48, shown, sizeof shown);
-        if (elen == 1 && e[0] == '*')
-            continue;
-        ip_entry ipe = parse_ip_entry(e, elen, &net, &bits);
-        if (ipe == IP_BAD_PREFIX)
-            why = "the prefix after '/' must be 0 to 32 (IPv4) or 0 to 128 (IPv6)";
-        if (ipe == IP_NOT) {
-            size_t i = 0;
-            if (elen >= 2 && e[0] == '*' && e[1] == '.')
-                i = 2;
-            else if (elen >= 1 && e[0] == '.')
-                i = 1;
-            if (i == elen)
-                why = "no name";
-            for (; !why && i < elen; i++) {
-                unsigned char c = (unsigned char)e[i];
-                if (c == ':')
-                    why = "a port, or an IPv6 address that does not parse (the relay has one "
-                          "port: list the host alone)";
-                else if (c == '/')
-                    why = "'/' belongs after an IPv4 or IPv6 address (CIDR)";
-                else if (c == '*')
-                    why = "'*' stands alone or as '*.' before a domain";
-                else if (blank((char)c))
-                    why = "a blank inside the entry (separate entries with ';')";
-                else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                           (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
-                    why = "not a host name character (letters, digits, '-', '_', '.')";
-            }
-        }
-        if (why) {
-            snprintf(err, errcap, "ProxyExceptionsList: entry '%s': %s", shown, why);
-            return AZR_E_ARG;
-        }
-    }
-    return AZR_OK;
-}
-
-/* ------------------------------------------------------------ proxy URLs */
 
 static const struct {
     const char *name;
@@ -434,8 +193,7 @@ azr_err azr_route_parse_url(const char *v, size_t len, azr_proxy_url *u, char *e
         he = memchr(h, ']', (size_t)(auth_end - h));
         if (!he)
             return url_fail(u, err, errcap, "an IPv6 address without its closing ']'");
-        addr a;
-        if (!parse_addr(h, (size_t)(he - h + 1), &a) || a.family != 6)
+        if (!ipv6(h + 1, (size_t)(he - h - 1)))
             return url_fail(u, err, errcap, "not an IPv6 address inside '[...]'");
         if (he + 1 < auth_end && he[1] != ':')
             return url_fail(u, err, errcap, "text after the IPv6 address");
@@ -699,7 +457,7 @@ azr_err azr_route_compute(const azr_settings *s, azr_route_env_fn env, void *env
     if (r->kind == AZR_ROUTE_DIRECT)
         return AZR_OK;
     if (s->proxy_exceptions[0] &&
-        azr_route_bypass(AZR_BYPASS_CLASS, s->proxy_exceptions, strlen(s->proxy_exceptions),
+        azr_bypass_match(AZR_BYPASS_CLASS, s->proxy_exceptions, strlen(s->proxy_exceptions),
                          relay_host, entry, sizeof entry)) {
         go_direct(r, relay_host, "ProxyExceptionsList", entry);
         return AZR_OK;
@@ -709,7 +467,7 @@ azr_err azr_route_compute(const azr_settings *s, azr_route_env_fn env, void *env
         if (!np || !*np)
             np = env(env_ud, var = "NO_PROXY");
         if (np && *np &&
-            azr_route_bypass(AZR_BYPASS_CURL, np, strlen(np), relay_host, entry, sizeof entry)) {
+            azr_bypass_match(AZR_BYPASS_CURL, np, strlen(np), relay_host, entry, sizeof entry)) {
             go_direct(r, relay_host, var, entry);
             return AZR_OK;
         }

@@ -40,27 +40,13 @@
  *  3. Direct.
  *
  * EXCEPTIONS (the relay host as written in NamespaceAddress; never resolved)
- *  - ProxyExceptionsList applies to every proxy, explicit or found:
- *    entries separated by ';', each '*' (no proxy at all), a name (exact),
- *    '*.domain' or '.domain' (names under domain, not domain itself), an
- *    IPv4 or IPv6 address, or address/prefix (CIDR). Checked when set
- *    (azr_route_exceptions_check).
- *  - no_proxy (then NO_PROXY) applies to a proxy found in the environment
- *    only, with curl's rules (CURLOPT_NOPROXY(3); curl lib/proxy.c,
- *    proxy_check_noproxy; the vectors of curl's tests/unit/unit1614.c):
- *    entries separated by ',' with blanks around them (reading stops at a
- *    blank that no comma follows: "a b,c" is "a"); '*' alone (the whole
- *    value) means no proxy for any host; a name matches itself and every
- *    name under it, with or without a leading dot ("example.com" and
- *    ".example.com" both match example.com and www.example.com, not
- *    nonexample.com); a trailing dot on either side is ignored; an IPv4 or
- *    IPv6 address (without brackets) or address/prefix matches address
- *    hosts only, and a name never matches an address; an entry with a port
- *    ("host:443") matches nothing, as in curl. Beyond curl: "*." is read
- *    like "." (curl matches "*.example.com" against nothing), and a /0
- *    prefix matches every address of its family (curl compares x/0 as x).
- *  - Both lists are case-insensitive. A relay host that matches either goes
- *    direct, and the route's source says which entry matched.
+ *  - ProxyExceptionsList applies to every proxy, explicit or found; it is
+ *    checked when set.
+ *  - no_proxy (then NO_PROXY; empty counts as unset) applies to a proxy
+ *    found in the environment only: an explicit setting wins over the whole
+ *    environment (curl also applies no_proxy to a proxy set by option).
+ *  - A relay host that matches either goes direct, and the route's source
+ *    says which entry matched. The two syntaxes are in bypass.h.
  */
 #ifndef AZR_PROXYROUTE_H
 #define AZR_PROXYROUTE_H
@@ -147,27 +133,5 @@ typedef struct azr_proxy_url {
  */
 AZR_MUST_CHECK azr_err azr_route_parse_url(const char *v, size_t len, azr_proxy_url *out, char *err,
                                            size_t errcap);
-
-typedef enum azr_bypass_syntax {
-    AZR_BYPASS_CLASS, /* ProxyExceptionsList: ';', exact names, '*.d'/'.d' below d */
-    AZR_BYPASS_CURL   /* no_proxy: ',' (and blanks), names match themselves and below */
-} azr_bypass_syntax;
-
-/*
- * Whether host (a name, or an IPv4/IPv6 address without brackets) matches
- * list[0..len) under syntax (see EXCEPTIONS). When it does and entry is not
- * NULL, the matching entry is copied there (escaped, cut to cap).
- */
-bool azr_route_bypass(azr_bypass_syntax syntax, const char *list, size_t len, const char *host,
-                      char *entry, size_t entry_cap);
-
-/*
- * Check a ProxyExceptionsList value: every entry must be '*', a host name
- * (letters, digits, '-', '_', '.'), '*.name' or '.name', an IPv4 or IPv6
- * address, or address/prefix with a prefix the family allows. AZR_E_ARG
- * naming the first bad entry otherwise (a port, a '*' inside a name, ...).
- */
-AZR_MUST_CHECK azr_err azr_route_exceptions_check(const char *list, size_t len, char *err,
-                                                  size_t errcap);
 
 #endif
