@@ -231,9 +231,8 @@ static azr_err route_start(azr_proxy_state *p, char *err, size_t cap)
     if (r.kind == AZR_ROUTE_CONNECT) {
         char req[sizeof((azr_hs *)0)->praw];
         size_t n;
-        e = azr_http1_connect_write(p->set.relay.host, p->set.relay.port,
-                                    r.send_basic ? r.user : NULL, r.send_basic ? r.password : NULL,
-                                    p->set.user_agent, r.extra, req, sizeof req, &n);
+        e = azr_route_connect_write(&r, p->set.relay.host, p->set.relay.port, p->set.user_agent,
+                                    req, sizeof req, &n);
         azr_wipe(req, sizeof req);
         if (e == AZR_E_LIMIT)
             snprintf(err, cap,
@@ -271,7 +270,7 @@ static void route_warnings(azr_proxy_state *p)
                       "warning: ProxyAuthorization is ignored: a SOCKS proxy has no "
                       "Proxy-Authorization header");
     if (r->kind == AZR_ROUTE_CONNECT && r->auth_scheme == AZR_PROXY_AUTH_NEGOTIATE &&
-        !r->authorization)
+        !r->authorization[0])
         azr_proxy_log(p, 0, 1,
                       "warning: ProxyAuthScheme=Negotiate (Kerberos) is not supported: every "
                       "connection through the proxy will be refused");

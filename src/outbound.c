@@ -20,14 +20,12 @@ azr_verdict azr_outbound_start(azr_conn *c)
         return azr_conn_fail(c, AZR_ERR_STATE, 0, true, "no proxy to talk to: the route is %s",
                              r->source);
     if (r->kind == AZR_ROUTE_CONNECT) {
-        if (r->auth_scheme == AZR_PROXY_AUTH_NEGOTIATE && !r->authorization)
+        if (r->auth_scheme == AZR_PROXY_AUTH_NEGOTIATE && !r->authorization[0])
             return azr_conn_fail(c, AZR_ERR_UNSUPPORTED, 0, true,
                                  "ProxyAuthScheme=Negotiate (Kerberos) is not supported: use "
                                  "NTLM, Digest, Basic or None, or give ProxyAuthorization");
-        azr_err e =
-            azr_http1_connect_write(s->relay.host, s->relay.port, r->send_basic ? r->user : NULL,
-                                    r->send_basic ? r->password : NULL, s->user_agent, r->extra,
-                                    (char *)hs->praw, sizeof hs->praw, &hs->praw_len);
+        azr_err e = azr_route_connect_write(r, s->relay.host, s->relay.port, s->user_agent,
+                                            (char *)hs->praw, sizeof hs->praw, &hs->praw_len);
         if (e != AZR_OK)
             return azr_conn_fail(c, AZR_ERR_SETTING, 0, true,
                                  "cannot build the CONNECT request from the settings (%s)",

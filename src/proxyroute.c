@@ -16,6 +16,7 @@
  */
 #include "proxyroute.h"
 #include "bypass.h"
+#include "http1.h"
 #include "text.h"
 
 #include <arpa/inet.h>
@@ -424,14 +425,25 @@ static void connect_extras(const azr_settings *s, azr_route *r)
         r->authz_ignored = s->proxy_authorization[0] != '\0';
         return;
     }
-    r->authorization = s->proxy_authorization[0] != '\0';
-    r->send_basic = !r->authorization && r->user[0] &&
+    memcpy(r->authorization, s->proxy_authorization, sizeof r->authorization);
+    memcpy(r->extra, s->firewall_data, sizeof r->extra);
+    r->send_basic = !r->authorization[0] && r->user[0] &&
                     (s->proxy_auth_scheme == AZR_PROXY_AUTH_AUTO ||
                      s->proxy_auth_scheme == AZR_PROXY_AUTH_BASIC);
-    /* both fit: the array holds the longest of each and the header name */
-    snprintf(r->extra, sizeof r->extra, "%s%s%s%s",
-             s->proxy_authorization[0] ? "Proxy-Authorization: " : "", s->proxy_authorization,
-             s->proxy_authorization[0] ? "\r\n" : "", s->firewall_data);
+}
+
+azr_err azr_route_connect_write(const azr_route *r, const char *host, uint16_t port,
+                                const char *user_agent, char *out, size_t cap, size_t *out_len)
+{
+    /* room for the longest of each and the header name */
+    char lines[AZR_PROXY_AUTHZ_MAX + AZR_PROXY_DATA_MAX + 32];
+    snprintf(lines, sizeof lines, "%s%s%s%s", r->authorization[0] ? "Proxy-Authorization: " : "",
+             r->authorization, r->authorization[0] ? "\r\n" : "", r->extra);
+    azr_err e = azr_http1_connect_write(host, port, r->send_basic ? r->user : NULL,
+                                        r->send_basic ? r->password : NULL, user_agent, lines, out,
+                                        cap, out_len);
+    azr_wipe(lines, sizeof lines);
+    return e;
 }
 
 azr_err azr_route_compute(const azr_settings *s, azr_route_env_fn env, void *env_ud,

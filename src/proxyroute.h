@@ -75,13 +75,11 @@ typedef struct azr_route {
                             refusal's hint: "FirewallUser and FirewallPassword", "ProxyUser and
                             ProxyPassword", "the user and password in https_proxy" */
     /* HTTP CONNECT only */
-    long auth_scheme;   /* ProxyAuthScheme (AZR_PROXY_AUTH_*) */
-    bool send_basic;    /* send user:password as Basic with the CONNECT (Auto or Basic, a user,
-                           no ProxyAuthorization) */
-    bool authorization; /* extra holds ProxyAuthorization's header */
-    char extra[AZR_PROXY_AUTHZ_MAX + AZR_PROXY_DATA_MAX + 32]; /* header lines for the
-                         CONNECT: "Proxy-Authorization: <ProxyAuthorization>\r\n" and
-                         FirewallData, each "Name: value\r\n"; secret */
+    long auth_scheme; /* ProxyAuthScheme (AZR_PROXY_AUTH_*) */
+    bool send_basic;  /* send user:password as Basic with the CONNECT (Auto or Basic, a user,
+                         no ProxyAuthorization) */
+    char authorization[AZR_PROXY_AUTHZ_MAX + 1]; /* ProxyAuthorization, sent as is; secret */
+    char extra[AZR_PROXY_DATA_MAX + 1];          /* FirewallData: "Name: value\r\n" lines; secret */
     /* settings that do not apply to this route, for a warning */
     bool data_ignored;  /* FirewallData with SOCKS */
     bool authz_ignored; /* ProxyAuthorization with SOCKS */
@@ -110,6 +108,16 @@ const char *azr_route_env_os(void *ud, const char *name);
 AZR_MUST_CHECK azr_err azr_route_compute(const azr_settings *s, azr_route_env_fn env, void *env_ud,
                                          const char *relay_host, bool relay_tls, azr_route *out,
                                          char *err, size_t errcap);
+
+/*
+ * The CONNECT request for a CONNECT route to host:port (the relay): Basic
+ * when the route sends it, then Proxy-Authorization (ProxyAuthorization)
+ * and FirewallData lines (azr_http1_connect_write). AZR_E_LIMIT when out is
+ * too small, AZR_E_ARG as azr_http1_connect_write.
+ */
+AZR_MUST_CHECK azr_err azr_route_connect_write(const azr_route *r, const char *host, uint16_t port,
+                                               const char *user_agent, char *out, size_t cap,
+                                               size_t *out_len);
 
 /* Forget the credentials a route holds. */
 void azr_route_wipe(azr_route *r);

@@ -440,8 +440,16 @@ static void test_proxyroute_connect_headers(void **s)
                              "ProxyPassword=pw",          "ProxyAuthorization=Bearer abc.def",
                              "FirewallData=X-Site: gw-7", NULL};
     route_for(a, NULL, NULL, true, &r);
-    assert_string_equal(r.extra, "Proxy-Authorization: Bearer abc.def\r\nX-Site: gw-7\r\n");
+    assert_string_equal(r.authorization, "Bearer abc.def");
+    assert_string_equal(r.extra, "X-Site: gw-7\r\n");
     assert_false(r.send_basic); /* ProxyAuthorization goes instead */
+    char req[4096];
+    size_t n;
+    assert_int_equal(azr_route_connect_write(&r, "ns.example", 443, "gw/1", req, sizeof req, &n),
+                     AZR_OK);
+    assert_string_equal(req, "CONNECT ns.example:443 HTTP/1.1\r\nHost: ns.example:443\r\n"
+                             "User-Agent: gw/1\r\nProxy-Connection: Keep-Alive\r\n"
+                             "Proxy-Authorization: Bearer abc.def\r\nX-Site: gw-7\r\n\r\n");
     assert_int_equal(r.auth_scheme, AZR_PROXY_AUTH_AUTO);
     static const struct {
         const char *scheme;
@@ -455,6 +463,9 @@ static void test_proxyroute_connect_headers(void **s)
         route_for(b, NULL, NULL, true, &r);
         assert_int_equal(r.send_basic, v[i].basic);
         assert_string_equal(r.extra, "");
+        assert_int_equal(azr_route_connect_write(&r, "ns", 443, NULL, req, sizeof req, &n), AZR_OK);
+        /* Basic: base64("gw:") (RFC 7617 §2) */
+        assert_int_equal(strstr(req, "Proxy-Authorization: Basic Z3c6\r\n") != NULL, v[i].basic);
     }
     /* SOCKS: neither header goes anywhere; flagged for a warning */
     const char *const c[] = {"FirewallType=3", "FirewallHost=s", "FirewallData=X-Site: gw-7",
@@ -463,6 +474,7 @@ static void test_proxyroute_connect_headers(void **s)
     assert_true(r.data_ignored);
     assert_true(r.authz_ignored);
     assert_string_equal(r.extra, "");
+    assert_string_equal(r.authorization, "");
     /* the longest of both fits */
     static char data[AZR_PROXY_DATA_MAX + 32], authz[AZR_PROXY_AUTHZ_MAX + 32];
     memset(data, 'd', 13 + AZR_PROXY_DATA_MAX - 2); /* "FirewallData=" and the value + CRLF */
@@ -471,7 +483,12 @@ static void test_proxyroute_connect_headers(void **s)
     memcpy(authz, "ProxyAuthorization=", 19);
     const char *const d[] = {"ProxyServer=squid", data, authz, NULL};
     route_for(d, NULL, NULL, true, &r);
-    assert_int_equal(strlen(r.extra), 21 + AZR_PROXY_AUTHZ_MAX + 2 + AZR_PROXY_DATA_MAX);
+    assert_int_equal(strlen(r.authorization), AZR_PROXY_AUTHZ_MAX);
+    assert_int_equal(strlen(r.extra), AZR_PROXY_DATA_MAX);
+    static char big[4096];
+    assert_int_equal(azr_route_connect_write(&r, "ns", 443, NULL, big, sizeof big, &n), AZR_OK);
+    assert_int_equal(n, 69 + 21 + AZR_PROXY_AUTHZ_MAX + 2 + AZR_PROXY_DATA_MAX + 2);
+    assert_int_equal(azr_route_connect_write(&r, "ns", 443, NULL, big, 1024, &n), AZR_E_LIMIT);
     azr_route_wipe(&r);
     static const azr_route zero;
     assert_memory_equal(&r, &zero, sizeof r);
