@@ -338,6 +338,8 @@ static azr_err from_settings(const azr_settings *s, azr_route *r, char *err, siz
         r->port = (uint16_t)(pp ? pp : fp ? fp : 80);
     }
     snprintf(r->host, sizeof r->host, "%s", host);
+    snprintf(r->host_names, sizeof r->host_names, "%s",
+             ph[0] ? "ProxyServer and ProxyPort" : "FirewallHost and FirewallPort");
     azr_err e = settings_creds(s, r, err, errcap);
     if (e != AZR_OK)
         return e;
@@ -383,6 +385,7 @@ static azr_err from_env(const azr_settings *s, azr_route_env_fn env, void *ud, b
     r->from_env = true;
     r->port = u.port;
     memcpy(r->host, u.host, sizeof r->host);
+    snprintf(r->host_names, sizeof r->host_names, "%s", var);
     if (u.has_user) {
         memcpy(r->user, u.user, sizeof r->user);
         memcpy(r->password, u.password, sizeof r->password);

@@ -71,6 +71,9 @@ typedef struct azr_route {
     uint16_t port;               /* 1..65535 unless DIRECT */
     char user[AZR_SOCKS_MAX_NAME + 1]; /* "" for none */
     char password[AZR_SOCKS_MAX_NAME + 1];
+    char host_names[48]; /* the settings (or variable) that name the proxy, for a failure's
+                            hint: "FirewallHost and FirewallPort", "ProxyServer and ProxyPort",
+                            "https_proxy" */
     char cred_names[64]; /* the settings (or variable) that give user and password, for a
                             refusal's hint: "FirewallUser and FirewallPassword", "ProxyUser and
                             ProxyPassword", "the user and password in https_proxy" */

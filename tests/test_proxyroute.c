@@ -163,6 +163,7 @@ static void test_proxyroute_env_credentials(void **s)
     assert_string_equal(r.user, "gw@corp");
     assert_string_equal(r.password, "p:s%s/3 cret");
     assert_string_equal(r.cred_names, "the user and password in https_proxy");
+    assert_string_equal(r.host_names, "https_proxy");
     assert_true(r.send_basic); /* Auto, a user, no ProxyAuthorization */
     assert_string_equal(r.source, "HTTP CONNECT proxy.corp:3128 (FirewallAutoDetect: "
                                   "https_proxy=http://proxy.corp:3128, user from the URL)");
@@ -384,6 +385,7 @@ static void test_proxyroute_proxy_and_firewall_settings_are_one(void **s)
     assert_int_equal(r.kind, AZR_ROUTE_CONNECT);
     assert_int_equal(r.port, 80);
     assert_string_equal(r.source, "HTTP CONNECT squid.corp:80 (ProxyServer, default port)");
+    assert_string_equal(r.host_names, "ProxyServer and ProxyPort");
     /* FirewallType=1 and FirewallPort given before it (issue 11's clobbered port) */
     const char *const b[] = {"FirewallPort=3128", "FirewallType=1",       "FirewallHost=squid.corp",
                              "ProxyUser=gw",      "ProxyPassword=s3cret", NULL};
@@ -391,6 +393,7 @@ static void test_proxyroute_proxy_and_firewall_settings_are_one(void **s)
     assert_int_equal(r.port, 3128);
     assert_string_equal(r.user, "gw");
     assert_string_equal(r.cred_names, "ProxyUser and ProxyPassword");
+    assert_string_equal(r.host_names, "FirewallHost and FirewallPort");
     assert_string_equal(r.source, "HTTP CONNECT squid.corp:3128 (FirewallType and FirewallHost, "
                                   "FirewallPort, user from ProxyUser)");
     /* ProxyServer with an explicit FirewallPort (ProxyPort left at its default) */
