@@ -172,8 +172,8 @@ static void help(void)
     wrap(f,
          "ProxyExceptionsList sends the relay hosts it matches direct, whatever chose the "
          "proxy. The relay's host is compared as NamespaceAddress writes it, never resolved. "
-         "The log's first line says which route was taken and why, --check prints it, and "
-         "--get ProxyRoute reads it; passwords are never shown.",
+         "The start line (\"listening on ...\") says which route was taken and why, --check "
+         "prints it, and --get ProxyRoute reads it; passwords are never shown.",
          4, 78);
     fprintf(f, "\n");
     wrap(f,
