@@ -191,31 +191,6 @@ int azr_proxy_config(azr_proxy *px, const char *setting, char *out, size_t out_l
 }
 
 /*
- * TRANSITIONAL, until conn.c dials the route: conn.c still decides from
- * FirewallType whether to dial a proxy, and dials FirewallHost:FirewallPort
- * (peer_name, dial, the CONNECTING phase, advance). A route it would not
- * follow (ProxyServer, FirewallAutoDetect, ProxyExceptionsList, a ProxyPort
- * beside FirewallType=1) is refused here rather than taken direct, or to
- * another port, behind a start line that names the route. Goes away with
- * conn.c's change.
- */
-static azr_err route_followed(const azr_proxy_state *p, const azr_route *r, char *err, size_t cap)
-{
-    const azr_settings *s = &p->set;
-    if (s->firewall_type == 0 ? r->kind == AZR_ROUTE_DIRECT
-                              : (long)r->kind == s->firewall_type &&
-                                    azr_text_ieq(r->host, strlen(r->host), s->firewall_host) &&
-                                    r->port == s->firewall_port)
-        return AZR_OK;
-    snprintf(err, cap,
-             "this build's connections follow FirewallType, FirewallHost and FirewallPort only "
-             "(ProxyServer, FirewallAutoDetect and ProxyExceptionsList are checked, not yet "
-             "followed); the route would be: %.250s",
-             r->source);
-    return AZR_E_UNSUPPORTED;
-}
-
-/*
  * The route of the relay connections (proxyroute.c), from the settings and
  * the process's environment, kept for the connections (outbound.c). A
  * CONNECT request that cannot fit the handshake's buffer is refused here
@@ -246,11 +221,6 @@ static azr_err route_start(azr_proxy_state *p, char *err, size_t cap)
             azr_route_wipe(&r);
             return e;
         }
-    }
-    e = route_followed(p, &r, err, cap);
-    if (e != AZR_OK) {
-        azr_route_wipe(&r);
-        return e;
     }
     azr_route_wipe(&p->route);
     p->route = r;

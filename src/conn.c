@@ -13,7 +13,8 @@
  *   CONNECTING                 TCP to the relay or proxy       |
  *   PROXY      (FirewallType)  CONNECT / SOCKS                 | one dial budget:
  *   TLS        (wss://)        the relay's handshake           | ConnectionTimeout
- *   UPGRADE                    request out, 101 in            /
+ *   UPGRADE                    request out, 101 in            |
+ *   PREAMBLE   (PortName)      azbridge's preamble, answer    /
  *   OPEN                       splice.c, half-closes          IdleTimeout, Timeout,
  *                                                             keep-alive, HalfCloseTimeout
  *   DEAD                       torn down, reaped after dispatch by the owner
@@ -244,6 +245,8 @@ static azr_verdict open_ws(azr_conn *c)
 {
     hs_free(c);
     c->last_relay = c->last_client = c->last_io = azr_conn_now(c);
+    azr_rate_init(&c->rate_up, (uint64_t)c->p->set.max_transfer_rate, c->last_io);
+    azr_rate_init(&c->rate_down, (uint64_t)c->p->set.max_transfer_rate_in, c->last_io);
     c->connected_fired = true;
     azr_proxy_log(c->p, c->id, 1, "relay connection open for %s:%d", c->remote_host,
                   c->remote_port);
@@ -371,6 +374,11 @@ static void want_relay_handshake(const azr_conn *c, unsigned *cm, unsigned *rm)
 
 /* --------------------------------------------------------- the phase table */
 
+static bool with_port_name(const azr_conn *c)
+{
+    return c->p->set.port_name[0] != '\0';
+}
+
 static bool retrying(const azr_conn *c)
 {
     return c->hs && c->hs->backing_off;
@@ -383,7 +391,7 @@ static bool with_local_tls(const azr_conn *c)
 
 static bool with_proxy(const azr_conn *c)
 {
-    return c->p->set.firewall_type != 0;
+    return c->p->route.kind != AZR_ROUTE_DIRECT;
 }
 
 static bool with_relay_tls(const azr_conn *c)
@@ -432,6 +440,8 @@ static const phase_def phases[AZR_P_DEAD] = {
                    want_relay_handshake, AZR_DL_DIAL},
     [AZR_P_UPGRADE] = {"the WebSocket upgrade", NULL, azr_upgrade_send, step_upgrade,
                        want_relay_handshake, AZR_DL_DIAL},
+    [AZR_P_PREAMBLE] = {"the azbridge preamble", with_port_name, azr_preamble_send,
+                        azr_preamble_step, want_relay_handshake, AZR_DL_DIAL},
     [AZR_P_OPEN] = {"the open connection", NULL, open_ws, step_open, azr_splice_interest,
                     AZR_DL_OPEN},
 };
@@ -683,7 +693,7 @@ static void relay_last_words(azr_conn *c)
 {
     if (c->rfd < 0 || c->relay_eof || c->phase < AZR_P_TLS)
         return; /* nothing of ours is on that wire yet */
-    if (c->phase == AZR_P_OPEN) {
+    if (c->phase == AZR_P_OPEN || c->phase == AZR_P_PREAMBLE) { /* the WebSocket is open */
         if (c->end_code)
             (void)azr_ws_ctrlq_close(&c->ctrl, c->end_code, c->reason);
         azr_splice_ctrl_out(c);

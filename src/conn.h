@@ -12,6 +12,8 @@
 #include "ltls.h"
 #include "rtls.h"
 #include "socks.h"
+#include "azbridge.h"
+#include "rate.h"
 #include "ws.h"
 #include "x509v.h"
 #include "xport.h"
@@ -32,6 +34,7 @@ typedef enum azr_phase {
     AZR_P_PROXY,      /* HTTP CONNECT or SOCKS handshake with FirewallHost */
     AZR_P_TLS,        /* TLS handshake with the relay (wss://) */
     AZR_P_UPGRADE,    /* upgrade request sent, waiting for the 101 */
+    AZR_P_PREAMBLE,   /* PortName: the azbridge preamble sent, waiting for its answer */
     AZR_P_OPEN,       /* splicing, and closing (half-closes, relay-protocol.md §6.4) */
     AZR_P_DEAD        /* torn down, waiting to be reaped */
 } azr_phase;
@@ -65,6 +68,8 @@ typedef struct azr_hs {
     azr_socks socks;     /* FirewallType 2, 3, 10 */
     uint8_t praw[1024];  /* CONNECT request bytes not yet sent */
     size_t praw_len, praw_off;
+    azr_azbridge azb;    /* PortName: the listener's answer */
+    bool azb_waiting;    /* relay data goes to azb first */
     char key[25];        /* Sec-WebSocket-Key */
     unsigned attempts;   /* dials so far */
     bool backing_off;    /* BACKOFF until wake_at */
@@ -78,6 +83,7 @@ typedef struct azr_hs {
     int res_status; /* azr_resolve_status */
     char res_why[AZR_RES_REASON_MAX];
     azr_resolve_req req; /* the lookup in flight */
+    char target[64];     /* SOCKS4, socks5://: the relay's address, looked up here */
     struct {
         int fd;
         size_t addr;
@@ -110,7 +116,8 @@ struct azr_conn {
     bool relay_eof;     /* the relay's TCP (or TLS) ended */
     bool connected_fired, relay_resumed;
     azr_ping ping;
-    azr_tls_info linfo, rinfo; /* negotiated: client side, relay side */
+    azr_rate rate_up, rate_down; /* MaxTransferRate, MaxTransferRateIn */
+    azr_tls_info linfo, rinfo;   /* negotiated: client side, relay side */
     uint16_t close_code_rcvd;
     char close_reason_rcvd[4 * AZR_WS_MAX_CTRL + 1]; /* escaped */
     azr_timer timer;
@@ -224,10 +231,23 @@ bool azr_outbound_pending(const azr_conn *c);
 azr_verdict azr_upgrade_send(azr_conn *c); /* request into the relay transport */
 azr_verdict azr_upgrade_step(azr_conn *c); /* the answer: NEXT on 101 */
 
+/* preamble.c: the azbridge preamble (PortName) */
+azr_verdict azr_preamble_send(azr_conn *c);
+azr_verdict azr_preamble_step(azr_conn *c, int fd, unsigned ev); /* NEXT once accepted */
+/* For splice.c: relay payload the azbridge answer takes first (bytes used). */
+size_t azr_preamble_take(azr_conn *c, const uint8_t *data, size_t n);
+/* For deadline.c: the reason when ConnectionTimeout passes without an answer. */
+const char *azr_preamble_silent(azr_conn *c);
+
 /* splice.c: the open connection's data pump and half-closes */
 azr_verdict azr_splice_pump(azr_conn *c);
+/* Relay frames in (data to the client's output, control frames answered),
+ * without reading the client: for phases before OPEN. */
+azr_verdict azr_splice_relay_in(azr_conn *c);
 void azr_splice_interest(const azr_conn *c, unsigned *client, unsigned *relay);
-bool azr_splice_work_left(const azr_conn *c);
+bool azr_splice_work_left(azr_conn *c);
+/* When MaxTransferRate(In) lets waiting bytes move (0: nothing waits). */
+uint64_t azr_splice_rate_wake(azr_conn *c);
 /* Queued control frames into the relay transport (as many as fit). */
 void azr_splice_ctrl_out(azr_conn *c);
 /* Whether any output waits for a peer that is not taking it. */

@@ -79,6 +79,8 @@ void azr_conn_rearm(azr_conn *c)
                 next = min_nz(next, c->last_relay + secs(ka));
         }
         next = min_nz(next, timeout_at(c));
+        /* MaxTransferRate: when held-back bytes may go (now: a timer of 0) */
+        next = min_nz(next, azr_splice_rate_wake(c));
         if (closing(c))
             next = min_nz(next, c->last_io + secs(c->p->set.half_close_timeout));
     }
@@ -93,6 +95,9 @@ void azr_conn_rearm(azr_conn *c)
 
 static azr_verdict open_deadlines(azr_conn *c, uint64_t now)
 {
+    uint64_t rate_at = azr_splice_rate_wake(c);
+    if (rate_at && now >= rate_at)
+        return AZR_V_NEXT; /* run the pump: the rate lets bytes go */
     long ka = c->p->set.relay_keep_alive_interval;
     if (c->idle_timeout > 0 && now >= c->last_client + secs(c->idle_timeout))
         return azr_conn_fail(c, AZR_ERR_TIMEOUT, AZR_WS_CLOSE_GOING_AWAY, false,
@@ -150,16 +155,20 @@ static void timer_cb(azr_reactor *r, azr_timer *t, void *ud)
                           "no relay connection within %ld s (ConnectionTimeout) after %u attempts; "
                           "the last failure: %s",
                           budget, c->hs->attempts, c->hs->retry_why);
+    else if (kind == AZR_DL_DIAL && now >= c->dial_deadline && c->phase == AZR_P_PREAMBLE)
+        v = azr_conn_fail(c, AZR_ERR_TIMEOUT, AZR_WS_CLOSE_GOING_AWAY, true,
+                          "%s (ConnectionTimeout %ld s)", azr_preamble_silent(c), budget);
     else if (kind == AZR_DL_DIAL && now >= c->dial_deadline && c->phase == AZR_P_RESOLVE)
-        v = azr_conn_fail(c, AZR_ERR_TIMEOUT, 0, true,
-                          "DNS: no answer for %s within %ld s (ConnectionTimeout): check the "
-                          "nameservers in /etc/resolv.conf",
-                          c->p->set.firewall_type ? c->p->set.firewall_host : c->p->set.relay.host,
-                          budget);
+        v = azr_conn_fail(
+            c, AZR_ERR_TIMEOUT, 0, true,
+            "DNS: no answer for %s within %ld s (ConnectionTimeout): check the "
+            "nameservers in /etc/resolv.conf",
+            c->p->route.kind != AZR_ROUTE_DIRECT ? c->p->route.host : c->p->set.relay.host, budget);
     else if (kind == AZR_DL_DIAL && now >= c->dial_deadline)
         v = azr_conn_fail(c, AZR_ERR_TIMEOUT, 0, true,
                           "%s did not answer within %ld s (ConnectionTimeout), during %s",
-                          c->p->set.firewall_type && c->phase <= AZR_P_PROXY ? "proxy" : "relay",
+                          c->p->route.kind != AZR_ROUTE_DIRECT && c->phase <= AZR_P_PROXY ? "proxy"
+                                                                                          : "relay",
                           budget, azr_conn_doing(c));
     else if (kind != AZR_DL_OPEN && c->hs && c->hs->wake_at && now >= c->hs->wake_at)
         v = AZR_V_NEXT; /* run the phase: dial again, or the next attempt */

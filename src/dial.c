@@ -34,11 +34,11 @@
 /* "relay host:port" or "proxy host:port", for messages */
 static void peer_name(const azr_conn *c, char *out, size_t cap)
 {
-    const azr_settings *s = &c->p->set;
-    if (s->firewall_type)
-        snprintf(out, cap, "proxy %s:%ld", s->firewall_host, s->firewall_port);
+    const azr_route *r = &c->p->route;
+    if (r->kind != AZR_ROUTE_DIRECT)
+        snprintf(out, cap, "proxy %s:%u", r->host, (unsigned)r->port);
     else
-        snprintf(out, cap, "relay %s:%u", s->relay.host, (unsigned)s->relay.port);
+        snprintf(out, cap, "relay %s:%u", c->p->set.relay.host, (unsigned)c->p->set.relay.port);
 }
 
 azr_net_opts azr_dial_sock_opts(const azr_settings *s, bool client)
@@ -295,12 +295,41 @@ void azr_dial_interest(const azr_conn *c, unsigned *cm, unsigned *rm)
 /* The first hop: FirewallHost when a proxy is set, else the relay. */
 static const char *hop_host(const azr_proxy_state *p, uint16_t *port)
 {
-    if (p->set.firewall_type) {
-        *port = (uint16_t)p->set.firewall_port;
-        return p->set.firewall_host;
+    if (p->route.kind != AZR_ROUTE_DIRECT) {
+        *port = p->route.port;
+        return p->route.host;
     }
     *port = p->set.relay.port;
     return p->set.relay.host;
+}
+
+/* SOCKS4 carries an IPv4 address and socks5:// asks us to resolve: the
+ * relay's name is looked up here too, after the proxy's. */
+static bool needs_target(const azr_proxy_state *p)
+{
+    return p->route.kind == AZR_ROUTE_SOCKS4 ||
+           (p->route.kind == AZR_ROUTE_SOCKS5 && !p->route.remote_dns);
+}
+
+static void target_cb(void *ud, azr_resolve_req *req, const azr_resolve_result *res)
+{
+    azr_conn *c = ud;
+    azr_hs *hs = c->hs;
+    (void)req;
+    if (res->status == AZR_RES_OK && res->naddrs > 0) {
+        azr_net_addr_text(&res->addrs[res->naddrs - 1], hs->target, sizeof hs->target, NULL);
+        for (size_t i = 0; i < res->naddrs; i++) /* IPv4 first where there is one */
+            if (res->addrs[i].ss.ss_family == AF_INET) {
+                azr_net_addr_text(&res->addrs[i], hs->target, sizeof hs->target, NULL);
+                break;
+            }
+    } else {
+        hs->res_status = (int)res->status;
+        snprintf(hs->res_why, sizeof hs->res_why, "%s (the relay's name, for the SOCKS proxy)",
+                 res->reason);
+    }
+    hs->resolved = true;
+    azr_conn_run(c);
 }
 
 static void resolved_cb(void *ud, azr_resolve_req *req, const azr_resolve_result *res)
@@ -314,8 +343,13 @@ static void resolved_cb(void *ud, azr_resolve_req *req, const azr_resolve_result
     snprintf(hs->res_why, sizeof hs->res_why, "%s", res->reason);
     if (res->status == AZR_RES_OK)
         azr_dial_set_addrs(c, res->addrs, res->naddrs, port);
-    hs->resolved = true;
     azr_proxy_log(c->p, c->id, 3, "%s", res->reason);
+    if (res->status == AZR_RES_OK && needs_target(c->p) &&
+        azr_resolver_lookup(c->p->resolver, &hs->req, c->p->set.relay.host,
+                            c->p->route.kind == AZR_ROUTE_SOCKS4 ? 0 : (int)c->p->set.use_ipv6,
+                            target_cb, c) == AZR_OK)
+        return; /* target_cb goes on */
+    hs->resolved = true;
     azr_conn_run(c);
 }
 
@@ -327,6 +361,7 @@ azr_verdict azr_dial_resolve(azr_conn *c)
     uint16_t port;
     const char *host = hop_host(p, &port);
     c->hs->resolved = false;
+    c->hs->target[0] = '\0';
     if (azr_resolver_lookup(p->resolver, &c->hs->req, host, (int)p->set.use_ipv6, resolved_cb, c) !=
         AZR_OK)
         return azr_conn_fail(c, AZR_ERR_SETTING, 0, true, "cannot look up '%s'", host);
@@ -340,7 +375,8 @@ azr_verdict azr_dial_resolved(azr_conn *c, int fd, unsigned ev)
     if (!hs->resolved)
         return AZR_V_WAIT;
     hs->resolved = false;
-    const char *what = c->p->set.firewall_type ? "FirewallHost" : "NamespaceAddress";
+    const char *what =
+        c->p->route.kind != AZR_ROUTE_DIRECT ? c->p->route.host_names : "NamespaceAddress";
     switch ((azr_resolve_status)hs->res_status) {
     case AZR_RES_OK:
         if (hs->naddrs > 0)

@@ -37,17 +37,14 @@ azr_verdict azr_outbound_start(azr_conn *c)
         azr_socks_ver v = r->kind == AZR_ROUTE_SOCKS4   ? AZR_SOCKS4
                           : r->kind == AZR_ROUTE_SOCKS5 ? AZR_SOCKS5
                                                         : AZR_SOCKS4A;
-        char host[AZR_HOST_MAX + 1];
-        snprintf(host, sizeof host, "%s", s->relay.host);
-        /* SOCKS4 carries an IPv4 address, socks5:// asks us to resolve: resolve here */
-        if (v == AZR_SOCKS4 || (v == AZR_SOCKS5 && !r->remote_dns)) {
-            char err[256];
-            azr_sockaddr a;
-            if (azr_net_resolve(s->relay.host, s->relay.port, 0, false, &a, err, sizeof err) !=
-                AZR_OK)
-                return azr_conn_fail(c, AZR_ERR_IO, 0, true, "%s", err);
-            azr_net_addr_text(&a, host, sizeof host, NULL);
-        }
+        /* SOCKS4 carries an IPv4 address, socks5:// asks us to resolve: dial.c
+         * looked the relay up (hs->target) */
+        const char *host = hs->target[0] ? hs->target : s->relay.host;
+        if (v == AZR_SOCKS4 && !strchr(host, '.'))
+            return azr_conn_fail(c, AZR_ERR_SETTING, 0, true,
+                                 "SOCKS4 needs an IPv4 address for %s, and it has none (use "
+                                 "FirewallType 10, SOCKS4A, or 3, SOCKS5)",
+                                 s->relay.host);
         if (azr_socks_init(&hs->socks, v, host, s->relay.port, r->user, r->password) != AZR_OK)
             return azr_conn_fail(c, AZR_ERR_SETTING, 0, true, "%s", hs->socks.why);
     }

@@ -49,7 +49,7 @@ void azr_rate_take(azr_rate *r, size_t n)
     r->milli = m > r->milli ? 0 : r->milli - m;
 }
 
-uint64_t azr_rate_when(azr_rate *r, size_t want, uint64_t now_ms)
+uint64_t azr_rate_when(azr_rate *r, uint64_t want, uint64_t now_ms)
 {
     if (!r->per_sec)
         return now_ms;

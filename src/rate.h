@@ -25,7 +25,7 @@ size_t azr_rate_allowed(azr_rate *r, uint64_t now_ms);
 /* n bytes moved (at most what azr_rate_allowed said). */
 void azr_rate_take(azr_rate *r, size_t n);
 /* When `want` bytes (capped to the burst) may move: now_ms or later. */
-uint64_t azr_rate_when(azr_rate *r, size_t want, uint64_t now_ms);
+uint64_t azr_rate_when(azr_rate *r, uint64_t want, uint64_t now_ms);
 bool azr_rate_limited(const azr_rate *r);
 
 #endif

@@ -7,7 +7,10 @@
  * drains only as fast as the other side's output, so a slow reader stops
  * its peer instead of growing memory. Control frames (our pong, ping and
  * close: ws.c's control queue) go into the relay output ahead of data, and
- * frames are always written whole.
+ * frames are always written whole. MaxTransferRate and MaxTransferRateIn
+ * (rate.c's buckets) cap what a direction moves; bytes over the rate wait
+ * in their buffer, so the sender is pushed back as by a slow reader, and
+ * deadline.c wakes the pump when a frame's worth may go.
  *
  * Half-closes (relay-protocol.md §6.4): client EOF -> close 1000 once its
  * bytes are framed, relay data still delivered; relay close -> its data
@@ -61,6 +64,11 @@ static size_t to_relay(azr_conn *c)
         size_t n = room - AZR_WS_MAX_HDR;
         if (n > avail)
             n = avail;
+        size_t allow = azr_rate_allowed(&c->rate_up, azr_conn_now(c));
+        if (allow < n && allow < c->rate_up.burst / 4)
+            break; /* MaxTransferRate: wait for a frame's worth (deadline.c wakes us) */
+        if (n > allow)
+            n = allow;
         if (n > (size_t)c->p->set.max_frame_size)
             n = (size_t)c->p->set.max_frame_size;
         uint8_t mask[4];
@@ -70,6 +78,7 @@ static size_t to_relay(azr_conn *c)
         azr_ws_mask(out + h, n, mask, 0);
         azr_xport_sendapp_ack(&c->rx, h + n);
         azr_xport_recvapp_ack(&c->cx, n);
+        azr_rate_take(&c->rate_up, n);
         c->bytes_in += n;
         moved += n;
     }
@@ -94,6 +103,9 @@ static azr_verdict to_client(azr_conn *c, size_t *moved)
         uint8_t *out = azr_xport_sendapp_buf(&c->cx, &room);
         if (gone)
             room = avail;
+        size_t allow = azr_rate_allowed(&c->rate_down, azr_conn_now(c));
+        if (room > allow && !gone) /* MaxTransferRateIn */
+            room = allow < c->rate_down.burst / 4 && allow < avail ? 0 : allow;
         if (avail == 0 || room == 0)
             break;
         azr_ws_ev ev;
@@ -119,16 +131,29 @@ static azr_verdict to_client(azr_conn *c, size_t *moved)
             azr_proxy_log(c->p, c->id, 2, "relay closed %u: %s", ev.close_code,
                           c->close_reason_rcvd);
             break;
-        default: /* data: binary or text (and their continuations) */
-            if (ev.data_len && !gone) {
-                memcpy(out, ev.data, ev.data_len);
-                azr_xport_sendapp_ack(&c->cx, ev.data_len);
-                c->bytes_out += ev.data_len;
-                *moved += ev.data_len;
+        default: { /* data: binary or text (and their continuations) */
+            /* PortName: the azbridge answer comes first (preamble.c) */
+            size_t k = azr_preamble_take(c, ev.data, ev.data_len);
+            if (ev.data_len > k && !gone) {
+                memcpy(out, ev.data + k, ev.data_len - k);
+                azr_xport_sendapp_ack(&c->cx, ev.data_len - k);
+                azr_rate_take(&c->rate_down, ev.data_len - k);
+                c->bytes_out += ev.data_len - k;
+                *moved += ev.data_len - k;
             }
             break;
         }
+        }
     }
+    return AZR_V_WAIT;
+}
+
+azr_verdict azr_splice_relay_in(azr_conn *c)
+{
+    size_t moved = 0;
+    if (to_client(c, &moved) == AZR_V_FAIL)
+        return AZR_V_FAIL;
+    azr_splice_ctrl_out(c);
     return AZR_V_WAIT;
 }
 
@@ -204,7 +229,28 @@ void azr_splice_interest(const azr_conn *c, unsigned *client, unsigned *relay)
         *relay |= AZR_READABLE;
 }
 
-bool azr_splice_work_left(const azr_conn *c)
+/* When a rate-limited direction may move a frame's worth of what waits in
+ * it, given room on the other side (0: nothing waits on a rate). */
+static uint64_t rate_at(azr_conn *c, bool up, uint64_t now)
+{
+    azr_rate *r = up ? &c->rate_up : &c->rate_down;
+    size_t waiting, room;
+    if (!azr_rate_limited(r) || (up ? our_close(c) : their_close(c)))
+        return 0;
+    (void)azr_xport_recvapp_buf(up ? &c->cx : &c->rx, &waiting);
+    room = azr_xport_sendapp_room(up ? &c->rx : &c->cx);
+    if (waiting == 0 || room <= (up ? AZR_WS_MAX_HDR : 0))
+        return 0;
+    return azr_rate_when(r, waiting < r->burst / 4 ? waiting : r->burst / 4, now);
+}
+
+uint64_t azr_splice_rate_wake(azr_conn *c)
+{
+    uint64_t now = azr_conn_now(c), u = rate_at(c, true, now), d = rate_at(c, false, now);
+    return u == 0 ? d : d == 0 ? u : (u < d ? u : d);
+}
+
+bool azr_splice_work_left(azr_conn *c)
 {
     size_t a, b;
     if (c->phase != AZR_P_OPEN)
@@ -213,9 +259,12 @@ bool azr_splice_work_left(const azr_conn *c)
         return true; /* closed while flushing: its close_notify is still to be seen */
     (void)azr_xport_recvapp_buf(&c->rx, &a);
     b = azr_xport_sendapp_room((azr_xport *)&c->cx);
-    if (!their_close(c) && a && b)
+    uint64_t now = azr_conn_now(c), t;
+    /* a direction the rate holds back is not work: deadline.c wakes it */
+    if (!their_close(c) && a && b && ((t = rate_at(c, false, now)) == 0 || t <= now))
         return true;
     (void)azr_xport_recvapp_buf(&c->cx, &a);
     b = azr_xport_sendapp_room((azr_xport *)&c->rx);
-    return !our_close(c) && a && b > AZR_WS_MAX_HDR;
+    return !our_close(c) && a && b > AZR_WS_MAX_HDR &&
+           ((t = rate_at(c, true, now)) == 0 || t <= now);
 }

@@ -335,29 +335,235 @@ static void test_proxy_e2e_conflicts_stop_start_listening(void **st)
     azr_proxy_free(p);
 }
 
-/* TRANSITIONAL (api.c route_followed): until conn.c dials the route, a route
- * it would not follow stops StartListening instead of going elsewhere. */
-static void test_proxy_e2e_unfollowed_route_refused(void **st)
+/* ------------------------------------- routes the connection core follows */
+
+#define CERTS "../build/test-certs/"
+
+/* FirewallAutoDetect takes https_proxy (wss://) with its credentials: the
+ * relay is reached through tinyproxy, whose log shows the CONNECT; then
+ * no_proxy naming the relay sends it direct and tinyproxy sees nothing more. */
+static void test_proxy_e2e_autodetect_through_tinyproxy(void **st)
 {
     (void)st;
-    static const char *const sets[][3] = {
-        {"ProxyServer=127.0.0.1", NULL},
-        {"FirewallType=1", "FirewallHost=127.0.0.1", "ProxyPort=3128"},
-        {"FirewallType=1", "FirewallHost=127.0.0.1", "ProxyExceptionsList=127.0.0.1"},
-        {"FirewallAutoDetect=True", NULL},
-    };
-    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) {
-        azr_proxy *p = azr_proxy_new(NULL, NULL);
-        assert_int_equal(azr_proxy_config(p, "NamespaceAddress=ws://127.0.0.1:9", NULL, 0), 0);
-        assert_int_equal(azr_proxy_config(p, "HybridConnection=hc1", NULL, 0), 0);
-        for (size_t k = 0; k < 3 && sets[i][k]; k++)
-            assert_int_equal(azr_proxy_config(p, sets[i][k], NULL, 0), 0);
-        setenv("http_proxy", "http://127.0.0.1:3128", 1);
-        assert_int_equal(azr_proxy_start_listening(p), AZR_ERR_UNSUPPORTED);
-        assert_non_null(strstr(azr_proxy_last_error(p), "not yet followed"));
-        azr_proxy_free(p);
-        env_clear();
+    relay r;
+    static seen s;
+    memset(&s, 0, sizeof s);
+    const char *const args[] = {"--cert", CERTS "server.pem", "--key", CERTS "server.key", NULL};
+    relay_start(&r, args);
+    char conf[128], log[128], url[128], ns[64];
+    int pport;
+    snprintf(log, sizeof log, "/tmp/azrelay-tinyproxy-%d.log", (int)getpid());
+    unlink(log);
+    pid_t tp = tinyproxy_start_logged(&pport, true, conf, sizeof conf, log);
+    procs_track(tp, true);
+    snprintf(url, sizeof url, "http://gw:s3cret@127.0.0.1:%d", pport);
+    setenv("https_proxy", url, 1);
+    setenv("http_proxy", "http://127.0.0.1:9", 1); /* for ws:// only: not this relay's */
+    snprintf(ns, sizeof ns, "wss://localhost:%d", r.port);
+    const char *const set[] = {"FirewallAutoDetect=True",
+                               "SSLCACertFilePaths=", "SSLServerCACerts=" CERTS "ca.pem", NULL};
+    int lport;
+    azr_proxy *p = proxy_at(ns, "hc1", &s, set, &lport);
+    char line[1024], want[512];
+    first_line(&s, line, sizeof line);
+    snprintf(want, sizeof want,
+             "proxy: HTTP CONNECT 127.0.0.1:%d (FirewallAutoDetect: https_proxy=http://"
+             "127.0.0.1:%d, user from the URL))",
+             pport, pport);
+    if (!strstr(line, want))
+        fail_msg("'%s' does not say '%s'", line, want);
+    int fd = client(lport);
+    bool ok = echo_ok(p, fd);
+    if (!ok)
+        fprintf(stderr, "%s\n", s.log);
+    assert_true(ok);
+    assert_non_null(strstr(s.log, "TLS established with localhost"));
+    assert_int_equal(tinyproxy_connects(log), 1);
+    FILE *f = fopen(log, "r");
+    assert_non_null(f);
+    static char text[65536];
+    text[fread(text, 1, sizeof text - 1, f)] = '\0';
+    fclose(f);
+    snprintf(want, sizeof want, ": CONNECT localhost:%d HTTP/1.1", r.port);
+    assert_non_null(strstr(text, want));
+    assert_null(strstr(s.log, "s3cret"));
+    close(fd);
+    azr_proxy_free(p);
+    /* no_proxy names the relay (curl: "localhost" matches localhost): direct */
+    memset(&s, 0, sizeof s);
+    setenv("no_proxy", "example.com, localhost", 1);
+    p = proxy_at(ns, "hc1", &s, set, &lport);
+    first_line(&s, line, sizeof line);
+    assert_non_null(strstr(line, "proxy: direct (the relay host localhost matches no_proxy "
+                                 "entry 'localhost'"));
+    fd = client(lport);
+    assert_true(echo_ok(p, fd));
+    assert_int_equal(tinyproxy_connects(log), 1);
+    close(fd);
+    azr_proxy_free(p);
+    env_clear();
+    procs_track(tp, false);
+    stop_pid(tp);
+    unlink(conf);
+    unlink(log);
+    relay_stop(&r);
+}
+
+/* all_proxy with socks5h:// and credentials, through microsocks. */
+static void test_proxy_e2e_autodetect_socks5h(void **st)
+{
+    (void)st;
+    relay r;
+    static seen s;
+    memset(&s, 0, sizeof s);
+    relay_start(&r, NULL);
+    int pport;
+    pid_t m = microsocks_start(&pport, true);
+    procs_track(m, true);
+    char url[128];
+    snprintf(url, sizeof url, "socks5h://gw:s3cret@127.0.0.1:%d", pport);
+    setenv("ALL_PROXY", url, 1);
+    const char *const set[] = {"FirewallAutoDetect=True", NULL};
+    int lport;
+    azr_proxy *p = proxy_to(&r, &s, set, &lport);
+    char line[1024], want[256];
+    first_line(&s, line, sizeof line);
+    snprintf(want, sizeof want,
+             "proxy: SOCKS5 127.0.0.1:%d (FirewallAutoDetect: ALL_PROXY=socks5h://127.0.0.1:%d, "
+             "user from the URL))",
+             pport, pport);
+    if (!strstr(line, want))
+        fail_msg("'%s' does not say '%s'", line, want);
+    int fd = client(lport);
+    assert_true(echo_ok(p, fd));
+    assert_non_null(strstr(s.log, "tunnel through 127.0.0.1"));
+    close(fd);
+    azr_proxy_free(p);
+    env_clear();
+    procs_track(m, false);
+    stop_pid(m);
+    relay_stop(&r);
+}
+
+/* ProxyServer alone (no FirewallType): the CONNECT goes to it, with FirewallData. */
+static void test_proxy_e2e_proxy_server(void **st)
+{
+    (void)st;
+    relay r;
+    static seen s;
+    memset(&s, 0, sizeof s);
+    relay_start(&r, NULL);
+    fake_proxy f;
+    fake_start(&f, r.port, 200);
+    char port[32];
+    snprintf(port, sizeof port, "ProxyPort=%d", f.port);
+    const char *const set[] = {
+        "ProxyServer=127.0.0.1",        port, "ProxyUser=gw", "ProxyPassword=s3cret",
+        "FirewallData=X-Gateway: gw-7", NULL};
+    int lport;
+    azr_proxy *p = proxy_to(&r, &s, set, &lport);
+    int fd = client(lport);
+    assert_true(echo_ok(p, fd));
+    close(fd);
+    azr_proxy_free(p);
+    fake_stop(&f);
+    assert_int_equal(f.requests, 1);
+    assert_non_null(strstr(f.head, "Proxy-Authorization: Basic Z3c6czNjcmV0\r\n")); /* gw:s3cret */
+    assert_non_null(strstr(f.head, "\r\nX-Gateway: gw-7\r\n\r\n"));
+    relay_stop(&r);
+}
+
+/* ProxyExceptionsList beside FirewallType=1: the relay is reached direct. */
+static void test_proxy_e2e_exceptions_list_goes_direct(void **st)
+{
+    (void)st;
+    relay r;
+    static seen s;
+    memset(&s, 0, sizeof s);
+    relay_start(&r, NULL);
+    fake_proxy f;
+    fake_start(&f, r.port, 200);
+    char port[32];
+    snprintf(port, sizeof port, "FirewallPort=%d", f.port);
+    const char *const set[] = {"FirewallType=1", "FirewallHost=127.0.0.1", port,
+                               "ProxyExceptionsList=10.0.0.0/8;127.0.0.0/8", NULL};
+    int lport;
+    azr_proxy *p = proxy_to(&r, &s, set, &lport);
+    int fd = client(lport);
+    assert_true(echo_ok(p, fd));
+    assert_non_null(strstr(s.log, "matches ProxyExceptionsList entry '127.0.0.0/8'"));
+    close(fd);
+    azr_proxy_free(p);
+    fake_stop(&f);
+    assert_int_equal(f.requests, 0);
+    relay_stop(&r);
+}
+
+/* The daemon with http_proxy in its environment: its start line names the
+ * proxy and where it came from, and its client's bytes go through tinyproxy. */
+static void test_proxy_e2e_daemon_takes_the_environment_proxy(void **st)
+{
+    (void)st;
+    relay r;
+    relay_start(&r, NULL);
+    char conf[128], log[128], url[128], ns[64];
+    int pport;
+    snprintf(log, sizeof log, "/tmp/azrelay-tinyproxy-%d.log", (int)getpid());
+    unlink(log);
+    pid_t tp = tinyproxy_start_logged(&pport, true, conf, sizeof conf, log);
+    procs_track(tp, true);
+    snprintf(url, sizeof url, "http://gw:s3cret@127.0.0.1:%d", pport);
+    snprintf(ns, sizeof ns, "NamespaceAddress=ws://127.0.0.1:%d", r.port);
+    const char *bin = getenv("AZR_PROXY_BIN") ? getenv("AZR_PROXY_BIN") : "../build/azrelay-proxy";
+    const char *const argv[] = {bin,
+                                ns,
+                                "HybridConnection=hc1",
+                                "AccessKeyName=RootManageSharedAccessKey",
+                                "AccessKey=" KEY,
+                                "LocalHost=127.0.0.1",
+                                "LocalPort=0",
+                                "LogLevel=2",
+                                "FirewallAutoDetect=True",
+                                NULL};
+    setenv("http_proxy", url, 1); /* the daemon inherits it */
+    relay d;
+    proc_start(&d, argv, 2);
+    env_clear();
+    char line[1024], want[256];
+    if (!relay_match(&d, "listening on 127.0.0.1:", false, line, sizeof line, 10000)) {
+        relay_dump(&d, "azrelay-proxy");
+        fail_msg("the daemon did not start");
     }
+    snprintf(want, sizeof want,
+             "proxy: HTTP CONNECT 127.0.0.1:%d (FirewallAutoDetect: http_proxy=http://"
+             "127.0.0.1:%d, user from the URL))",
+             pport, pport);
+    if (!strstr(line, want))
+        fail_msg("'%s' does not say '%s'", line, want);
+    assert_null(strstr(line, "s3cret"));
+    int dport = (int)strtol(strstr(line, "127.0.0.1:") + 10, NULL, 10);
+    int fd = tcp_to(dport);
+    assert_true(fd >= 0);
+    assert_true(write_all(fd, "through tinyproxy", 17));
+    char buf[32];
+    size_t got = 0;
+    struct pollfd pf = {fd, POLLIN, 0};
+    while (got < 17 && poll(&pf, 1, 10000) == 1) {
+        ssize_t n = read(fd, buf + got, sizeof buf - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    assert_int_equal(got, 17);
+    assert_memory_equal(buf, "through tinyproxy", 17);
+    close(fd);
+    assert_int_equal(tinyproxy_connects(log), 1);
+    relay_stop(&d);
+    procs_track(tp, false);
+    stop_pid(tp);
+    unlink(conf);
+    unlink(log);
+    relay_stop(&r);
 }
 
 int main(void)
@@ -371,7 +577,11 @@ int main(void)
         cmocka_unit_test_teardown(test_proxy_e2e_socks_ignores_firewall_data, teardown),
         cmocka_unit_test_teardown(test_proxy_e2e_no_proxy_bypasses_the_environment_proxy, teardown),
         cmocka_unit_test_teardown(test_proxy_e2e_conflicts_stop_start_listening, teardown),
-        cmocka_unit_test_teardown(test_proxy_e2e_unfollowed_route_refused, teardown),
+        cmocka_unit_test_teardown(test_proxy_e2e_autodetect_through_tinyproxy, teardown),
+        cmocka_unit_test_teardown(test_proxy_e2e_autodetect_socks5h, teardown),
+        cmocka_unit_test_teardown(test_proxy_e2e_proxy_server, teardown),
+        cmocka_unit_test_teardown(test_proxy_e2e_exceptions_list_goes_direct, teardown),
+        cmocka_unit_test_teardown(test_proxy_e2e_daemon_takes_the_environment_proxy, teardown),
     };
     return cmocka_run_group_tests_name("proxy_e2e", tests, NULL, NULL);
 }
