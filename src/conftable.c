@@ -76,7 +76,13 @@ const azr_conf_def azr_config_table[] = {
      "and signatures are never logged."},
     /* outbound connection */
     {"ConnectionTimeout", AZR_CT_INT, 0, 1, 3600, "30", OFF(connection_timeout), 0, NULL,
-     "Seconds allowed for connect, proxy, TLS and WebSocket upgrade towards the relay."},
+     "Seconds one client may wait for its relay connection: name lookup, TCP connect, proxy, "
+     "TLS, WebSocket upgrade (and the azbridge preamble with PortName). Inside it a failed "
+     "attempt (connection refused or reset, a relay address that does not answer, a DNS server "
+     "that does not answer, 404 with no listener yet, 500/502/503/504) is tried again after "
+     "100 ms, doubling to 3.2 s, with jitter; the client's bytes wait meanwhile. 401/403, an "
+     "unknown name and an unknown hybrid connection are not retried. Each attempt at one "
+     "address may take a quarter of it (1 to 10 s) before the next address is tried."},
     {"FirewallType", AZR_CT_ENUM, 0, 0, 10, "0", OFF(firewall_type), 0,
      "0=None,1=Tunnel,2=SOCKS4,3=SOCKS5,10=SOCKS4A",
      "Outbound proxy for the relay connections: 0 none, 1 HTTP CONNECT tunnel (the proxy "
@@ -169,7 +175,12 @@ const azr_conf_def azr_config_table[] = {
     {"OutBufferSize", AZR_CT_INT, 0, 0, MAX_BUFSZ, "0", OFF(out_buffer_size), 0, NULL,
      "Socket send buffer in bytes (0: system default)."},
     {"UseIPv6", AZR_CT_ENUM, 0, 0, 2, "0", OFF(use_ipv6), 0, "0=IPv4,1=IPv6,2=Both",
-     "Address family towards the relay: 0 IPv4 only, 1 IPv6 only, 2 IPv6 then IPv4."},
+     "Address families, on both sides. Towards the relay (or proxy): 0 IPv4 only, 1 IPv6 "
+     "only, 2 both, every address of the name tried, IPv6 first and the families "
+     "interleaved, the next attempt starting 250 ms after the previous (Happy Eyeballs, RFC "
+     "8305); an address that failed lately is tried last for 30 s. Listening with an empty "
+     "LocalHost: 0 on 0.0.0.0, 1 on [::] (IPv6 only), 2 on one dual-stack [::] socket, or "
+     "0.0.0.0 where the kernel has no IPv6. A named LocalHost resolves to these families."},
     /* upgrade request */
     {"UserAgent", AZR_CT_STR, 0, 0, 255, "azrelay/" AZRELAY_VERSION, STRF(user_agent), NULL,
      "User-Agent header of the WebSocket upgrade request."},
