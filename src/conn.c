@@ -63,41 +63,6 @@ azr_verdict azr_conn_fail(azr_conn *c, int status, uint16_t ws_code, bool abort,
     return AZR_V_FAIL;
 }
 
-/* Exponential backoff with jitter: 100 ms doubling to 3.2 s, each drawn
- * from [d/2, d] so that clients cut off together do not return together. */
-static uint64_t backoff_ms(azr_proxy_state *p, unsigned attempts)
-{
-    unsigned shift = attempts > 6 ? 5 : (attempts ? attempts - 1 : 0);
-    uint64_t d = 100u << shift;
-    uint16_t r;
-    br_hmac_drbg_generate(&p->rng, &r, sizeof r);
-    return d / 2 + (uint64_t)r % (d / 2 + 1);
-}
-
-azr_verdict azr_conn_retry(azr_conn *c, int status, const char *fmt, ...)
-{
-    char why[320];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
-    va_end(ap);
-    if (c->ending || !c->hs)
-        return azr_conn_fail(c, status, 0, true, "%s", why);
-    uint64_t now = azr_conn_now(c), delay = backoff_ms(c->p, c->hs->attempts);
-    unsigned n = c->hs->attempts;
-    if (now + delay >= c->dial_deadline)
-        return azr_conn_fail(c, status, 0, true,
-                             "%s (gave up after %u attempt%s in %ld s: ConnectionTimeout)", why, n,
-                             n == 1 ? "" : "s", c->p->set.connection_timeout);
-    snprintf(c->hs->retry_why, sizeof c->hs->retry_why, "%s", why);
-    c->hs->retry_status = status;
-    c->hs->backing_off = true;
-    c->hs->wake_at = now + delay;
-    azr_proxy_log(c->p, c->id, 1, "attempt %u failed: %s; trying again in %llu ms", n, why,
-                  (unsigned long long)delay);
-    return AZR_V_RETRY;
-}
-
 azr_verdict azr_conn_fail_errno(azr_conn *c, const char *what)
 {
     int e = errno;
@@ -257,91 +222,9 @@ static azr_verdict open_ws(azr_conn *c)
 
 /* ------------------------------------------------------------ phase steps */
 
-/* BACKOFF's entry: the failed attempt's socket and transport state go; the
- * client and its bytes stay. */
-static azr_verdict backoff_enter(azr_conn *c)
-{
-    const azr_net_ops *net = c->p->net;
-    azr_dial_cancel(c);
-    if (c->rfd >= 0) {
-        azr_reactor_del(c->p->loop, c->rfd);
-        net->close(net->ud, c->rfd, false);
-        c->rfd = -1;
-    }
-    c->relay_eof = false;
-    if (c->tls)
-        azr_xport_init_tls(&c->rx, &c->tls->cc.eng);
-    else
-        azr_xport_init(&c->rx, c->rx.in, c->rx.in_cap, c->rx.out, c->rx.out_cap);
-    c->hs->praw_len = c->hs->praw_off = 0;
-    return AZR_V_WAIT;
-}
-
-static azr_verdict step_backoff(azr_conn *c, int fd, unsigned ev)
-{
-    (void)fd, (void)ev;
-    if (azr_conn_now(c) < c->hs->wake_at)
-        return AZR_V_WAIT;
-    c->hs->wake_at = 0;
-    c->hs->backing_off = false;
-    return AZR_V_NEXT;
-}
-
-static azr_verdict step_local_tls(azr_conn *c, int fd, unsigned ev)
-{
-    azr_verdict v = AZR_V_WAIT;
-    if (fd == c->cfd && (ev & AZR_READABLE))
-        v = azr_conn_read(c, true);
-    if (v != AZR_V_FAIL)
-        v = azr_conn_flush(c, true);
-    return v == AZR_V_FAIL ? v : azr_ltls_step(c);
-}
-
 static azr_verdict step_proxy(azr_conn *c, int fd, unsigned ev)
 {
     return azr_outbound_step(c, fd >= 0 && fd == c->rfd ? ev : 0u);
-}
-
-static azr_verdict step_tls(azr_conn *c, int fd, unsigned ev)
-{
-    azr_verdict v = AZR_V_WAIT;
-    if (fd >= 0 && fd == c->rfd && (ev & AZR_READABLE))
-        v = azr_conn_read(c, false);
-    if (v != AZR_V_FAIL)
-        v = azr_conn_flush(c, false);
-    if (v == AZR_V_FAIL)
-        return v;
-    unsigned st = azr_xport_state(&c->rx);
-    if (st & AZR_X_CLOSED)
-        return azr_rtls_failed(c);
-    if (c->relay_eof)
-        return azr_conn_retry(c, AZR_ERR_TLS,
-                              "relay closed the connection during the TLS handshake");
-    if (!(st & AZR_X_SENDAPP))
-        return AZR_V_WAIT;
-    azr_rtls_established(c);
-    return AZR_V_NEXT;
-}
-
-static azr_verdict step_upgrade(azr_conn *c, int fd, unsigned ev)
-{
-    if (fd >= 0 && fd == c->rfd && (ev & AZR_READABLE) && azr_conn_read(c, false) == AZR_V_FAIL)
-        return AZR_V_FAIL;
-    if (azr_xport_state(&c->rx) & AZR_X_CLOSED)
-        return azr_rtls_failed(c);
-    if (azr_conn_flush(c, false) == AZR_V_FAIL)
-        return AZR_V_FAIL;
-    return azr_upgrade_step(c);
-}
-
-static azr_verdict step_open(azr_conn *c, int fd, unsigned ev)
-{
-    azr_verdict v = AZR_V_WAIT;
-    if (fd >= 0 && fd == c->rfd && (ev & AZR_READABLE))
-        v = azr_conn_read(c, false);
-    if (fd >= 0 && fd == c->cfd && (ev & AZR_READABLE))
-        v = azr_conn_read(c, true);
-    return v == AZR_V_FAIL ? v : azr_splice_pump(c);
 }
 
 /* ----------------------------------------------------- phase interests */
@@ -427,22 +310,22 @@ static void want_none(const azr_conn *c, unsigned *cm, unsigned *rm)
 static const phase_def phases[AZR_P_DEAD] = {
     [AZR_P_ACCEPTED] = {"the start", NULL, NULL, step_start, want_none, AZR_DL_NONE},
     [AZR_P_LOCAL_TLS] = {"the client's TLS handshake", with_local_tls, azr_ltls_start,
-                         step_local_tls, want_local_tls, AZR_DL_CLIENT_HANDSHAKE},
-    [AZR_P_BACKOFF] = {"the wait before trying again", retrying, backoff_enter, step_backoff,
-                       want_none, AZR_DL_DIAL},
+                         azr_ltls_step, want_local_tls, AZR_DL_CLIENT_HANDSHAKE},
+    [AZR_P_BACKOFF] = {"the wait before trying again", retrying, azr_dial_backoff,
+                       azr_dial_backoff_step, want_none, AZR_DL_DIAL},
     [AZR_P_RESOLVE] = {"the name lookup", NULL, azr_dial_resolve, azr_dial_resolved, want_none,
                        AZR_DL_DIAL},
     [AZR_P_CONNECTING] = {"the TCP connect", NULL, azr_dial_start, azr_dial_step, azr_dial_interest,
                           AZR_DL_DIAL},
     [AZR_P_PROXY] = {"the proxy handshake", with_proxy, azr_outbound_start, step_proxy, want_proxy,
                      AZR_DL_DIAL},
-    [AZR_P_TLS] = {"the TLS handshake", with_relay_tls, azr_rtls_start, step_tls,
+    [AZR_P_TLS] = {"the TLS handshake", with_relay_tls, azr_rtls_start, azr_rtls_step,
                    want_relay_handshake, AZR_DL_DIAL},
-    [AZR_P_UPGRADE] = {"the WebSocket upgrade", NULL, azr_upgrade_send, step_upgrade,
+    [AZR_P_UPGRADE] = {"the WebSocket upgrade", NULL, azr_upgrade_send, azr_upgrade_step,
                        want_relay_handshake, AZR_DL_DIAL},
     [AZR_P_PREAMBLE] = {"the azbridge preamble", with_port_name, azr_preamble_send,
                         azr_preamble_step, want_relay_handshake, AZR_DL_DIAL},
-    [AZR_P_OPEN] = {"the open connection", NULL, open_ws, step_open, azr_splice_interest,
+    [AZR_P_OPEN] = {"the open connection", NULL, open_ws, azr_splice_step, azr_splice_interest,
                     AZR_DL_OPEN},
 };
 

@@ -197,14 +197,15 @@ void azr_conn_ssl_status(azr_conn *c, const char *fmt, ...) AZR_PRINTF(2, 3);
 uint64_t azr_conn_now(const azr_conn *c);
 
 /* ltls.c: TLS towards the client (SSLEnabled) */
-azr_verdict azr_ltls_start(azr_conn *c); /* engine set up */
-azr_verdict azr_ltls_step(azr_conn *c);  /* after I/O: NEXT once established */
+azr_verdict azr_ltls_start(azr_conn *c);                     /* engine set up */
+azr_verdict azr_ltls_step(azr_conn *c, int fd, unsigned ev); /* NEXT once established */
 azr_verdict azr_ltls_failed(azr_conn *c, const char *when);
 
 /* rtls.c: TLS towards the relay (wss://) */
-azr_verdict azr_rtls_start(azr_conn *c);  /* engine set up */
-azr_verdict azr_rtls_failed(azr_conn *c); /* the engine closed with an error */
-void azr_rtls_established(azr_conn *c);   /* handshake done: fields, key log, session */
+azr_verdict azr_rtls_start(azr_conn *c);                     /* engine set up */
+azr_verdict azr_rtls_step(azr_conn *c, int fd, unsigned ev); /* NEXT once established */
+azr_verdict azr_rtls_failed(azr_conn *c);                    /* the engine closed with an error */
+void azr_rtls_established(azr_conn *c); /* handshake done: fields, key log, session */
 
 /* dial.c: RESOLVE and CONNECTING (TCP to the relay or FirewallHost) */
 azr_verdict azr_dial_resolve(azr_conn *c);
@@ -215,7 +216,11 @@ azr_verdict azr_dial_start(azr_conn *c);
 azr_verdict azr_dial_step(azr_conn *c, int fd, unsigned ev); /* NEXT once connected */
 void azr_dial_interest(const azr_conn *c, unsigned *client, unsigned *relay);
 void azr_dial_cancel(azr_conn *c); /* close the attempts in flight */
-void azr_dial_end(azr_conn *c);    /* the same, and the lookup in flight */
+/* BACKOFF: the failed attempt's socket goes (the client and its bytes stay);
+ * the step is NEXT once the backoff (azr_conn_retry's) has passed. */
+azr_verdict azr_dial_backoff(azr_conn *c);
+azr_verdict azr_dial_backoff_step(azr_conn *c, int fd, unsigned ev);
+void azr_dial_end(azr_conn *c); /* the same, and the lookup in flight */
 /* StartListening: look the first hop up now (a warning when it fails). */
 void azr_dial_lookup_early(azr_proxy_state *p);
 /* Socket options from the settings, for the client's or the relay's socket. */
@@ -229,7 +234,7 @@ bool azr_outbound_pending(const azr_conn *c);
 
 /* upgrade.c: the WebSocket upgrade towards the relay */
 azr_verdict azr_upgrade_send(azr_conn *c); /* request into the relay transport */
-azr_verdict azr_upgrade_step(azr_conn *c); /* the answer: NEXT on 101 */
+azr_verdict azr_upgrade_step(azr_conn *c, int fd, unsigned ev); /* NEXT on 101 */
 
 /* preamble.c: the azbridge preamble (PortName) */
 azr_verdict azr_preamble_send(azr_conn *c);
@@ -240,6 +245,7 @@ size_t azr_preamble_take(azr_conn *c, const uint8_t *data, size_t n);
 const char *azr_preamble_silent(azr_conn *c);
 
 /* splice.c: the open connection's data pump and half-closes */
+azr_verdict azr_splice_step(azr_conn *c, int fd, unsigned ev); /* read what is ready, pump */
 azr_verdict azr_splice_pump(azr_conn *c);
 /* Relay frames in (data to the client's output, control frames answered),
  * without reading the client: for phases before OPEN. */

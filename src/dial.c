@@ -24,6 +24,7 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <sys/socket.h>
 
 #define STAGGER_MS  250u
@@ -288,6 +289,73 @@ void azr_dial_interest(const azr_conn *c, unsigned *cm, unsigned *rm)
     (void)c; /* the attempts' sockets are watched as they start */
     *cm = 0;
     *rm = 0;
+}
+
+/* ------------------------------------------------------ retry, BACKOFF */
+
+/* Exponential backoff with jitter: 100 ms doubling to 3.2 s, each drawn
+ * from [d/2, d] so that clients cut off together do not return together. */
+static uint64_t backoff_ms(azr_proxy_state *p, unsigned attempts)
+{
+    unsigned shift = attempts > 6 ? 5 : (attempts ? attempts - 1 : 0);
+    uint64_t d = 100u << shift;
+    uint16_t r;
+    br_hmac_drbg_generate(&p->rng, &r, sizeof r);
+    return d / 2 + (uint64_t)r % (d / 2 + 1);
+}
+
+azr_verdict azr_conn_retry(azr_conn *c, int status, const char *fmt, ...)
+{
+    char why[320];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    if (c->ending || !c->hs)
+        return azr_conn_fail(c, status, 0, true, "%s", why);
+    uint64_t now = azr_conn_now(c), delay = backoff_ms(c->p, c->hs->attempts);
+    unsigned n = c->hs->attempts;
+    if (now + delay >= c->dial_deadline)
+        return azr_conn_fail(c, status, 0, true,
+                             "%s (gave up after %u attempt%s in %ld s: ConnectionTimeout)", why, n,
+                             n == 1 ? "" : "s", c->p->set.connection_timeout);
+    snprintf(c->hs->retry_why, sizeof c->hs->retry_why, "%s", why);
+    c->hs->retry_status = status;
+    c->hs->backing_off = true;
+    c->hs->wake_at = now + delay;
+    azr_proxy_log(c->p, c->id, 1, "attempt %u failed: %s; trying again in %llu ms", n, why,
+                  (unsigned long long)delay);
+    return AZR_V_RETRY;
+}
+
+/* BACKOFF's entry: the failed attempt's socket and transport state go; the
+ * client and its bytes stay. */
+azr_verdict azr_dial_backoff(azr_conn *c)
+{
+    const azr_net_ops *net = c->p->net;
+    azr_dial_cancel(c);
+    if (c->rfd >= 0) {
+        azr_reactor_del(c->p->loop, c->rfd);
+        net->close(net->ud, c->rfd, false);
+        c->rfd = -1;
+    }
+    c->relay_eof = false;
+    if (c->tls)
+        azr_xport_init_tls(&c->rx, &c->tls->cc.eng);
+    else
+        azr_xport_init(&c->rx, c->rx.in, c->rx.in_cap, c->rx.out, c->rx.out_cap);
+    c->hs->praw_len = c->hs->praw_off = 0;
+    return AZR_V_WAIT;
+}
+
+azr_verdict azr_dial_backoff_step(azr_conn *c, int fd, unsigned ev)
+{
+    (void)fd, (void)ev;
+    if (azr_conn_now(c) < c->hs->wake_at)
+        return AZR_V_WAIT;
+    c->hs->wake_at = 0;
+    c->hs->backing_off = false;
+    return AZR_V_NEXT;
 }
 
 /* ---------------------------------------------------------------- RESOLVE */

@@ -249,7 +249,7 @@ azr_verdict azr_ltls_failed(azr_conn *c, const char *when)
 }
 
 /* The client's handshake, after I/O: NEXT (dial the relay) once it is done. */
-azr_verdict azr_ltls_step(azr_conn *c)
+static azr_verdict handshake(azr_conn *c)
 {
     unsigned st = azr_xport_state(&c->cx);
     if (st & AZR_X_CLOSED)
@@ -264,4 +264,14 @@ azr_verdict azr_ltls_step(azr_conn *c)
                         azr_tls_suite_name(c->linfo.suite));
     azr_conn_key_log(c, &c->ltls->sc.eng);
     return AZR_V_NEXT;
+}
+
+azr_verdict azr_ltls_step(azr_conn *c, int fd, unsigned ev)
+{
+    azr_verdict v = AZR_V_WAIT;
+    if (fd == c->cfd && (ev & AZR_READABLE))
+        v = azr_conn_read(c, true);
+    if (v != AZR_V_FAIL)
+        v = azr_conn_flush(c, true);
+    return v == AZR_V_FAIL ? v : handshake(c);
 }

@@ -98,3 +98,24 @@ void azr_rtls_established(azr_conn *c)
                         resumed ? "session resumed" : "full handshake");
     azr_conn_key_log(c, &t->cc.eng);
 }
+
+azr_verdict azr_rtls_step(azr_conn *c, int fd, unsigned ev)
+{
+    azr_verdict v = AZR_V_WAIT;
+    if (fd >= 0 && fd == c->rfd && (ev & AZR_READABLE))
+        v = azr_conn_read(c, false);
+    if (v != AZR_V_FAIL)
+        v = azr_conn_flush(c, false);
+    if (v == AZR_V_FAIL)
+        return v;
+    unsigned st = azr_xport_state(&c->rx);
+    if (st & AZR_X_CLOSED)
+        return azr_rtls_failed(c);
+    if (c->relay_eof)
+        return azr_conn_retry(c, AZR_ERR_TLS,
+                              "relay closed the connection during the TLS handshake");
+    if (!(st & AZR_X_SENDAPP))
+        return AZR_V_WAIT;
+    azr_rtls_established(c);
+    return AZR_V_NEXT;
+}

@@ -268,3 +268,13 @@ bool azr_splice_work_left(azr_conn *c)
     return !our_close(c) && a && b > AZR_WS_MAX_HDR &&
            ((t = rate_at(c, true, now)) == 0 || t <= now);
 }
+
+azr_verdict azr_splice_step(azr_conn *c, int fd, unsigned ev)
+{
+    azr_verdict v = AZR_V_WAIT;
+    if (fd >= 0 && fd == c->rfd && (ev & AZR_READABLE))
+        v = azr_conn_read(c, false);
+    if (fd >= 0 && fd == c->cfd && (ev & AZR_READABLE))
+        v = azr_conn_read(c, true);
+    return v == AZR_V_FAIL ? v : azr_splice_pump(c);
+}

@@ -146,7 +146,7 @@ static bool retryable(int status, const char *reason)
     return status == 500 || status == 502 || status == 503 || status == 504;
 }
 
-azr_verdict azr_upgrade_step(azr_conn *c)
+static azr_verdict answer(azr_conn *c)
 {
     azr_http1_resp *resp = &c->hs->resp;
     size_t avail, used;
@@ -180,4 +180,15 @@ azr_verdict azr_upgrade_step(azr_conn *c)
     if (e != AZR_OK)
         return azr_conn_fail(c, AZR_ERR_PROTOCOL, 0, true, "relay handshake invalid: %s", bad);
     return AZR_V_NEXT;
+}
+
+azr_verdict azr_upgrade_step(azr_conn *c, int fd, unsigned ev)
+{
+    if (fd >= 0 && fd == c->rfd && (ev & AZR_READABLE) && azr_conn_read(c, false) == AZR_V_FAIL)
+        return AZR_V_FAIL;
+    if (azr_xport_state(&c->rx) & AZR_X_CLOSED)
+        return azr_rtls_failed(c);
+    if (azr_conn_flush(c, false) == AZR_V_FAIL)
+        return AZR_V_FAIL;
+    return answer(c);
 }
