@@ -121,9 +121,12 @@ void azr_dial_set_addrs(azr_conn *c, const azr_sockaddr *in, size_t n, uint16_t 
         for (int turn = 0; out < AZR_DIAL_MAX_ADDRS && (i6 < n || i4 < n); turn ^= 1) {
             int fam = turn == 0 ? first : (first == AF_INET6 ? AF_INET : AF_INET6);
             size_t *k = fam == AF_INET6 ? &i6 : &i4;
-            while (*k < n && (in[*k].ss.ss_family != fam || !family_ok(fam, v6) ||
-                              is_bad(p, &in[*k], now) != want_bad))
-                (*k)++;
+            for (; *k < n; (*k)++) {
+                azr_sockaddr a = in[*k];
+                azr_net_set_port(&a, port);
+                if (a.ss.ss_family == fam && family_ok(fam, v6) && is_bad(p, &a, now) == want_bad)
+                    break;
+            }
             if (*k < n) {
                 hs->addrs[out] = in[*k];
                 azr_net_set_port(&hs->addrs[out], port);
@@ -232,7 +235,6 @@ static void plan_wake(azr_conn *c)
 azr_verdict azr_dial_start(azr_conn *c)
 {
     azr_hs *hs = c->hs;
-    hs->attempts++;
     hs->next_addr = 0;
     hs->last_errno = 0;
     if (hs->naddrs == 0)
@@ -253,7 +255,11 @@ azr_verdict azr_dial_step(azr_conn *c, int fd, unsigned ev)
             continue;
         if (c->p->net->connect_done(c->p->net->ud, fd) == AZR_OK) {
             c->rfd = fd; /* the winner: the others go */
+            uint64_t won = hs->tries[i].started;
             hs->tries[i] = hs->tries[--hs->ntries];
+            for (size_t j = 0; j < hs->ntries; j++)
+                if (hs->tries[j].started < won)
+                    mark_bad(c, &hs->addrs[hs->tries[j].addr], ETIMEDOUT);
             azr_dial_cancel(c);
             hs->wake_at = 0;
             return AZR_V_NEXT;
@@ -430,6 +436,7 @@ azr_verdict azr_dial_resolve(azr_conn *c)
     const char *host = hop_host(p, &port);
     c->hs->resolved = false;
     c->hs->target[0] = '\0';
+    c->hs->attempts++; /* a round: resolve, connect, and the handshakes */
     if (azr_resolver_lookup(p->resolver, &c->hs->req, host, (int)p->set.use_ipv6, resolved_cb, c) !=
         AZR_OK)
         return azr_conn_fail(c, AZR_ERR_SETTING, 0, true, "cannot look up '%s'", host);
