@@ -1,93 +1,19 @@
 /*
  * What the resolver suites share (test_resolver.c, test_resolver_net.c): a
- * network namespace of their own, dnsmasq in it, files and a reactor.
- * resolver_ns_main() forks; the child unshares CLONE_NEWNET, brings lo up
- * and runs the cases there, so port 53 on 127.0.0.0/8 is the suite's and
- * nothing leaves the namespace. Each case starts dnsmasq (no daemon, no
- * resolv.conf, no /etc/hosts, its zone in an addn-hosts file and --cname
- * lines, queries logged to a file the case counts) and its teardown stops
- * it by PID. resolv.conf and hosts are the case's own files, passed through
- * azr_resolver_opts. Not root, no unshare or no dnsmasq: every case fails
- * saying so (CI runs as root).
+ * network namespace of their own with dnsmasq in it (netns.h), the zone
+ * they ask, a reactor and lookups through the resolver's own API. Each
+ * case starts dnsmasq (its zone in an addn-hosts file and --cname lines,
+ * queries logged to a file the case counts) and its teardown stops it by
+ * PID. resolv.conf and hosts are the case's own files, passed through
+ * azr_resolver_opts (no mount namespace: /etc stays the host's).
  */
 #ifndef AZR_TEST_RESOLVER_NS_H
 #define AZR_TEST_RESOLVER_NS_H
 
-#include "peers.h"
+#include "netns.h"
 #include "resolver_priv.h"
-#include <arpa/inet.h>
-#include <errno.h>
-#include <net/if.h>
-#include <sched.h>
-#include <sys/ioctl.h>
 
-#define DNSMASQ   "/usr/sbin/dnsmasq"
 #define LONG_NAME "many-addresses-for-one-name.truncation.example.test"
-
-static char ns_err[256];
-static char dir[64];
-static pid_t dnsmasq_pid;
-static char path[4][128]; /* resolv.conf, hosts, zone, dnsmasq log */
-#define RESOLV path[0]
-#define HOSTS  path[1]
-#define ZONE   path[2]
-#define QLOG   path[3]
-
-static void enter_namespace(void)
-{
-    if (geteuid() != 0) {
-        snprintf(ns_err, sizeof ns_err, "not root (euid %d)", (int)geteuid());
-        return;
-    }
-    if (unshare(CLONE_NEWNET) != 0) {
-        snprintf(ns_err, sizeof ns_err, "unshare(CLONE_NEWNET): %s", strerror(errno));
-        return;
-    }
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    memcpy(ifr.ifr_name, "lo", 3);
-    int s = socket(AF_INET, SOCK_DGRAM, 0);
-    if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) != 0 ||
-        (ifr.ifr_flags |= IFF_UP, ioctl(s, SIOCSIFFLAGS, &ifr) != 0))
-        snprintf(ns_err, sizeof ns_err, "bringing lo up: %s", strerror(errno));
-    if (s >= 0)
-        close(s);
-    if (!ns_err[0] && access(DNSMASQ, X_OK) != 0)
-        snprintf(ns_err, sizeof ns_err, DNSMASQ " missing (apt-get install dnsmasq-base)");
-}
-
-static void need_namespace(void)
-{
-    if (ns_err[0])
-        fail_msg("test_resolver needs root, a network namespace of its own and dnsmasq: %s",
-                 ns_err);
-}
-
-static void put_file(const char *p, const char *text)
-{
-    /* a new file renamed over the old one: a new inode, as editors and DHCP clients do */
-    char tmp[256];
-    snprintf(tmp, sizeof tmp, "%s.new", p);
-    FILE *f = fopen(tmp, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    assert_int_equal(fclose(f), 0);
-    assert_int_equal(rename(tmp, p), 0);
-}
-
-static size_t count_in_file(const char *p, const char *needle)
-{
-    char buf[65536];
-    FILE *f = fopen(p, "r");
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f), c = 0;
-    fclose(f);
-    buf[n] = '\0';
-    for (const char *s = buf; (s = strstr(s, needle)) != NULL; s++)
-        c++;
-    return c;
-}
 
 static void zone(int ttl_changing_addr)
 {
@@ -105,44 +31,6 @@ static void zone(int ttl_changing_addr)
     put_file(ZONE, z);
 }
 
-/* dnsmasq on 127.0.0.1:53 with the zone; local_ttl for its answers. */
-static void dns_start(int local_ttl)
-{
-    char addn[160], log[160], ttl[32];
-    snprintf(addn, sizeof addn, "--addn-hosts=%s", ZONE);
-    snprintf(log, sizeof log, "--log-facility=%s", QLOG);
-    snprintf(ttl, sizeof ttl, "--local-ttl=%d", local_ttl);
-    unlink(QLOG);
-    const char *argv[] = {DNSMASQ,
-                          "--no-daemon",
-                          "--port=53",
-                          "--listen-address=127.0.0.1",
-                          "--bind-interfaces",
-                          "--no-resolv",
-                          "--no-hosts",
-                          "--domain-needed",
-                          "--log-queries",
-                          log,
-                          addn,
-                          ttl,
-                          "--local=/example.test/",
-                          "--cname=alias.example.test,mid.example.test",
-                          "--cname=mid.example.test,www.example.test",
-                          NULL};
-    dnsmasq_pid = spawn_quiet(argv);
-    for (int i = 0; i < 300; i++) { /* until it takes TCP on 53 */
-        int s = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(53)};
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        int ok = connect(s, (struct sockaddr *)&a, sizeof a) == 0;
-        close(s);
-        if (ok)
-            return;
-        usleep(10000);
-    }
-    fail_msg("dnsmasq does not listen on 127.0.0.1:53");
-}
-
 static int setup(void **s)
 {
     (void)s;
@@ -155,9 +43,7 @@ static int setup(void **s)
 static int teardown(void **s)
 {
     (void)s;
-    if (dnsmasq_pid > 0)
-        proc_end(dnsmasq_pid);
-    dnsmasq_pid = 0;
+    dns_stop();
     return 0;
 }
 
@@ -252,33 +138,7 @@ static azr_resolver_stats stats(const azr_resolver *r)
 /* Fork, enter the namespace in the child and run the cases there; the child's status. */
 static int resolver_ns_main(int (*run)(void))
 {
-    pid_t pid = fork();
-    if (pid < 0)
-        return 1;
-    if (pid == 0) {
-        enter_namespace();
-        snprintf(dir, sizeof dir, "/tmp/azr-resolver-XXXXXX");
-        if (!mkdtemp(dir)) {
-            fprintf(stderr, "resolver suite: mkdtemp %s: %s\n", dir, strerror(errno));
-            exit(1);
-        }
-        static const char *names[] = {"resolv.conf", "hosts", "zone", "dnsmasq.log"};
-        for (int i = 0; i < 4; i++)
-            snprintf(path[i], sizeof path[i], "%s/%s", dir, names[i]);
-        int rc = run();
-        for (int i = 0; i < 4; i++) {
-            unlink(path[i]);
-            char tmp[256];
-            snprintf(tmp, sizeof tmp, "%s.new", path[i]);
-            unlink(tmp);
-        }
-        rmdir(dir);
-        exit(rc);
-    }
-    int st;
-    if (waitpid(pid, &st, 0) != pid)
-        return 1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return ns_main(false, run);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)

@@ -7,6 +7,8 @@
 //                    [--status 404] [--reason TEXT] [--bytes N] [--hc NAME]
 //                    [--seconds S]   (trickle: 1 KiB every 100 ms for S seconds, then close 1000)
 //                    [--cert server.pem --key server.key]   (wss:// instead of ws://)
+//                    [--host 127.0.0.1] [--port 0]   (the address to listen on: any local
+//                    one, "::1" too; port 0 lets the kernel pick)
 //
 // Prints "LISTENING <port>" once ready. Every sender request is printed as
 // one JSON line "REQUEST {...}" (path, query, headers) so tests can check
@@ -131,7 +133,8 @@ server.on('upgrade', (req, socket, head) => {
   });
 });
 
-server.listen(0, '127.0.0.1', () => console.log('LISTENING ' + server.address().port));
+server.listen(Number(opt('port', '0')), opt('host', '127.0.0.1'), () =>
+  console.log('LISTENING ' + server.address().port));
 process.on('SIGTERM', () => process.exit(0));
 process.stdin.on('end', () => process.exit(0));
 process.stdin.resume();
