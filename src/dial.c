@@ -390,6 +390,7 @@ static void target_cb(void *ud, azr_resolve_req *req, const azr_resolve_result *
     azr_conn *c = ud;
     azr_hs *hs = c->hs;
     (void)req;
+    azr_proxy_log(c->p, c->id, 3, "%s (the relay, for the SOCKS proxy)", res->reason);
     if (res->status == AZR_RES_OK && res->naddrs > 0) {
         azr_net_addr_text(&res->addrs[res->naddrs - 1], hs->target, sizeof hs->target, NULL);
         for (size_t i = 0; i < res->naddrs; i++) /* IPv4 first where there is one */

@@ -265,6 +265,30 @@ static inline pid_t tinyproxy_start(int *port, bool auth, char *conf, size_t cap
     return tinyproxy_start_logged(port, auth, conf, cap, NULL);
 }
 
+/* Dante's danted (Debian's dante-server) on a free port: SOCKS4, SOCKS4A
+ * and SOCKS5 without authentication; its own log goes to log. */
+static inline pid_t dante_start(int *port, char *log, size_t cap)
+{
+    char conf[96];
+    *port = free_port();
+    snprintf(conf, sizeof conf, "/tmp/azrelay-dante-%d.conf", *port);
+    snprintf(log, cap, "/tmp/azrelay-dante-%d.log", *port);
+    unlink(log);
+    FILE *f = fopen(conf, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "logoutput: %s\ninternal: 127.0.0.1 port = %d\nexternal: 127.0.0.1\n"
+            "socksmethod: none\nclientmethod: none\nuser.unprivileged: nobody\n"
+            "client pass {\n from: 127.0.0.0/8 to: 0.0.0.0/0\n}\n"
+            "socks pass {\n from: 127.0.0.0/8 to: 0.0.0.0/0\n command: connect\n}\n",
+            log, *port);
+    fclose(f);
+    const char *argv[] = {"/usr/sbin/danted", "-f", conf, "-N", "1", NULL};
+    pid_t pid = spawn_quiet(argv);
+    wait_listening(*port);
+    return pid;
+}
+
 /* microsocks (Debian's) SOCKS5 on a free port, user gw / s3cret when auth. */
 static inline pid_t microsocks_start(int *port, bool auth)
 {

@@ -445,6 +445,46 @@ static void test_proxy_e2e_autodetect_socks5h(void **st)
     relay_stop(&r);
 }
 
+/* Dante (a second SOCKS server beside microsocks): SOCKS4 (the relay's name
+ * looked up here, by the resolver, sent as an IPv4 address), SOCKS4A and
+ * SOCKS5 (the name sent to the proxy). */
+static void test_proxy_e2e_dante_socks4_4a_5(void **st)
+{
+    (void)st;
+    relay r;
+    relay_start(&r, NULL);
+    int pport;
+    char log[128];
+    pid_t d = dante_start(&pport, log, sizeof log);
+    procs_track(d, true);
+    const char *const types[] = {"FirewallType=2", "FirewallType=10", "FirewallType=3"};
+    for (int i = 0; i < 3; i++) {
+        static seen s;
+        memset(&s, 0, sizeof s);
+        char ns[64], host[64], port[32];
+        /* SOCKS4 by name: "localhost" comes from /etc/hosts through our
+         * resolver (IPv4, UseIPv6=0); the others send the name, and dante
+         * would take localhost's ::1 where the relay does not listen */
+        snprintf(ns, sizeof ns, "ws://%s:%d", i == 0 ? "localhost" : "127.0.0.1", r.port);
+        snprintf(host, sizeof host, "FirewallHost=127.0.0.1");
+        snprintf(port, sizeof port, "FirewallPort=%d", pport);
+        const char *const set[] = {types[i], host, port, "UseIPv6=0", NULL};
+        int lport;
+        azr_proxy *p = proxy_at(ns, "hc1", &s, set, &lport);
+        int fd = client(lport);
+        if (!echo_ok(p, fd))
+            fail_msg("%s through dante: %s\n%s", types[i], s.connected_desc, s.log);
+        assert_non_null(strstr(s.log, "tunnel through 127.0.0.1"));
+        if (i == 0) /* SOCKS4: the relay's name went through the resolver, from /etc/hosts */
+            assert_non_null(strstr(s.log, "localhost is 127.0.0.1"));
+        close(fd);
+        azr_proxy_free(p);
+    }
+    procs_track(d, false);
+    stop_pid(d);
+    relay_stop(&r);
+}
+
 /* ProxyServer alone (no FirewallType): the CONNECT goes to it, with FirewallData. */
 static void test_proxy_e2e_proxy_server(void **st)
 {
@@ -580,6 +620,7 @@ int main(void)
         cmocka_unit_test_teardown(test_proxy_e2e_autodetect_through_tinyproxy, teardown),
         cmocka_unit_test_teardown(test_proxy_e2e_autodetect_socks5h, teardown),
         cmocka_unit_test_teardown(test_proxy_e2e_proxy_server, teardown),
+        cmocka_unit_test_teardown(test_proxy_e2e_dante_socks4_4a_5, teardown),
         cmocka_unit_test_teardown(test_proxy_e2e_exceptions_list_goes_direct, teardown),
         cmocka_unit_test_teardown(test_proxy_e2e_daemon_takes_the_environment_proxy, teardown),
     };
