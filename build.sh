@@ -166,6 +166,8 @@ need_test() {
     # test_resolver's DNS server: dnsmasq-base is the program without the system service
     # (the dnsmasq package would start one); /usr/sbin is not in every PATH, so the file
     [ -x /usr/sbin/dnsmasq ] || want_pkg dnsmasq-base
+    # a second SOCKS server beside microsocks (SOCKS4, SOCKS4A, SOCKS5)
+    [ -x /usr/sbin/danted ] || want_pkg dante-server
     command -v npm >/dev/null 2>&1 || want_pkg npm
     command -v openssl >/dev/null 2>&1 || want_pkg openssl
     # 32-bit compile check (firmware targets are 32-bit ARM): gcc -m32 needs multilib on x86_64
