@@ -424,8 +424,8 @@ static azr_verdict watch_client(azr_conn *c, int fd, unsigned ev)
     size_t held;
     (void)azr_xport_recvapp_buf(&c->cx, &held);
     if (c->client_eof && held == 0)
-        return azr_conn_fail(c, 0, 0, false, "client left during %s, before the relay was open",
-                             azr_conn_doing(c));
+        return azr_conn_fail(c, 0, c->phase == AZR_P_PREAMBLE ? AZR_WS_CLOSE_GOING_AWAY : 0, false,
+                             "client left during %s, before the relay was open", azr_conn_doing(c));
     return AZR_V_WAIT;
 }
 

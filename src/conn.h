@@ -70,6 +70,7 @@ typedef struct azr_hs {
     size_t praw_len, praw_off;
     azr_azbridge azb;    /* PortName: the listener's answer */
     bool azb_waiting;    /* relay data goes to azb first */
+    bool azb_echoed;     /* the "answer" was our own preamble coming back */
     char key[25];        /* Sec-WebSocket-Key */
     unsigned attempts;   /* dials so far */
     bool backing_off;    /* BACKOFF until wake_at */

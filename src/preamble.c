@@ -40,11 +40,25 @@ azr_verdict azr_preamble_send(azr_conn *c)
 
 size_t azr_preamble_take(azr_conn *c, const uint8_t *data, size_t n)
 {
-    if (!c->hs || !c->hs->azb_waiting)
+    azr_hs *hs = c->hs;
+    if (!hs || !hs->azb_waiting)
         return 0;
     size_t used = 0;
-    if (azr_azbridge_feed(&c->hs->azb, data, n, &used) != AZR_AGAIN)
-        c->hs->azb_waiting = false;
+    azr_err e = azr_azbridge_feed(&hs->azb, data, n, &used);
+    if (e == AZR_AGAIN)
+        return used;
+    hs->azb_waiting = false;
+    /* an echo sends our own preamble back, and it starts with 01 00 00,
+     * azbridge's "accepted": the rest of it following says echo */
+    uint8_t pre[AZR_AZBRIDGE_PREAMBLE_MAX];
+    size_t plen;
+    if (e == AZR_OK &&
+        azr_azbridge_preamble(c->p->set.port_name, pre, sizeof pre, &plen) == AZR_OK &&
+        n - used >= plen - AZR_AZBRIDGE_REPLY_LEN &&
+        memcmp(data + used, pre + AZR_AZBRIDGE_REPLY_LEN, plen - AZR_AZBRIDGE_REPLY_LEN) == 0) {
+        hs->azb_echoed = true;
+        return n; /* none of it is the service's */
+    }
     return used;
 }
 
@@ -55,6 +69,12 @@ azr_verdict azr_preamble_step(azr_conn *c, int fd, unsigned ev)
         return AZR_V_FAIL;
     if (azr_splice_relay_in(c) == AZR_V_FAIL || azr_conn_flush(c, false) == AZR_V_FAIL)
         return AZR_V_FAIL;
+    if (hs->azb_echoed)
+        return azr_conn_fail(c, AZR_ERR_REFUSED, AZR_WS_CLOSE_NORMAL, true,
+                             "the listener sent the azbridge preamble for port '%s' back: it "
+                             "echoes, it is not an azbridge -T listener (leave PortName empty "
+                             "for it)",
+                             c->p->set.port_name);
     if (hs->azb.err == AZR_OK) {
         azr_proxy_log(c->p, c->id, 2, "azbridge listener accepted port '%s'", c->p->set.port_name);
         return AZR_V_NEXT;
