@@ -283,10 +283,14 @@ static azr_err settings_creds(const azr_settings *s, azr_route *r, char *err, si
                           "the proxy; set one of them");
     snprintf(r->user, sizeof r->user, "%s", user);
     snprintf(r->password, sizeof r->password, "%s", pass);
+    /* the pair in use; with neither, the pair of the setting that names the proxy */
+    bool proxy_pair = s->proxy_user[0]          ? true
+                      : s->firewall_user[0]     ? false
+                      : s->proxy_password[0]    ? true
+                      : s->firewall_password[0] ? false
+                                                : s->proxy_server[0] != '\0';
     snprintf(r->cred_names, sizeof r->cred_names, "%s",
-             s->proxy_user[0] || (!s->firewall_user[0] && s->proxy_password[0])
-                 ? "ProxyUser and ProxyPassword"
-                 : "FirewallUser and FirewallPassword");
+             proxy_pair ? "ProxyUser and ProxyPassword" : "FirewallUser and FirewallPassword");
     return AZR_OK;
 }
 
