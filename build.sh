@@ -163,6 +163,8 @@ need_test() {
     command -v node >/dev/null 2>&1 || want_pkg nodejs
     command -v tinyproxy >/dev/null 2>&1 || want_pkg tinyproxy
     command -v microsocks >/dev/null 2>&1 || want_pkg microsocks
+    # test_proxy_auth's proxy (Basic, Digest, NTLM helpers); squid is in /usr/sbin: the file
+    [ -x /usr/sbin/squid ] && [ -x /usr/lib/squid/ntlm_fake_auth ] || want_pkg squid
     # test_resolver's DNS server: dnsmasq-base is the program without the system service
     # (the dnsmasq package would start one); /usr/sbin is not in every PATH, so the file
     [ -x /usr/sbin/dnsmasq ] || want_pkg dnsmasq-base

@@ -141,7 +141,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         sim_turns(&w, 2);
-        re = sim_relay(&w);
+        if (sim_relay(&w) != re) { /* a retry dialled again: a new relay socket, a new stream */
+            re = sim_relay(&w);
+            upgraded = false;
+            azr_ws_dec_init(&dec, 0, false);
+            azr_ws_dec_server(&dec);
+            memset(&seen, 0, sizeof seen);
+        }
         check(id, cfd);
     }
     sim_free(&w);

@@ -127,17 +127,24 @@ const azr_conf_def azr_config_table[] = {
      "Port of the HTTP proxy; the same as FirewallPort for FirewallType 1 (given both, they "
      "must agree)."},
     {"ProxyUser", AZR_CT_STR, 0, 0, AZR_SOCKS_MAX_NAME, "", STRF(proxy_user), NULL,
-     "User for the HTTP proxy, without ':' (RFC 7617); the same as FirewallUser (given both, "
-     "they must agree). Also used for a proxy FirewallAutoDetect finds without a user."},
+     "User for the HTTP proxy (UTF-8; DOMAIN\\user or user@domain names the NTLM domain; "
+     "Basic cannot carry ':', RFC 7617); the same as FirewallUser (given both, they must "
+     "agree). Also used for a proxy FirewallAutoDetect finds without a user."},
     {"ProxyPassword", AZR_CT_STR, AZR_CF_SECRET, 0, AZR_SOCKS_MAX_NAME, "", STRF(proxy_password), NULL,
      "Password of ProxyUser; the same as FirewallPassword. Never logged."},
     {"ProxyAuthScheme", AZR_CT_ENUM, 0, 0, 99, "99", OFF(proxy_auth_scheme), 0,
      "0=Basic,1=Digest,3=None,4=NTLM,5=Negotiate,99=Auto",
-     "How the user and password reach the HTTP proxy: 99 Auto and 0 Basic send them as Basic "
-     "(RFC 7617) with each CONNECT; 1 Digest and 4 NTLM do not send them as Basic; 3 None "
-     "never sends them; 5 Negotiate (Kerberos) is accepted here and each connection through "
-     "the proxy is refused, saying so. ProxyAuthorization, when set, is sent instead. The "
-     "numbers are the class's (99 is ours)."},
+     "How the user and password reach the HTTP proxy when it asks (407, Proxy-Authenticate): "
+     "99 Auto sends nothing until then and answers the strongest scheme the proxy offers, "
+     "NTLM, then Digest, then Basic; 0 Basic (RFC 7617) goes with the first CONNECT; 1 Digest "
+     "(RFC 7616: MD5 or SHA-256, -sess, qop=auth) answers the proxy's challenge; 4 NTLM "
+     "(NTLMv2) starts with the first CONNECT and needs a proxy that keeps the connection "
+     "through the handshake; 3 None never sends them; 5 Negotiate (Kerberos) is accepted here "
+     "and each connection through the proxy is refused, saying so. The next CONNECT goes on "
+     "the same connection when the proxy keeps it, else on a new one. Credentials are sent "
+     "once per scheme: a proxy that refuses them ends the connection with 'proxy refused our "
+     "credentials (SCHEME)'. ProxyAuthorization, when set, is sent instead. The numbers are "
+     "the class's (99 is ours)."},
     {"ProxyAuthorization", AZR_CT_STR, AZR_CF_SECRET, 0, AZR_PROXY_AUTHZ_MAX, "", STRF(proxy_authorization), NULL,
      "A complete Proxy-Authorization header value (e.g. 'Basic Z3c6czNjcmV0', or a token from "
      "another tool), sent as is with each CONNECT instead of one made from the user and "

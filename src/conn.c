@@ -197,6 +197,7 @@ static void hs_free(azr_conn *c)
 {
     if (c->hs) {
         azr_dial_end(c);
+        azr_outbound_end(c);
         azr_socks_wipe(&c->hs->socks);
         azr_tls_creds_free(&c->hs->alt);
         azr_wipe(c->hs, c->hs_size);

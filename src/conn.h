@@ -9,6 +9,7 @@
 
 #include "proxy.h"
 #include "http1.h"
+#include "proxyauth.h"
 #include "ltls.h"
 #include "rtls.h"
 #include "socks.h"
@@ -24,6 +25,9 @@
 
 /* Fixed per-connection buffer sizes (the relay output adds a frame header). */
 #define AZR_CONN_IO_BUF 16384
+/* A CONNECT request: the longest Proxy-Authorization value (an NTLM
+ * AUTHENTICATE_MESSAGE), FirewallData, and the rest (outbound.c checks the sum). */
+#define AZR_CONN_CONNECT_MAX (AZR_PAUTH_MAX_VALUE + AZR_PROXY_DATA_MAX + 1024)
 
 typedef enum azr_phase {
     AZR_P_ACCEPTED,   /* the client socket, not started yet */
@@ -64,19 +68,25 @@ typedef enum azr_ping { AZR_PING_NONE, AZR_PING_QUEUED, AZR_PING_ON_WIRE } azr_p
  * (the client's, then the relay's) and neither engine renegotiates, so one
  * certificate validator serves both. */
 typedef struct azr_hs {
-    azr_http1_resp resp; /* the relay's 101, or the proxy's CONNECT answer */
-    azr_socks socks;     /* FirewallType 2, 3, 10 */
-    uint8_t praw[1024];  /* CONNECT request bytes not yet sent */
+    azr_http1_resp resp;                /* the relay's 101, or the proxy's CONNECT answer */
+    azr_socks socks;                    /* FirewallType 2, 3, 10 */
+    uint8_t praw[AZR_CONN_CONNECT_MAX]; /* CONNECT request bytes not yet sent */
     size_t praw_len, praw_off;
-    azr_azbridge azb;    /* PortName: the listener's answer */
-    bool azb_waiting;    /* relay data goes to azb first */
-    bool azb_echoed;     /* the "answer" was our own preamble coming back */
-    char key[25];        /* Sec-WebSocket-Key */
-    unsigned attempts;   /* dials so far */
-    bool backing_off;    /* BACKOFF until wake_at */
-    uint64_t wake_at;    /* the phase runs again then, without I/O (0: no) */
-    int retry_status;    /* the last failed attempt's status */
-    char retry_why[320]; /* and why it failed */
+    /* outbound.c: the CONNECT's proxy authentication, kept across the redials it asks for */
+    azr_pauth *pauth;        /* CONNECT routes only (outbound.c allocates it) */
+    azr_pauth_out pauth_out; /* what the next CONNECT carries (its value is in pauth) */
+    uint8_t tunnel;          /* outbound.c's progress through the proxy's answers */
+    bool pauth_kept;         /* the next dial carries pauth_out: no new engine */
+    bool reused;             /* the CONNECT in flight went on a connection after a 407 */
+    azr_azbridge azb;        /* PortName: the listener's answer */
+    bool azb_waiting;        /* relay data goes to azb first */
+    bool azb_echoed;         /* the "answer" was our own preamble coming back */
+    char key[25];            /* Sec-WebSocket-Key */
+    unsigned attempts;       /* dials so far */
+    bool backing_off;        /* BACKOFF until wake_at */
+    uint64_t wake_at;        /* the phase runs again then, without I/O (0: no) */
+    int retry_status;        /* the last failed attempt's status */
+    char retry_why[320];     /* and why it failed */
     /* dial.c: the first hop's addresses and the attempts in flight */
     azr_sockaddr addrs[AZR_DIAL_MAX_ADDRS];
     size_t naddrs, next_addr;
@@ -232,6 +242,7 @@ azr_net_opts azr_dial_sock_opts(const azr_settings *s, bool client);
 azr_verdict azr_outbound_start(azr_conn *c);
 azr_verdict azr_outbound_step(azr_conn *c, unsigned ev);
 bool azr_outbound_pending(const azr_conn *c);
+void azr_outbound_end(azr_conn *c); /* the proxy authentication's state wiped and freed */
 
 /* upgrade.c: the WebSocket upgrade towards the relay */
 azr_verdict azr_upgrade_send(azr_conn *c); /* request into the relay transport */

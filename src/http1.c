@@ -362,9 +362,40 @@ azr_err azr_http1_resp_body(azr_http1_resp *r, const uint8_t *in, size_t len, si
     return AZR_AGAIN;
 }
 
+azr_err azr_http1_resp_drain(azr_http1_resp *r, const uint8_t *in, size_t len, size_t *consumed)
+{
+    *consumed = 0;
+    if (r->state != S_DONE)
+        return r->state == S_FAILED ? r->err : AZR_E_STATE;
+    if (r->content_length < 0)
+        return AZR_E_STATE; /* only the close ends it */
+    uint64_t left = (uint64_t)r->content_length - r->body_seen;
+    size_t take = (uint64_t)len > left ? (size_t)left : len;
+    size_t room = sizeof r->body - r->body_len;
+    size_t keep = take < room ? take : room;
+    if (keep)
+        memcpy(r->body + r->body_len, in, keep);
+    r->body_len += keep;
+    r->body_seen += take;
+    *consumed = take;
+    return r->body_seen == (uint64_t)r->content_length ? AZR_OK : AZR_AGAIN;
+}
+
 const azr_http1_hdr *azr_http1_resp_header(const azr_http1_resp *r, const char *name)
 {
-    for (size_t i = 0; i < r->nheaders; i++)
+    return azr_http1_resp_header_next(r, name, NULL);
+}
+
+const azr_http1_hdr *azr_http1_resp_header_next(const azr_http1_resp *r, const char *name,
+                                                const azr_http1_hdr *after)
+{
+    size_t i = 0;
+    if (after) {
+        if (after < r->headers || after >= r->headers + r->nheaders)
+            return NULL;
+        i = (size_t)(after - r->headers) + 1;
+    }
+    for (; i < r->nheaders; i++)
         if (azr_text_ieq(r->headers[i].name, r->headers[i].name_len, name))
             return &r->headers[i];
     return NULL;
@@ -387,6 +418,23 @@ static bool has_token(const char *v, size_t len, const char *token)
             return true;
     }
     return false;
+}
+
+bool azr_http1_resp_persists(const azr_http1_resp *r)
+{
+    if (r->state != S_DONE || r->chunked || r->content_length < 0)
+        return false;
+    bool close = false, keep = false;
+    for (size_t i = 0; i < r->nheaders; i++) {
+        const azr_http1_hdr *h = &r->headers[i];
+        if (!azr_text_ieq(h->name, h->name_len, "Connection") &&
+            !azr_text_ieq(h->name, h->name_len, "Proxy-Connection"))
+            continue;
+        close = close || has_token(h->value, h->value_len, "close");
+        keep = keep || has_token(h->value, h->value_len, "keep-alive");
+    }
+    /* RFC 9112 §9.3: 1.1 persists unless "close"; 1.0 only with "keep-alive" */
+    return !close && (r->minor >= 1 || keep);
 }
 
 azr_err azr_http1_check_upgrade(const azr_http1_resp *r, const char *key, const char **why)

@@ -105,8 +105,34 @@ AZR_MUST_CHECK azr_err azr_http1_resp_feed(azr_http1_resp *r, const uint8_t *in,
 AZR_MUST_CHECK azr_err azr_http1_resp_body(azr_http1_resp *r, const uint8_t *in, size_t len,
                                            size_t *consumed);
 
+/*
+ * After the head, when the connection is to be used again: consume the body
+ * to its end (Content-Length), keeping its first AZR_HTTP_MAX_BODY bytes as
+ * azr_http1_resp_body does. AZR_OK once the body is whole (input after
+ * *consumed is not the body's), AZR_AGAIN when more is due, AZR_E_STATE
+ * before the head or when only the connection's close can end the body
+ * (chunked or no Content-Length: see azr_http1_resp_persists).
+ */
+AZR_MUST_CHECK azr_err azr_http1_resp_drain(azr_http1_resp *r, const uint8_t *in, size_t len,
+                                            size_t *consumed);
+
+/*
+ * Whether the peer keeps the connection open after this response, so the
+ * next request may go on it (RFC 9112 §9.3): HTTP/1.1 without a "close"
+ * token in Connection (or Proxy-Connection, which proxies still send), or
+ * HTTP/1.0 with "keep-alive" in either, and a body whose end is known without
+ * the close (Content-Length, or none by the status). A chunked body counts as
+ * closing: azrelay does not decode chunks. False before the head.
+ */
+bool azr_http1_resp_persists(const azr_http1_resp *r);
+
 /* First header named name (case-insensitive), or NULL. */
 const azr_http1_hdr *azr_http1_resp_header(const azr_http1_resp *r, const char *name);
+
+/* The next header named name after `after` (a header of r; NULL: the first),
+ * or NULL: every Proxy-Authenticate of a 407, in order. */
+const azr_http1_hdr *azr_http1_resp_header_next(const azr_http1_resp *r, const char *name,
+                                                const azr_http1_hdr *after);
 
 /*
  * RFC 6455 §4.1 client checks of a complete head: status 101, Upgrade:

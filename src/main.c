@@ -175,6 +175,12 @@ static void help(void)
          "The start line (\"listening on ...\") says which route was taken and why, --check "
          "prints it, and --get ProxyRoute reads it; passwords are never shown.",
          4, 78);
+    wrap(f,
+         "An HTTP proxy that asks for credentials (407) gets them as ProxyAuthScheme says: "
+         "under Auto, by the strongest scheme it offers (NTLM, Digest, Basic), on the same "
+         "connection when it keeps it, else on a new one; a refusal names the scheme and the "
+         "settings to check.",
+         4, 78);
     fprintf(f, "\n");
     wrap(f,
          "Names of the AzureRelayProxy class that azrelay does not implement are refused with "

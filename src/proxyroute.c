@@ -283,10 +283,14 @@ static azr_err settings_creds(const azr_settings *s, azr_route *r, char *err, si
                           "the proxy; set one of them");
     snprintf(r->user, sizeof r->user, "%s", user);
     snprintf(r->password, sizeof r->password, "%s", pass);
+    /* the pair in use; with neither, the pair of the setting that names the proxy */
+    bool proxy_pair = s->proxy_user[0]          ? true
+                      : s->firewall_user[0]     ? false
+                      : s->proxy_password[0]    ? true
+                      : s->firewall_password[0] ? false
+                                                : s->proxy_server[0] != '\0';
     snprintf(r->cred_names, sizeof r->cred_names, "%s",
-             s->proxy_user[0] || (!s->firewall_user[0] && s->proxy_password[0])
-                 ? "ProxyUser and ProxyPassword"
-                 : "FirewallUser and FirewallPassword");
+             proxy_pair ? "ProxyUser and ProxyPassword" : "FirewallUser and FirewallPassword");
     return AZR_OK;
 }
 
@@ -430,23 +434,46 @@ static void connect_extras(const azr_settings *s, azr_route *r)
     }
     memcpy(r->authorization, s->proxy_authorization, sizeof r->authorization);
     memcpy(r->extra, s->firewall_data, sizeof r->extra);
-    r->send_basic = !r->authorization[0] && r->user[0] &&
-                    (s->proxy_auth_scheme == AZR_PROXY_AUTH_AUTO ||
-                     s->proxy_auth_scheme == AZR_PROXY_AUTH_BASIC);
+}
+
+azr_err azr_route_connect_request(const azr_route *r, const char *host, uint16_t port,
+                                  const char *user_agent, const char *authz, char *out, size_t cap,
+                                  size_t *out_len)
+{
+    /* room for the longest of each and the header name */
+    static const char name[] = "Proxy-Authorization: ";
+    char lines[sizeof name + AZR_PAUTH_MAX_VALUE + 2 + AZR_PROXY_DATA_MAX + 1];
+    size_t alen = authz ? strlen(authz) : 0;
+    *out_len = 0;
+    if (alen > AZR_PAUTH_MAX_VALUE)
+        return AZR_E_LIMIT;
+    for (size_t i = 0; i < alen; i++) /* RFC 9110 §5.5: a field value has no CR, LF or NUL */
+        if (((unsigned char)authz[i] < 0x20 && authz[i] != '\t') || authz[i] == 0x7f)
+            return AZR_E_ARG;
+    int n = snprintf(lines, sizeof lines, "%s%s%s%s", alen ? name : "", alen ? authz : "",
+                     alen ? "\r\n" : "", r->extra);
+    azr_err e =
+        n < 0 || (size_t)n >= sizeof lines
+            ? AZR_E_LIMIT
+            : azr_http1_connect_write(host, port, NULL, NULL, user_agent, lines, out, cap, out_len);
+    azr_wipe(lines, sizeof lines);
+    return e;
 }
 
 azr_err azr_route_connect_write(const azr_route *r, const char *host, uint16_t port,
                                 const char *user_agent, char *out, size_t cap, size_t *out_len)
 {
-    /* room for the longest of each and the header name */
-    char lines[AZR_PROXY_AUTHZ_MAX + AZR_PROXY_DATA_MAX + 32];
-    snprintf(lines, sizeof lines, "%s%s%s%s", r->authorization[0] ? "Proxy-Authorization: " : "",
-             r->authorization, r->authorization[0] ? "\r\n" : "", r->extra);
-    azr_err e = azr_http1_connect_write(host, port, r->send_basic ? r->user : NULL,
-                                        r->send_basic ? r->password : NULL, user_agent, lines, out,
-                                        cap, out_len);
-    azr_wipe(lines, sizeof lines);
-    return e;
+    char filler[AZR_PAUTH_MAX_VALUE + 1];
+    const char *authz = r->authorization;
+    *out_len = 0;
+    if (r->auth_scheme == AZR_PROXY_AUTH_BASIC && !authz[0] && strchr(r->user, ':'))
+        return AZR_E_ARG;
+    if (!authz[0] && r->user[0] && r->auth_scheme != AZR_PROXY_AUTH_NONE) {
+        memset(filler, 'x', AZR_PAUTH_MAX_VALUE);
+        filler[AZR_PAUTH_MAX_VALUE] = '\0';
+        authz = filler;
+    }
+    return azr_route_connect_request(r, host, port, user_agent, authz, out, cap, out_len);
 }
 
 azr_err azr_route_compute(const azr_settings *s, azr_route_env_fn env, void *env_ud,

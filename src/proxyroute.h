@@ -52,6 +52,7 @@
 #define AZR_PROXYROUTE_H
 
 #include "config.h"
+#include "proxyauth.h"
 
 /* The kinds carry FirewallType's numbers. */
 typedef enum azr_route_kind {
@@ -78,9 +79,8 @@ typedef struct azr_route {
                             refusal's hint: "FirewallUser and FirewallPassword", "ProxyUser and
                             ProxyPassword", "the user and password in https_proxy" */
     /* HTTP CONNECT only */
-    long auth_scheme; /* ProxyAuthScheme (AZR_PROXY_AUTH_*) */
-    bool send_basic;  /* send user:password as Basic with the CONNECT (Auto or Basic, a user,
-                         no ProxyAuthorization) */
+    long auth_scheme; /* ProxyAuthScheme (AZR_PROXY_AUTH_*): proxyauth.c's engine answers the
+                         proxy's challenges with user and password as it says */
     char authorization[AZR_PROXY_AUTHZ_MAX + 1]; /* ProxyAuthorization, sent as is; secret */
     char extra[AZR_PROXY_DATA_MAX + 1];          /* FirewallData: "Name: value\r\n" lines; secret */
     /* settings that do not apply to this route, for a warning */
@@ -113,10 +113,29 @@ AZR_MUST_CHECK azr_err azr_route_compute(const azr_settings *s, azr_route_env_fn
                                          char *err, size_t errcap);
 
 /*
- * The CONNECT request for a CONNECT route to host:port (the relay): Basic
- * when the route sends it, then Proxy-Authorization (ProxyAuthorization)
- * and FirewallData lines (azr_http1_connect_write). AZR_E_LIMIT when out is
- * too small, AZR_E_ARG as azr_http1_connect_write.
+ * One CONNECT request of a CONNECT route to host:port (the relay):
+ * "Proxy-Authorization: authz" when authz is neither NULL nor "" (the value
+ * proxyauth.c's engine gave for this request: ProxyAuthorization, Basic,
+ * Digest or NTLM), then the FirewallData lines (azr_http1_connect_write).
+ * AZR_E_LIMIT when out is too small or authz is longer than
+ * AZR_PAUTH_MAX_VALUE; AZR_E_ARG for a control character other than HTAB
+ * in authz, or as azr_http1_connect_write. out may hold secrets: the
+ * caller wipes it.
+ */
+AZR_MUST_CHECK azr_err azr_route_connect_request(const azr_route *r, const char *host,
+                                                 uint16_t port, const char *user_agent,
+                                                 const char *authz, char *out, size_t cap,
+                                                 size_t *out_len);
+
+/*
+ * StartListening's check that the route's CONNECTs fit a buffer of cap
+ * bytes: the request azr_route_connect_request writes with the longest
+ * Proxy-Authorization value a connection of this route may send
+ * (ProxyAuthorization as set; without it, AZR_PAUTH_MAX_VALUE bytes when a
+ * user is set and ProxyAuthScheme is not None; else none), written into out
+ * (filler where the value goes). AZR_E_LIMIT when it does not fit, AZR_E_ARG
+ * as azr_route_connect_request, and for a user with ':' under
+ * ProxyAuthScheme=Basic (RFC 7617: Basic cannot carry it).
  */
 AZR_MUST_CHECK azr_err azr_route_connect_write(const azr_route *r, const char *host, uint16_t port,
                                                const char *user_agent, char *out, size_t cap,

@@ -15,8 +15,9 @@
 
 typedef struct fake_proxy {
     int lfd, port;
-    int upstream; /* the relay's port: where a 200 tunnels to */
-    int status;   /* the answer: 200 tunnels, anything else refuses */
+    int upstream;          /* the relay's port: where a 200 tunnels to */
+    int status;            /* the answer: 200 tunnels, anything else refuses */
+    const char *challenge; /* a Proxy-Authenticate value sent with a refusal, or NULL */
     char head[4096];
     size_t head_len;
     int requests; /* heads received */
@@ -79,9 +80,10 @@ static inline void fake_serve(fake_proxy *f, int c)
         f->head_len = hl;
     }
     if (f->status != 200) {
-        char a[128];
-        int n =
-            snprintf(a, sizeof a, "HTTP/1.1 %d Refused\r\nContent-Length: 0\r\n\r\n", f->status);
+        char a[512];
+        int n = snprintf(a, sizeof a, "HTTP/1.1 %d Refused\r\nContent-Length: 0\r\n%s%s%s\r\n",
+                         f->status, f->challenge ? "Proxy-Authenticate: " : "",
+                         f->challenge ? f->challenge : "", f->challenge ? "\r\n" : "");
         write_all(c, a, (size_t)n);
         return;
     }

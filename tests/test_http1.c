@@ -483,6 +483,110 @@ static void test_http1_connect_responses(void **s)
     assert_int_equal(azr_http1_check_connect(&p.r), AZR_E_REFUSED);
 }
 
+/* Every Proxy-Authenticate of a 407 in order (squid 5.7 sends one header
+ * per scheme), and whether the proxy keeps the connection for the next
+ * CONNECT (RFC 9112 §9.3). The head is squid 5.7's, captured. */
+static void test_http1_407_challenges_and_persistence(void **s)
+{
+    (void)s;
+    static parsed p;
+    parse_all("HTTP/1.1 407 Proxy Authentication Required\r\n"
+              "Server: squid/5.7\r\n"
+              "Content-Type: text/html;charset=utf-8\r\n"
+              "Content-Length: 3033\r\n"
+              "X-Squid-Error: ERR_CACHE_ACCESS_DENIED 0\r\n"
+              "Proxy-Authenticate: NTLM\r\n"
+              "Proxy-Authenticate: Digest realm=\"azrelay-digest\", "
+              "nonce=\"1e683e0be9788ce057d9dd96c921edfc\", qop=\"auth\", stale=false\r\n"
+              "proxy-authenticate: Basic realm=\"azrelay-basic\"\r\n"
+              "Via: 1.1 vm (squid/5.7)\r\n"
+              "Connection: keep-alive\r\n\r\n",
+              &p);
+    assert_int_equal(p.e, AZR_OK);
+    static const char *const want[] = {"NTLM", "Digest realm=", "Basic realm=\"azrelay-basic\""};
+    const azr_http1_hdr *h = NULL;
+    for (size_t i = 0; i < 3; i++) {
+        h = azr_http1_resp_header_next(&p.r, "Proxy-Authenticate", h);
+        assert_non_null(h);
+        assert_true(h->value_len >= strlen(want[i]));
+        assert_memory_equal(h->value, want[i], strlen(want[i]));
+    }
+    assert_null(azr_http1_resp_header_next(&p.r, "Proxy-Authenticate", h));
+    assert_ptr_equal(azr_http1_resp_header(&p.r, "proxy-authenticate"),
+                     azr_http1_resp_header_next(&p.r, "Proxy-Authenticate", NULL));
+    assert_null(azr_http1_resp_header_next(&p.r, "Server", &p.r.headers[1]));
+    assert_true(azr_http1_resp_persists(&p.r));
+    static const struct {
+        const char *resp;
+        bool persists;
+    } v[] = {
+        {"HTTP/1.1 407 x\r\nContent-Length: 0\r\n\r\n", true},
+        {"HTTP/1.1 407 x\r\nContent-Length: 5\r\nConnection: Close\r\n\r\n", false},
+        {"HTTP/1.1 407 x\r\nContent-Length: 5\r\nProxy-Connection: close\r\n\r\n", false},
+        {"HTTP/1.1 407 x\r\nContent-Length: 5\r\nConnection: te, close\r\n\r\n", false},
+        /* tinyproxy 1.11.1 */
+        {"HTTP/1.0 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic "
+         "realm=\"Tinyproxy\"\r\nConnection: close\r\n\r\n",
+         false},
+        {"HTTP/1.0 407 x\r\nContent-Length: 5\r\n\r\n", false},
+        {"HTTP/1.0 407 x\r\nContent-Length: 5\r\nProxy-Connection: Keep-Alive\r\n\r\n", true},
+        {"HTTP/1.1 407 x\r\n\r\n", false}, /* the close ends the body */
+        {"HTTP/1.1 407 x\r\nTransfer-Encoding: chunked\r\n\r\n", false},
+        {"HTTP/1.1 407 x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", false},
+        {"HTTP/1.1 204 x\r\n\r\n", true},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        parse_all(v[i].resp, &p);
+        assert_int_equal(p.e, AZR_OK);
+        if (azr_http1_resp_persists(&p.r) != v[i].persists)
+            fail_msg("%s: persists should be %d", v[i].resp, v[i].persists);
+    }
+    azr_http1_resp r;
+    azr_http1_resp_init(&r, 0);
+    assert_false(azr_http1_resp_persists(&r)); /* no head yet */
+}
+
+/* A 407's body read to its end, whatever its size, so the connection can
+ * carry the next CONNECT; what follows the body is left alone. */
+static void test_http1_drain(void **s)
+{
+    (void)s;
+    static parsed p;
+    static uint8_t big[5000];
+    size_t used;
+    memset(big, 'b', sizeof big);
+    parse_all("HTTP/1.1 407 x\r\nContent-Length: 3033\r\n\r\n", &p);
+    assert_int_equal(azr_http1_resp_drain(&p.r, big, 1000, &used), AZR_AGAIN);
+    assert_int_equal(used, 1000);
+    assert_int_equal(azr_http1_resp_drain(&p.r, big, 2000, &used), AZR_AGAIN);
+    assert_int_equal(p.r.body_len, AZR_HTTP_MAX_BODY); /* the slice is full: reading goes on */
+    assert_int_equal(azr_http1_resp_drain(&p.r, big, sizeof big, &used), AZR_OK);
+    assert_int_equal(used, 33);
+    assert_int_equal(azr_http1_resp_drain(&p.r, big, sizeof big, &used), AZR_OK);
+    assert_int_equal(used, 0);
+    /* byte by byte */
+    parse_all("HTTP/1.1 407 x\r\nContent-Length: 7\r\n\r\n", &p);
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(azr_http1_resp_drain(&p.r, (const uint8_t *)"abcdefgHTTP", 1, &used),
+                         AZR_AGAIN);
+        assert_int_equal(used, 1);
+    }
+    assert_int_equal(azr_http1_resp_drain(&p.r, (const uint8_t *)"gHTTP", 5, &used), AZR_OK);
+    assert_int_equal(used, 1);
+    /* an empty body is whole at once */
+    parse_all("HTTP/1.1 407 x\r\nContent-Length: 0\r\n\r\n", &p);
+    assert_int_equal(azr_http1_resp_drain(&p.r, big, 0, &used), AZR_OK);
+    /* only the close ends these */
+    parse_all("HTTP/1.1 407 x\r\n\r\n", &p);
+    assert_int_equal(azr_http1_resp_drain(&p.r, big, 10, &used), AZR_E_STATE);
+    assert_int_equal(used, 0);
+    parse_all("HTTP/1.1 407 x\r\nTransfer-Encoding: chunked\r\n\r\n", &p);
+    assert_int_equal(azr_http1_resp_drain(&p.r, big, 10, &used), AZR_E_STATE);
+    azr_http1_resp r;
+    azr_http1_resp_init(&r, 0);
+    assert_int_equal(azr_http1_resp_drain(&r, big, 10, &used), AZR_E_STATE);
+}
+
 /* Found by fuzz_http1_resp / fuzz_connect_resp: an empty header value continued
  * by a whitespace-only obs-fold line made the value length wrap around. */
 static void test_http1_regression_fold_of_empty_value(void **s)
@@ -533,6 +637,8 @@ int main(void)
         cmocka_unit_test(test_http1_malformed_heads),
         cmocka_unit_test(test_http1_limits),
         cmocka_unit_test(test_http1_connect_responses),
+        cmocka_unit_test(test_http1_407_challenges_and_persistence),
+        cmocka_unit_test(test_http1_drain),
         cmocka_unit_test(test_http1_regression_fold_of_empty_value),
     };
     return cmocka_run_group_tests_name("http1", tests, NULL, NULL);

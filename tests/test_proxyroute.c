@@ -164,7 +164,7 @@ static void test_proxyroute_env_credentials(void **s)
     assert_string_equal(r.password, "p:s%s/3 cret");
     assert_string_equal(r.cred_names, "the user and password in https_proxy");
     assert_string_equal(r.host_names, "https_proxy");
-    assert_true(r.send_basic); /* Auto, a user, no ProxyAuthorization */
+    assert_int_equal(r.auth_scheme, AZR_PROXY_AUTH_AUTO);
     assert_string_equal(r.source, "HTTP CONNECT proxy.corp:3128 (FirewallAutoDetect: "
                                   "https_proxy=http://proxy.corp:3128, user from the URL)");
     assert_null(strstr(r.source, "cret"));
@@ -178,7 +178,6 @@ static void test_proxyroute_env_credentials(void **s)
     route_for(autodetect, &env, NULL, true, &r);
     assert_string_equal(r.user, "");
     assert_string_equal(r.password, "pw");
-    assert_false(r.send_basic);
     /* no credentials in the URL: the settings' (curl: CURLOPT_PROXYUSERPWD) */
     env.values[0] = "http://proxy.corp:3128";
     route_for(set, &env, NULL, true, &r);
@@ -433,8 +432,9 @@ static void test_proxyroute_proxy_and_firewall_settings_are_one(void **s)
     assert_int_equal(refused(e6, &env, err, sizeof err), AZR_E_ARG);
 }
 
-/* What an HTTP CONNECT carries besides the request line: ProxyAuthorization,
- * FirewallData; Basic only under Auto or Basic. */
+/* What an HTTP CONNECT carries besides the request line: the value the
+ * authentication engine gave (ProxyAuthorization, Basic, Digest, NTLM), then
+ * FirewallData; and StartListening's fit check with the longest value. */
 static void test_proxyroute_connect_headers(void **s)
 {
     (void)s;
@@ -445,31 +445,64 @@ static void test_proxyroute_connect_headers(void **s)
     route_for(a, NULL, NULL, true, &r);
     assert_string_equal(r.authorization, "Bearer abc.def");
     assert_string_equal(r.extra, "X-Site: gw-7\r\n");
-    assert_false(r.send_basic); /* ProxyAuthorization goes instead */
-    char req[4096];
+    char req[8192];
     size_t n;
-    assert_int_equal(azr_route_connect_write(&r, "ns.example", 443, "gw/1", req, sizeof req, &n),
+    assert_int_equal(azr_route_connect_request(&r, "ns.example", 443, "gw/1", r.authorization, req,
+                                               sizeof req, &n),
                      AZR_OK);
     assert_string_equal(req, "CONNECT ns.example:443 HTTP/1.1\r\nHost: ns.example:443\r\n"
                              "User-Agent: gw/1\r\nProxy-Connection: Keep-Alive\r\n"
                              "Proxy-Authorization: Bearer abc.def\r\nX-Site: gw-7\r\n\r\n");
+    assert_int_equal(n, strlen(req));
+    /* no value: FirewallData only; never the user and password themselves */
+    assert_int_equal(azr_route_connect_request(&r, "ns", 443, NULL, NULL, req, sizeof req, &n),
+                     AZR_OK);
+    assert_string_equal(req, "CONNECT ns:443 HTTP/1.1\r\nHost: ns:443\r\n"
+                             "Proxy-Connection: Keep-Alive\r\nX-Site: gw-7\r\n\r\n");
+    assert_int_equal(azr_route_connect_request(&r, "ns", 443, NULL, "", req, sizeof req, &n),
+                     AZR_OK);
+    assert_null(strstr(req, "Proxy-Authorization"));
+    /* a value cannot add header lines; HTAB is a field value's */
+    static const char *const bad[] = {"Basic x\r\nX-Evil: 1", "Basic x\n", "Basic \x7f"};
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(
+            azr_route_connect_request(&r, "ns", 443, NULL, bad[i], req, sizeof req, &n), AZR_E_ARG);
+    assert_int_equal(
+        azr_route_connect_request(&r, "ns", 443, NULL, "Basic\tx", req, sizeof req, &n), AZR_OK);
     assert_int_equal(r.auth_scheme, AZR_PROXY_AUTH_AUTO);
+    /* StartListening's check: with a user and no ProxyAuthorization, room for
+     * the longest value the engine sends, whatever the scheme but None; a user
+     * with ':' only under ProxyAuthScheme=Basic (RFC 7617 §2) */
     static const struct {
         const char *scheme;
-        bool basic;
-    } v[] = {{"Auto", true},  {"Basic", true}, {"Digest", false},
-             {"NTLM", false}, {"None", false}, {"Negotiate", false}};
+        size_t authz;
+        azr_err colon;
+    } v[] = {{"Auto", AZR_PAUTH_MAX_VALUE, AZR_OK},
+             {"Basic", AZR_PAUTH_MAX_VALUE, AZR_E_ARG},
+             {"Digest", AZR_PAUTH_MAX_VALUE, AZR_OK},
+             {"NTLM", AZR_PAUTH_MAX_VALUE, AZR_OK},
+             {"None", 0, AZR_OK},
+             {"Negotiate", AZR_PAUTH_MAX_VALUE, AZR_OK}};
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
         char stmt[64];
         snprintf(stmt, sizeof stmt, "ProxyAuthScheme=%s", v[i].scheme);
         const char *const b[] = {"ProxyServer=squid", "ProxyUser=gw", stmt, NULL};
         route_for(b, NULL, NULL, true, &r);
-        assert_int_equal(r.send_basic, v[i].basic);
         assert_string_equal(r.extra, "");
         assert_int_equal(azr_route_connect_write(&r, "ns", 443, NULL, req, sizeof req, &n), AZR_OK);
-        /* Basic: base64("gw:") (RFC 7617 §2) */
-        assert_int_equal(strstr(req, "Proxy-Authorization: Basic Z3c6\r\n") != NULL, v[i].basic);
+        size_t bare = strlen("CONNECT ns:443 HTTP/1.1\r\nHost: ns:443\r\n"
+                             "Proxy-Connection: Keep-Alive\r\n\r\n");
+        assert_int_equal(n, bare + (v[i].authz ? 23 + v[i].authz : 0));
+        assert_null(strstr(req, "Z3c6")); /* base64("gw:"): no Basic made here */
+        const char *const col[] = {"ProxyServer=squid", "ProxyUser=g:w", stmt, NULL};
+        route_for(col, NULL, NULL, true, &r);
+        assert_int_equal(azr_route_connect_write(&r, "ns", 443, NULL, req, sizeof req, &n),
+                         v[i].colon);
     }
+    const char *const nouser[] = {"ProxyServer=squid", NULL};
+    route_for(nouser, NULL, NULL, true, &r);
+    assert_int_equal(azr_route_connect_write(&r, "ns", 443, NULL, req, sizeof req, &n), AZR_OK);
+    assert_null(strstr(req, "Proxy-Authorization"));
     /* SOCKS: neither header goes anywhere; flagged for a warning */
     const char *const c[] = {"FirewallType=3", "FirewallHost=s", "FirewallData=X-Site: gw-7",
                              "ProxyAuthorization=Basic eA==", NULL};
@@ -478,7 +511,7 @@ static void test_proxyroute_connect_headers(void **s)
     assert_true(r.authz_ignored);
     assert_string_equal(r.extra, "");
     assert_string_equal(r.authorization, "");
-    /* the longest of both fits */
+    /* the longest of both fit, and so do the longest engine value and FirewallData */
     static char data[AZR_PROXY_DATA_MAX + 32], authz[AZR_PROXY_AUTHZ_MAX + 32];
     memset(data, 'd', 13 + AZR_PROXY_DATA_MAX - 2); /* "FirewallData=" and the value + CRLF */
     memcpy(data, "FirewallData=X: ", 16);
@@ -488,10 +521,19 @@ static void test_proxyroute_connect_headers(void **s)
     route_for(d, NULL, NULL, true, &r);
     assert_int_equal(strlen(r.authorization), AZR_PROXY_AUTHZ_MAX);
     assert_int_equal(strlen(r.extra), AZR_PROXY_DATA_MAX);
-    static char big[4096];
+    static char big[8192];
     assert_int_equal(azr_route_connect_write(&r, "ns", 443, NULL, big, sizeof big, &n), AZR_OK);
     assert_int_equal(n, 69 + 21 + AZR_PROXY_AUTHZ_MAX + 2 + AZR_PROXY_DATA_MAX + 2);
     assert_int_equal(azr_route_connect_write(&r, "ns", 443, NULL, big, 1024, &n), AZR_E_LIMIT);
+    static char longest[AZR_PAUTH_MAX_VALUE + 1];
+    memset(longest, 'n', AZR_PAUTH_MAX_VALUE);
+    assert_int_equal(azr_route_connect_request(&r, "ns", 443, NULL, longest, big, sizeof big, &n),
+                     AZR_OK);
+    assert_int_equal(n, 69 + 21 + AZR_PAUTH_MAX_VALUE + 2 + AZR_PROXY_DATA_MAX + 2);
+    static char over[AZR_PAUTH_MAX_VALUE + 2];
+    memset(over, 'n', AZR_PAUTH_MAX_VALUE + 1); /* one byte over */
+    assert_int_equal(azr_route_connect_request(&r, "ns", 443, NULL, over, big, sizeof big, &n),
+                     AZR_E_LIMIT);
     azr_route_wipe(&r);
     static const azr_route zero;
     assert_memory_equal(&r, &zero, sizeof r);
