@@ -170,6 +170,7 @@ need_test() {
     [ -x /usr/sbin/danted ] || want_pkg dante-server
     command -v npm >/dev/null 2>&1 || want_pkg npm
     command -v openssl >/dev/null 2>&1 || want_pkg openssl
+    command -v ps >/dev/null 2>&1 || want_pkg procps # test_secrets reads `ps -o args=`
     # 32-bit compile check (firmware targets are 32-bit ARM): gcc -m32 needs multilib on x86_64
     if [ "$CC" = cc ] && [ "$(uname -m)" = x86_64 ] && ! printf '#include <limits.h>\n#include <stdio.h>\nint x;\n' |
         cc -m32 -x c -c - -o /dev/null >/dev/null 2>&1; then
