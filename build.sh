@@ -172,6 +172,7 @@ need_test() {
     [ -x /usr/sbin/danted ] || want_pkg dante-server
     command -v npm >/dev/null 2>&1 || want_pkg npm
     command -v openssl >/dev/null 2>&1 || want_pkg openssl
+    command -v ps >/dev/null 2>&1 || want_pkg procps # test_secrets reads `ps -o args=`
     # 32-bit compile check (firmware targets are 32-bit ARM): gcc -m32 needs multilib on x86_64
     if [ "$CC" = cc ] && [ "$(uname -m)" = x86_64 ] && ! printf '#include <limits.h>\n#include <stdio.h>\nint x;\n' |
         cc -m32 -x c -c - -o /dev/null >/dev/null 2>&1; then
@@ -209,6 +210,9 @@ WARN_TEST="-std=c11 -Wall -Wextra"
 
 LIB_SRCS() { ls "$ROOT"/src/*.c | grep -v -e '/main\.c$'; }
 EMU_SRCS() { ls "$ROOT"/src/emu/*.c; } # the bundled relay emulator (a program, not the library)
+# the daemon's own modules (systemd, argv, secrets): in azrelay-proxy and the suites that
+# include "daemon/...", never in the library
+DAEMON_SRCS() { ls "$ROOT"/src/daemon/*.c 2>/dev/null || true; }
 
 inc_flags() {
     printf '%s' "-I$ROOT/include -I$ROOT/src"
@@ -243,7 +247,7 @@ write_compile_commands() {
     {
         printf '[\n'
         first=1
-        for s in $(LIB_SRCS) "$ROOT/src/main.c"; do
+        for s in $(LIB_SRCS) $(DAEMON_SRCS) "$ROOT/src/main.c"; do
             [ $first = 1 ] || printf ',\n'
             first=0
             printf '  {"directory": "%s", "file": "%s", "command": "%s %s %s -O2 -c %s"}' \
@@ -268,6 +272,13 @@ do_build() {
     mkdir -p "$B/release/emu"
     par_begin
     par_run $CC $flags $(inc_flags) -c "$ROOT/src/main.c" -o "$B/release/main.o"
+    mkdir -p "$B/release/daemon"
+    daemon_objs=""
+    for s in $(DAEMON_SRCS); do
+        o=$B/release/daemon/$(basename "$s" .c).o
+        par_run $CC $flags $(inc_flags) -c "$s" -o "$o"
+        daemon_objs="$daemon_objs $o"
+    done
     emu_objs=""
     for s in $(EMU_SRCS); do
         o=$B/release/emu/$(basename "$s" .c).o
@@ -276,7 +287,7 @@ do_build() {
     done
     par_done
     par_begin
-    par_run $CC $flags "$B/release/main.o" "$B/libazrelay.a" "$BR_LIB" -Wl,--gc-sections $LDFLAGS -o "$B/azrelay-proxy"
+    par_run $CC $flags "$B/release/main.o" $daemon_objs "$B/libazrelay.a" "$BR_LIB" -Wl,--gc-sections $LDFLAGS -o "$B/azrelay-proxy"
     par_run $CC $flags $emu_objs "$B/libazrelay.a" "$BR_LIB" -Wl,--gc-sections $LDFLAGS -o "$B/azrelay-emu"
     par_done
     write_compile_commands
@@ -290,7 +301,7 @@ check_symbols() {
 }
 
 check_format() {
-    files=$(ls src/*.c src/*.h src/emu/*.c src/emu/*.h include/*.h tests/*.c tests/*.h fuzz/*.c 2>/dev/null || true)
+    files=$(ls src/*.c src/*.h src/emu/*.c src/emu/*.h src/daemon/*.c src/daemon/*.h include/*.h tests/*.c tests/*.h fuzz/*.c 2>/dev/null || true)
     clang-format --dry-run --Werror $files || die "clang-format differences (run ./build.sh fmt)"
     say "format check: clean"
 }
@@ -308,7 +319,7 @@ do_test() {
     if [ "$(uname -m)" = x86_64 ] && printf '#include <limits.h>\n#include <stdio.h>\nint x;\n' | $CC -m32 -x c -c - -o /dev/null >/dev/null 2>&1; then
         say "32-bit check: every source with -m32 (32-bit size_t, as on ARM firmware)"
         par_begin
-        for f in "$ROOT"/src/*.c "$ROOT"/src/emu/*.c; do
+        for f in "$ROOT"/src/*.c "$ROOT"/src/emu/*.c $(DAEMON_SRCS); do
             par_run $CC -m32 $WARN_SRC -O2 $(inc_flags) -fsyntax-only "$f"
         done
         par_done
@@ -327,6 +338,16 @@ do_test() {
     done
     par_done
     run $CC $san $emu_objs $OBJS ${BR_LIB:-} $LDFLAGS -o "$B/test/azrelay-emu"
+    say "sanitizer build of the daemon's modules (src/daemon/, for the suites that include them)"
+    mkdir -p "$B/test/daemon"
+    daemon_objs=""
+    par_begin
+    for s in $(DAEMON_SRCS); do
+        o=$B/test/daemon/$(basename "$s" .c).o
+        par_run $CC $WARN_SRC $san $CFLAGS $(inc_flags) -c "$s" -o "$o"
+        daemon_objs="$daemon_objs $o"
+    done
+    par_done
     export AZR_EMU_BIN="$B/test/azrelay-emu"
     say "test certificates (openssl): tests/tls/make-certs.sh build/test-certs"
     sh "$ROOT/tests/tls/make-certs.sh" "$B/test-certs" || die "cannot make test certificates"
@@ -336,6 +357,7 @@ do_test() {
         name=$(basename "$t" .c)
         extra=""
         case $name in test_emu_*) extra="$B/test/emu/request.o" ;; esac # the emulator's sans-I/O part
+        grep -q '^#include "daemon/' "$t" && extra="$extra $daemon_objs"
         par_run $CC $WARN_TEST $san $(inc_flags) -I"$ROOT/tests" "$t" $OBJS $extra ${BR_LIB:-} -lcmocka $LDFLAGS -o "$B/test/$name"
     done
     par_done
@@ -476,7 +498,7 @@ bench)
 demo) do_demo ;;
 fmt)
     command -v clang-format >/dev/null 2>&1 || { want_pkg clang-format; install_missing; }
-    clang-format -i src/*.c src/*.h src/emu/*.c src/emu/*.h include/*.h tests/*.c tests/*.h fuzz/*.c 2>/dev/null || true
+    clang-format -i src/*.c src/*.h src/emu/*.c src/emu/*.h src/daemon/*.c src/daemon/*.h include/*.h tests/*.c tests/*.h fuzz/*.c 2>/dev/null || true
     say "formatted" ;;
 clean) rm -rf "$B"; say "removed build/" ;;
 -h | --help | help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' ;;

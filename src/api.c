@@ -178,8 +178,10 @@ int azr_proxy_config(azr_proxy *px, const char *setting, char *out, size_t out_l
     azr_err e = azr_config_apply(&p->set, setting, len, err, sizeof err);
     if (e != AZR_OK)
         return result(p, code_of(e), "%s", err);
+    if (err[0]) /* a warning: a secret file others may open, let through by InsecureSecretFiles */
+        azr_proxy_log(p, 0, -1, "warning: %s", err);
     if (azr_text_ieq(name, nl, "NamespaceAddress") || azr_text_ieq(name, nl, "ConnectionString") ||
-        azr_text_ieq(name, nl, "ReuseSSLSession"))
+        azr_text_ieq(name, nl, "ConnectionStringFile") || azr_text_ieq(name, nl, "ReuseSSLSession"))
         p->relay_session_ok = false; /* a session belongs to one host */
     if (azr_text_ieq(name, nl, "SSLClientCACerts"))
         azr_tls_anchors_free(&p->client_cas);

@@ -36,6 +36,11 @@
 #define AZR_CONF_FILE_MAX (1024 * 1024)
 /* Connection string text. */
 #define AZR_CONNSTR_MAX 4096
+/* A file holding a secret (AccessKeyFile, ConnectionStringFile): the longest
+ * path, and the most bytes read looking for the end of its first line (the
+ * longest value, a connection string, plus CR LF). */
+#define AZR_SECRET_PATH_MAX 1023
+#define AZR_SECRET_READ_MAX (AZR_CONNSTR_MAX + 2)
 /* SOCKS: RFC 1928 domain and RFC 1929 user/password are one length byte each. */
 #define AZR_SOCKS_MAX_NAME 255
 /* azbridge (Azure/azure-relay-bridge) port name: one length byte in its

@@ -17,6 +17,7 @@
 #include "proxyroute.h"
 #include "bypass.h"
 #include "ws.h"
+#include "secretfile.h"
 
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -372,6 +373,57 @@ static azr_err set_connstr(azr_settings *s, const char *v, size_t len, char *err
     return AZR_OK;
 }
 
+static azr_err set_def(azr_settings *s, const azr_conf_def *d, const char *v, size_t len, char *err,
+                       size_t errcap);
+
+/*
+ * AccessKeyFile, ConnectionStringFile: the file's first line, read now, sets
+ * AccessKey or ConnectionString as if given here; the path is kept as given
+ * (Config("AccessKeyFile") shows it). Empty: only the path is cleared. A mode
+ * warning (InsecureSecretFiles) is left in err on success. set_def has
+ * checked the length and refused CR, LF and NUL already.
+ */
+static azr_err set_secret_file(azr_settings *s, const azr_conf_def *d, const char *v, size_t len,
+                               char *err, size_t errcap)
+{
+    char *field = (char *)s + d->offset;
+    if (len == 0) {
+        field[0] = '\0';
+        return AZR_OK;
+    }
+    char path[AZR_SECRET_PATH_MAX + 1], why[AZR_CONF_ERR_MAX];
+    azr_err e = azr_secretfile_path(v, len, path, sizeof path, why, sizeof why);
+    if (e != AZR_OK) {
+        snprintf(err, errcap, "%s: %s", d->name, why);
+        return e;
+    }
+    bool connstr = d->offset == OFF(connection_string_file);
+    char line[AZR_CONNSTR_MAX + 1];
+    size_t n;
+    e = azr_secretfile_read(d->name, path, s->insecure_secret_files,
+                            connstr ? (size_t)AZR_CONNSTR_MAX : (size_t)AZR_KEY_MAX, line,
+                            sizeof line, &n, why, sizeof why);
+    if (e == AZR_OK) {
+        char why2[AZR_CONF_ERR_MAX];
+        why2[0] = '\0';
+        if (connstr)
+            e = set_connstr(s, line, n, why2, sizeof why2);
+        else
+            e = set_def(s, azr_config_find("AccessKey", 9), line, n, why2, sizeof why2);
+        if (e != AZR_OK) /* the text may not quote the value: it is a secret */
+            snprintf(why, sizeof why, "%s %.300s: %.400s", d->name, path, why2);
+    }
+    azr_wipe(line, sizeof line);
+    if (e != AZR_OK) {
+        snprintf(err, errcap, "%s", why);
+        return e;
+    }
+    memcpy(field, v, len);
+    field[len] = '\0';
+    snprintf(err, errcap, "%s", why); /* a warning, or "" */
+    return AZR_OK;
+}
+
 static void post_set(azr_settings *s, const azr_conf_def *d)
 {
     /* the class keeps SSLEnabled and SSLStartMode in step */
@@ -478,6 +530,8 @@ static azr_err set_def(azr_settings *s, const azr_conf_def *d, const char *v, si
         }
         if (d->offset == OFF(other_headers) || d->offset == OFF(firewall_data))
             return set_headers(s, d, v, len, err, errcap);
+        if (d->offset == OFF(access_key_file) || d->offset == OFF(connection_string_file))
+            return set_secret_file(s, d, v, len, err, errcap);
         azr_err ce = AZR_OK;
         if (d->offset == OFF(proxy_server))
             ce = check_host(d, v, len, err, errcap);

@@ -16,7 +16,7 @@
 #include "err.h"
 #include "bounds.h"
 
-#define AZR_CONF_ERR_MAX 320
+#define AZR_CONF_ERR_MAX 768
 
 typedef struct azr_settings {
     /* relay (class properties) */
@@ -25,7 +25,11 @@ typedef struct azr_settings {
     char hybrid_connection[AZR_HC_MAX + 1];
     char access_key_name[AZR_KEYNAME_MAX + 1];
     char access_key[AZR_KEY_MAX + 1];
-    char access_signature[AZR_SAS_MAX + 1]; /* ready-made token from a connection string */
+    char access_signature[AZR_SAS_MAX + 1];        /* ready-made token from a connection string */
+    char access_key_file[AZR_SECRET_PATH_MAX + 1]; /* as given; read when set */
+    char connection_string_file[AZR_SECRET_PATH_MAX + 1]; /* as given; read when set */
+    bool insecure_secret_files; /* loose modes on secret files: warn, do not refuse */
+    bool allow_core_dumps;      /* the daemon's: leave the process dumpable */
     /* local listener (class properties) */
     char local_host[AZR_HOST_MAX + 1];
     long local_port;
@@ -160,6 +164,10 @@ const azr_conf_def *azr_config_find(const char *name, size_t len);
  * (with the accepted range), AZR_E_UNSUPPORTED a class name azrelay lacks,
  * AZR_E_STATE read-only. ConnectionString=... sets NamespaceAddress,
  * AccessKeyName, AccessKey, HybridConnection (and ConnectionTimeout).
+ * AccessKeyFile=PATH and ConnectionStringFile=PATH read the file's first line
+ * now (secretfile.h) and set AccessKey or ConnectionString from it (AZR_E_IO
+ * when the file cannot be read). On AZR_OK err holds a warning for the log
+ * (a secret file others may open, with InsecureSecretFiles=True), or is "".
  */
 AZR_MUST_CHECK azr_err azr_config_set(azr_settings *s, const char *name, size_t name_len,
                                       const char *value, size_t value_len, char *err,

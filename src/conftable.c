@@ -26,10 +26,35 @@ const azr_conf_def azr_config_table[] = {
      "Shared access policy name, e.g. RootManageSharedAccessKey. The policy needs the Send right."},
     {"AccessKey", AZR_CT_STR, AZR_CF_PROPERTY | AZR_CF_SECRET, 0, AZR_KEY_MAX, "", STRF(access_key), NULL,
      "Shared access key of that policy (its base64 text, used as is). Never logged."},
+    {"AccessKeyFile", AZR_CT_STR, AZR_CF_OURS, 0, AZR_SECRET_PATH_MAX, "", STRF(access_key_file), NULL,
+     "Read AccessKey from the first line of this file (its CR/LF removed, at most 256 "
+     "bytes) when the setting is applied, so the key stays off the command line and out of "
+     "the config file. A regular file that only its owner may open (chmod 600), unless "
+     "InsecureSecretFiles=True. %d/NAME is the systemd credential NAME "
+     "(LoadCredential=NAME:PATH in the unit; $CREDENTIALS_DIRECTORY), and so is a relative "
+     "path while $CREDENTIALS_DIRECTORY is set. Where the key comes from: the settings apply "
+     "in order and the last wins: the daemon's environment first (AZRELAY_CONNECTION_STRING, "
+     "then AZRELAY_ACCESS_KEY), then the config file, then the command line; AccessKeyFile "
+     "counts as AccessKey given at its place, ConnectionStringFile as ConnectionString."},
     {"ConnectionString", AZR_CT_STR, AZR_CF_OURS | AZR_CF_WRITEONLY | AZR_CF_SECRET, 0, AZR_CONNSTR_MAX, "", NOFIELD, NULL,
      "A connection string as the Azure portal shows it, Endpoint=sb://NS/; "
      "SharedAccessKeyName=NAME; SharedAccessKey=KEY; EntityPath=HC: sets NamespaceAddress, "
      "AccessKeyName, AccessKey and HybridConnection."},
+    {"ConnectionStringFile", AZR_CT_STR, AZR_CF_OURS, 0, AZR_SECRET_PATH_MAX, "", STRF(connection_string_file), NULL,
+     "Read ConnectionString from the first line of this file, as AccessKeyFile reads "
+     "AccessKey: a regular file, chmod 600, %d/NAME for a systemd credential, at most 4096 "
+     "bytes, read when the setting is applied."},
+    {"InsecureSecretFiles", AZR_CT_BOOL, AZR_CF_OURS, 0, 1, "False", OFF(insecure_secret_files), 0, NULL,
+     "False: a file that holds a secret (AccessKeyFile, ConnectionStringFile, and the "
+     "daemon's config file when it sets a secret such as AccessKey) and that its group or "
+     "others may open is refused, with the chmod 600 to run. True: it is used, with that "
+     "text as a warning. Give it before the *File settings it should cover; for the config "
+     "file it counts wherever it is given."},
+    {"AllowCoreDumps", AZR_CT_BOOL, AZR_CF_OURS, 0, 1, "False", OFF(allow_core_dumps), 0, NULL,
+     "azrelay-proxy: False (the default) marks the process not dumpable when it starts "
+     "(prctl PR_SET_DUMPABLE 0): a crash leaves no core file with keys in it, and only root "
+     "may trace it or read its /proc/PID/environ and mem. True leaves it dumpable, to "
+     "debug a crash. The C API stores the value and leaves the process alone."},
     {"AccessToken", AZR_CT_STR, AZR_CF_READONLY | AZR_CF_SECRET, 0, AZR_SAS_MAX, "", NOFIELD, NULL,
      "Read only: a fresh SAS token for HybridConnection, valid TokenValidity seconds."},
     {"TokenValidity", AZR_CT_INT, 0, 1, LONG_SECS, "3600", OFF(token_validity), 0, NULL,
