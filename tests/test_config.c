@@ -663,6 +663,72 @@ static void test_config_proxy_server_conflicts_refused(void **s)
                                 "FirewallType is 3 (SOCKS5)"));
 }
 
+/* A whole file from the source tree (tests run in tests/), NUL-terminated. */
+static size_t read_tree_file(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot open %s", path);
+    size_t n = fread(buf, 1, cap - 1, f);
+    if (n == cap - 1 && fgetc(f) != EOF)
+        fail_msg("%s is larger than this test's %zu-byte buffer", path, cap - 1);
+    fclose(f);
+    buf[n] = '\0';
+    return n;
+}
+
+/*
+ * The man pages in dist/man/ are what tools/mangen.c makes of the current
+ * table and templates (byte for byte), so a setting added, renamed or
+ * re-documented without ./build.sh man fails here. And, whatever the
+ * generator does, the committed azrelay.conf.5 has an entry for every
+ * setting of the table.
+ */
+static void test_config_man_pages_match_the_table(void **s)
+{
+    (void)s;
+    const char *bin =
+        getenv("AZR_MANGEN_BIN") ? getenv("AZR_MANGEN_BIN") : "../build/azrelay-mangen";
+    static const char *const pages[] = {"azrelay-proxy.8", "azrelay.conf.5"};
+    static char want[400000], have[400000];
+    for (size_t p = 0; p < sizeof pages / sizeof pages[0]; p++) {
+        char cmd[1024], path[256];
+        snprintf(cmd, sizeof cmd, "'%s' ../tools/man/%s.in", bin, pages[p]);
+        FILE *g = popen(cmd, "r");
+        assert_non_null(g);
+        size_t wn = fread(want, 1, sizeof want - 1, g);
+        want[wn] = '\0';
+        int st = pclose(g);
+        if (st != 0)
+            fail_msg("%s failed (status %d): build it with ./build.sh test or ./build.sh man", cmd,
+                     st);
+        snprintf(path, sizeof path, "../dist/man/%s", pages[p]);
+        size_t hn = read_tree_file(path, have, sizeof have);
+        if (hn != wn || memcmp(have, want, wn) != 0) {
+            size_t i = 0, line = 1, bol = 0;
+            while (i < hn && i < wn && have[i] == want[i]) {
+                if (have[i] == '\n') {
+                    line++;
+                    bol = i + 1;
+                }
+                i++;
+            }
+            int hl = (int)strcspn(have + bol, "\n"), wl = (int)strcspn(want + bol, "\n");
+            fail_msg("dist/man/%s differs from what the table and tools/man/%s.in make, from "
+                     "line %zu:\n  committed: %.*s\n  generated: %.*s\nrun ./build.sh man "
+                     "and commit dist/man/",
+                     pages[p], pages[p], line, hl, have + bol, wl, want + bol);
+        }
+    }
+    read_tree_file("../dist/man/azrelay.conf.5", have, sizeof have);
+    for (size_t i = 0; i < azr_config_count; i++) {
+        char tag[96];
+        snprintf(tag, sizeof tag, ".TP\n\\fB%s\\fR", azr_config_table[i].name);
+        if (!strstr(have, tag))
+            fail_msg("dist/man/azrelay.conf.5 has no entry for %s", azr_config_table[i].name);
+    }
+}
+
 /* The README's settings table names every setting of the table. */
 static void test_config_readme_lists_every_setting(void **s)
 {
@@ -710,6 +776,7 @@ int main(void)
         cmocka_unit_test(test_config_proxy_authorization_and_port_name_text),
         cmocka_unit_test(test_config_proxy_secrets_wiped),
         cmocka_unit_test(test_config_proxy_server_conflicts_refused),
+        cmocka_unit_test(test_config_man_pages_match_the_table),
         cmocka_unit_test(test_config_readme_lists_every_setting),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
