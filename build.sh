@@ -6,6 +6,7 @@
 #   ./build.sh fuzz [S]   libFuzzer targets (clang), each for S or $FUZZ_SECONDS (default 60) seconds
 #   ./build.sh bench      throughput, memory per connection and sizes (tests/bench/run.sh)
 #   ./build.sh demo       start the proxy against the bundled relay emulator (arrives with the proxy)
+#   ./build.sh man        regenerate dist/man/ (azrelay-proxy.8, azrelay.conf.5) from the settings table
 #   ./build.sh fmt        apply .clang-format to src/ include/ tests/ fuzz/
 #   ./build.sh clean      remove build/
 #
@@ -160,6 +161,9 @@ need_test() {
     install_missing
     have_header "$CC" cmocka.h "" || want_pkg libcmocka-dev
     command -v clang-format >/dev/null 2>&1 || want_pkg clang-format
+    # the man pages' lint (check_man): groff as man(1) renders them, mandoc as small systems do
+    command -v groff >/dev/null 2>&1 || want_pkg groff-base
+    command -v mandoc >/dev/null 2>&1 || want_pkg mandoc
     command -v node >/dev/null 2>&1 || want_pkg nodejs
     command -v tinyproxy >/dev/null 2>&1 || want_pkg tinyproxy
     command -v microsocks >/dev/null 2>&1 || want_pkg microsocks
@@ -306,6 +310,44 @@ check_format() {
     say "format check: clean"
 }
 
+# The man pages: tools/mangen.c turns the templates in tools/man/ and the
+# settings table (src/conftable.c, data only) into dist/man/. test_config
+# runs build/azrelay-mangen and fails when a committed page is stale.
+MAN_PAGES="azrelay-proxy.8 azrelay.conf.5"
+
+build_mangen() {
+    mkdir -p "$B"
+    run $CC $WARN_SRC -O2 $CFLAGS -I"$ROOT/include" -I"$ROOT/src" "$ROOT/tools/mangen.c" \
+        "$ROOT/src/conftable.c" $LDFLAGS -o "$B/azrelay-mangen"
+}
+
+lint_man() { # $1: a page; groff -ww and mandoc -Tlint must say nothing
+    lm_out=$(groff -man -Tutf8 -ww -z "$1" 2>&1; mandoc -Tlint "$1" 2>&1) || true
+    [ -z "$lm_out" ] || die "man page lint, $1:
+$lm_out"
+}
+
+check_man() {
+    build_mangen
+    for p in $MAN_PAGES; do lint_man "$ROOT/dist/man/$p"; done
+    say "man pages: lint clean (groff -ww, mandoc -Tlint); test_config compares them with the table"
+}
+
+do_man() {
+    command -v groff >/dev/null 2>&1 || want_pkg groff-base
+    command -v mandoc >/dev/null 2>&1 || want_pkg mandoc
+    need_base
+    install_missing
+    build_mangen
+    mkdir -p "$ROOT/dist/man"
+    for p in $MAN_PAGES; do
+        "$B/azrelay-mangen" "$ROOT/tools/man/$p.in" >"$B/$p.new" || die "azrelay-mangen tools/man/$p.in failed"
+        lint_man "$B/$p.new"
+        mv "$B/$p.new" "$ROOT/dist/man/$p"
+    done
+    say "wrote dist/man/: $MAN_PAGES (lint clean)"
+}
+
 do_test() {
     need_test
     bearssl_paths
@@ -316,6 +358,7 @@ do_test() {
         compile_lib "$B/clang" "$WARN_SRC -O2" clang
     fi
     check_format
+    check_man
     if [ "$(uname -m)" = x86_64 ] && printf '#include <limits.h>\n#include <stdio.h>\nint x;\n' | $CC -m32 -x c -c - -o /dev/null >/dev/null 2>&1; then
         say "32-bit check: every source with -m32 (32-bit size_t, as on ARM firmware)"
         par_begin
@@ -496,11 +539,12 @@ bench)
     bash "$ROOT/tests/bench/run.sh" "$B" || die "bench failed"
     say "figures in $B/bench.txt" ;;
 demo) do_demo ;;
+man) do_man ;;
 fmt)
     command -v clang-format >/dev/null 2>&1 || { want_pkg clang-format; install_missing; }
     clang-format -i src/*.c src/*.h src/emu/*.c src/emu/*.h src/daemon/*.c src/daemon/*.h include/*.h tests/*.c tests/*.h fuzz/*.c 2>/dev/null || true
     say "formatted" ;;
 clean) rm -rf "$B"; say "removed build/" ;;
--h | --help | help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' ;;
+-h | --help | help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' ;;
 *) die "unknown command '$1' (try ./build.sh help)" ;;
 esac

@@ -3,6 +3,8 @@
  * error texts, as Config("Name=Value") and the daemon see them.
  */
 #include "testutil.h"
+
+#include <ctype.h>
 #include "config.h"
 #include "proxyroute.h"
 
@@ -663,6 +665,253 @@ static void test_config_proxy_server_conflicts_refused(void **s)
                                 "FirewallType is 3 (SOCKS5)"));
 }
 
+/* A whole file from the source tree (tests run in tests/), NUL-terminated. */
+static size_t read_tree_file(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot open %s", path);
+    size_t n = fread(buf, 1, cap - 1, f);
+    if (n == cap - 1 && fgetc(f) != EOF)
+        fail_msg("%s is larger than this test's %zu-byte buffer", path, cap - 1);
+    fclose(f);
+    buf[n] = '\0';
+    return n;
+}
+
+/*
+ * The man pages in dist/man/ are what tools/mangen.c makes of the current
+ * table and templates (byte for byte), so a setting added, renamed or
+ * re-documented without ./build.sh man fails here. And, whatever the
+ * generator does, the committed azrelay.conf.5 has an entry for every
+ * setting of the table.
+ */
+static void test_config_man_pages_match_the_table(void **s)
+{
+    (void)s;
+    const char *bin =
+        getenv("AZR_MANGEN_BIN") ? getenv("AZR_MANGEN_BIN") : "../build/azrelay-mangen";
+    static const char *const pages[] = {"azrelay-proxy.8", "azrelay.conf.5"};
+    static char want[400000], have[400000];
+    for (size_t p = 0; p < sizeof pages / sizeof pages[0]; p++) {
+        char cmd[1024], path[256];
+        snprintf(cmd, sizeof cmd, "'%s' ../tools/man/%s.in", bin, pages[p]);
+        FILE *g = popen(cmd, "r");
+        assert_non_null(g);
+        size_t wn = fread(want, 1, sizeof want - 1, g);
+        want[wn] = '\0';
+        int st = pclose(g);
+        if (st != 0)
+            fail_msg("%s failed (status %d): build it with ./build.sh test or ./build.sh man", cmd,
+                     st);
+        snprintf(path, sizeof path, "../dist/man/%s", pages[p]);
+        size_t hn = read_tree_file(path, have, sizeof have);
+        if (hn != wn || memcmp(have, want, wn) != 0) {
+            size_t i = 0, line = 1, bol = 0;
+            while (i < hn && i < wn && have[i] == want[i]) {
+                if (have[i] == '\n') {
+                    line++;
+                    bol = i + 1;
+                }
+                i++;
+            }
+            int hl = (int)strcspn(have + bol, "\n"), wl = (int)strcspn(want + bol, "\n");
+            fail_msg("dist/man/%s differs from what the table and tools/man/%s.in make, from "
+                     "line %zu:\n  committed: %.*s\n  generated: %.*s\nrun ./build.sh man "
+                     "and commit dist/man/",
+                     pages[p], pages[p], line, hl, have + bol, wl, want + bol);
+        }
+    }
+    read_tree_file("../dist/man/azrelay.conf.5", have, sizeof have);
+    for (size_t i = 0; i < azr_config_count; i++) {
+        char tag[96];
+        snprintf(tag, sizeof tag, ".TP\n\\fB%s\\fR", azr_config_table[i].name);
+        if (!strstr(have, tag))
+            fail_msg("dist/man/azrelay.conf.5 has no entry for %s", azr_config_table[i].name);
+    }
+}
+
+/*
+ * Settings dist/azrelay.conf.example leaves to azrelay.conf(5). Every other
+ * writable setting of the table must appear in it, set or shown at its
+ * default ("#Name=Value"), so a new setting is a decision: the example, or
+ * this list.
+ */
+static const char *const example_leaves_out[] = {
+    "TokenAudience",
+    "TokenLocation",
+    "AbsoluteTimeout",
+    "Linger",
+    "FirewallUser",
+    "FirewallPassword",
+    "FirewallData",
+    "ProxyAuthScheme",
+    "ProxyAuthorization",
+    "TCPKeepAlive",
+    "KeepAliveTime",
+    "KeepAliveInterval",
+    "KeepAliveRetryCount",
+    "LingerTime",
+    "InBufferSize",
+    "OutBufferSize",
+    "UserAgent",
+    "OtherHeaders",
+    "MaxFrameSize",
+    "SSLServerCACerts",
+    "SSLStartMode",
+    "SSLCertStoreType",
+    "SSLCertStorePassword",
+    "SSLCertSubject",
+    "SSLEnabledCipherSuites",
+    "SSLEnabledProtocols",
+    "SSLSecurityFlags",
+    "ReuseSSLSession",
+    "SSLAuthenticateClients",
+    "SSLClientCACerts",
+    "SSLKeyLogFile",
+    "EventLoop",
+    "StrictUTF8",
+};
+
+typedef struct example_fwd {
+    char name[64];
+    char addr[AZR_HOST_MAX + 16];
+} example_fwd;
+
+/* A forward of the example is complete: the relay, the hybrid connection, a
+ * fixed port, and a LocalHost:LocalPort no other forward has. */
+static void example_forward_done(const azr_settings *f, example_fwd *fw, size_t n)
+{
+    if (!f->namespace_address[0] || !f->hybrid_connection[0] || !f->local_port)
+        fail_msg("example: [forward %s] lacks NamespaceAddress, HybridConnection or LocalPort",
+                 fw[n].name);
+    snprintf(fw[n].addr, sizeof fw[n].addr, "%s:%ld", f->local_host, f->local_port);
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(fw[i].addr, fw[n].addr))
+            fail_msg("example: [forward %s] and [forward %s] both listen on %s", fw[i].name,
+                     fw[n].name, fw[n].addr);
+}
+
+/*
+ * dist/azrelay.conf.example parses as settings: the top level's Name=Value
+ * lines apply (azr_config_apply) to the defaults, each [forward NAME]
+ * section's to a copy of them; a name appears once per section, spelt as the
+ * table spells it; each "#Name=Value" line names a setting and shows its
+ * default exactly; there are at least two forwards, on distinct addresses.
+ */
+static void test_config_example_file_parses(void **s)
+{
+    (void)s;
+    static char text[65536], err[AZR_CONF_ERR_MAX];
+    static azr_settings base, fwd, scratch;
+    static bool mentioned[512], seen[512];
+    static example_fwd fw[16];
+    size_t nfwd = 0;
+    bool in_fwd = false;
+    assert_true(azr_config_count <= 512);
+    read_tree_file("../dist/azrelay.conf.example", text, sizeof text);
+    azr_settings_init(&base);
+    unsigned long lineno = 0;
+    for (char *ln = text, *next; ln && *ln; ln = next) {
+        lineno++;
+        next = strchr(ln, '\n');
+        size_t len = next ? (size_t)(next - ln) : strlen(ln);
+        if (next)
+            next++;
+        const char *p = ln;
+        while (len && (*p == ' ' || *p == '\t'))
+            p++, len--;
+        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\r'))
+            len--;
+        if (!len)
+            continue;
+        if (*p == '[') {
+            /* "[forward NAME]": the header itself is no setting */
+            if (len < 11 || memcmp(p, "[forward ", 9) != 0 || p[len - 1] != ']')
+                fail_msg("example:%lu: a section is [forward NAME]: %.*s", lineno, (int)len, p);
+            if (in_fwd)
+                example_forward_done(&fwd, fw, nfwd++);
+            assert_true(nfwd < sizeof fw / sizeof fw[0]);
+            snprintf(fw[nfwd].name, sizeof fw[nfwd].name, "%.*s", (int)(len - 10), p + 9);
+            for (size_t i = 0; i < nfwd; i++)
+                if (!strcmp(fw[i].name, fw[nfwd].name))
+                    fail_msg("example:%lu: a second [forward %s]", lineno, fw[i].name);
+            fwd = base;
+            in_fwd = true;
+            memset(seen, 0, sizeof seen);
+            continue;
+        }
+        bool shown = *p == '#';
+        if (shown) {
+            /* "#Name=Value" shows a default; "# text" and "#" are prose */
+            size_t n = 1;
+            while (n < len && isalnum((unsigned char)p[n]))
+                n++;
+            if (n == 1 || n == len || p[n] != '=')
+                continue;
+            p++, len--;
+        }
+        const char *eq = memchr(p, '=', len);
+        if (!eq)
+            fail_msg("example:%lu: neither a comment, a section nor Name=Value: %.*s", lineno,
+                     (int)len, p);
+        size_t nl = (size_t)(eq - p);
+        while (nl && (p[nl - 1] == ' ' || p[nl - 1] == '\t'))
+            nl--;
+        const azr_conf_def *d = azr_config_find(p, nl);
+        if (!d)
+            fail_msg("example:%lu: %.*s is not a setting", lineno, (int)nl, p);
+        if (strlen(d->name) != nl || memcmp(d->name, p, nl) != 0)
+            fail_msg("example:%lu: write %.*s as the table spells it, %s", lineno, (int)nl, p,
+                     d->name);
+        size_t idx = (size_t)(d - azr_config_table);
+        mentioned[idx] = true;
+        if (shown) {
+            const char *v = eq + 1;
+            size_t vl = len - (size_t)(v - p);
+            if (vl != strlen(d->dflt) || memcmp(v, d->dflt, vl) != 0)
+                fail_msg("example:%lu: #%s=%.*s: the default is '%s'", lineno, d->name, (int)vl, v,
+                         d->dflt);
+            /* an empty default means "not set" (ConnectionString= is no connection string) */
+            azr_settings_init(&scratch);
+            if (vl && azr_config_apply(&scratch, p, len, err, sizeof err) != AZR_OK)
+                fail_msg("example:%lu: #%.*s: %s", lineno, (int)len, p, err);
+            continue;
+        }
+        if (seen[idx])
+            fail_msg("example:%lu: %s appears twice in one section", lineno, d->name);
+        seen[idx] = true;
+        if (azr_config_apply(in_fwd ? &fwd : &base, p, len, err, sizeof err) != AZR_OK)
+            fail_msg("example:%lu: %.*s: %s", lineno, (int)len, p, err);
+    }
+    if (in_fwd)
+        example_forward_done(&fwd, fw, nfwd++);
+    if (nfwd < 2)
+        fail_msg("example: %zu [forward NAME] sections; it shows two", nfwd);
+
+    size_t nleft = sizeof example_leaves_out / sizeof example_leaves_out[0];
+    for (size_t k = 0; k < nleft; k++) {
+        const azr_conf_def *d =
+            azr_config_find(example_leaves_out[k], strlen(example_leaves_out[k]));
+        if (!d)
+            fail_msg("example_leaves_out names %s, which the table lacks", example_leaves_out[k]);
+        if (mentioned[d - azr_config_table])
+            fail_msg("%s is in the example and in example_leaves_out", d->name);
+    }
+    for (size_t i = 0; i < azr_config_count; i++) {
+        const azr_conf_def *d = &azr_config_table[i];
+        bool left = false;
+        for (size_t k = 0; k < nleft; k++)
+            left = left || !strcmp(example_leaves_out[k], d->name);
+        if (!mentioned[i] && !left && !(d->flags & AZR_CF_READONLY))
+            fail_msg("dist/azrelay.conf.example neither sets nor shows %s: add '#%s=%s' under "
+                     "a line saying what it does, or name it in example_leaves_out",
+                     d->name, d->name, d->dflt);
+    }
+    azr_settings_wipe(&base);
+    azr_settings_wipe(&fwd);
+}
+
 /* The README's settings table names every setting of the table. */
 static void test_config_readme_lists_every_setting(void **s)
 {
@@ -710,6 +959,8 @@ int main(void)
         cmocka_unit_test(test_config_proxy_authorization_and_port_name_text),
         cmocka_unit_test(test_config_proxy_secrets_wiped),
         cmocka_unit_test(test_config_proxy_server_conflicts_refused),
+        cmocka_unit_test(test_config_man_pages_match_the_table),
+        cmocka_unit_test(test_config_example_file_parses),
         cmocka_unit_test(test_config_readme_lists_every_setting),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
