@@ -535,3 +535,16 @@ int azr_proxy_unwatch_fd(azr_proxy *px, int fd)
     azr_watch_del(px->st.loop, fd);
     return result(&px->st, 0, NULL);
 }
+
+int azr_loop_watch_fd(azr_loop *l, int fd)
+{
+    char err[160];
+    return l ? code_of(azr_watch_add(l->r, fd, err, sizeof err)) : AZR_ERR_STATE;
+}
+
+int azr_loop_unwatch_fd(azr_loop *l, int fd)
+{
+    if (l)
+        azr_watch_del(l->r, fd);
+    return 0;
+}
