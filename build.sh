@@ -207,6 +207,7 @@ WARN_TEST="-std=c11 -Wall -Wextra"
 
 LIB_SRCS() { ls "$ROOT"/src/*.c | grep -v -e '/main\.c$'; }
 EMU_SRCS() { ls "$ROOT"/src/emu/*.c; } # the bundled relay emulator (a program, not the library)
+DAEMON_SRCS() { ls "$ROOT"/src/daemon/*.c; } # the daemon's own modules (with main.c; not the library)
 
 inc_flags() {
     printf '%s' "-I$ROOT/include -I$ROOT/src"
@@ -241,7 +242,7 @@ write_compile_commands() {
     {
         printf '[\n'
         first=1
-        for s in $(LIB_SRCS) "$ROOT/src/main.c"; do
+        for s in $(LIB_SRCS) "$ROOT/src/main.c" $(DAEMON_SRCS); do
             [ $first = 1 ] || printf ',\n'
             first=0
             printf '  {"directory": "%s", "file": "%s", "command": "%s %s %s -O2 -c %s"}' \
@@ -263,9 +264,15 @@ do_build() {
     compile_lib "$B/release" "$flags"
     rm -f "$B/libazrelay.a"
     run ar rcs "$B/libazrelay.a" $OBJS
-    mkdir -p "$B/release/emu"
+    mkdir -p "$B/release/emu" "$B/release/daemon"
     par_begin
     par_run $CC $flags $(inc_flags) -c "$ROOT/src/main.c" -o "$B/release/main.o"
+    daemon_objs=""
+    for s in $(DAEMON_SRCS); do
+        o=$B/release/daemon/$(basename "$s" .c).o
+        par_run $CC $flags $(inc_flags) -c "$s" -o "$o"
+        daemon_objs="$daemon_objs $o"
+    done
     emu_objs=""
     for s in $(EMU_SRCS); do
         o=$B/release/emu/$(basename "$s" .c).o
@@ -274,7 +281,7 @@ do_build() {
     done
     par_done
     par_begin
-    par_run $CC $flags "$B/release/main.o" "$B/libazrelay.a" "$BR_LIB" -Wl,--gc-sections $LDFLAGS -o "$B/azrelay-proxy"
+    par_run $CC $flags "$B/release/main.o" $daemon_objs "$B/libazrelay.a" "$BR_LIB" -Wl,--gc-sections $LDFLAGS -o "$B/azrelay-proxy"
     par_run $CC $flags $emu_objs "$B/libazrelay.a" "$BR_LIB" -Wl,--gc-sections $LDFLAGS -o "$B/azrelay-emu"
     par_done
     write_compile_commands
@@ -288,7 +295,7 @@ check_symbols() {
 }
 
 check_format() {
-    files=$(ls src/*.c src/*.h src/emu/*.c src/emu/*.h include/*.h tests/*.c tests/*.h fuzz/*.c 2>/dev/null || true)
+    files=$(ls src/*.c src/*.h src/emu/*.c src/emu/*.h src/daemon/*.c src/daemon/*.h include/*.h tests/*.c tests/*.h fuzz/*.c 2>/dev/null || true)
     clang-format --dry-run --Werror $files || die "clang-format differences (run ./build.sh fmt)"
     say "format check: clean"
 }
@@ -306,7 +313,7 @@ do_test() {
     if [ "$(uname -m)" = x86_64 ] && printf '#include <limits.h>\n#include <stdio.h>\nint x;\n' | $CC -m32 -x c -c - -o /dev/null >/dev/null 2>&1; then
         say "32-bit check: every source with -m32 (32-bit size_t, as on ARM firmware)"
         par_begin
-        for f in "$ROOT"/src/*.c "$ROOT"/src/emu/*.c; do
+        for f in "$ROOT"/src/*.c "$ROOT"/src/emu/*.c "$ROOT"/src/daemon/*.c; do
             par_run $CC -m32 $WARN_SRC -O2 $(inc_flags) -fsyntax-only "$f"
         done
         par_done
@@ -325,6 +332,16 @@ do_test() {
     done
     par_done
     run $CC $san $emu_objs $OBJS ${BR_LIB:-} $LDFLAGS -o "$B/test/azrelay-emu"
+    say "sanitizer build of the daemon's modules (their unit suites link them)"
+    mkdir -p "$B/test/daemon"
+    daemon_objs=""
+    par_begin
+    for s in $(DAEMON_SRCS); do
+        o=$B/test/daemon/$(basename "$s" .c).o
+        par_run $CC $WARN_SRC $san $CFLAGS $(inc_flags) -c "$s" -o "$o"
+        daemon_objs="$daemon_objs $o"
+    done
+    par_done
     export AZR_EMU_BIN="$B/test/azrelay-emu"
     say "test certificates (openssl): tests/tls/make-certs.sh build/test-certs"
     sh "$ROOT/tests/tls/make-certs.sh" "$B/test-certs" || die "cannot make test certificates"
@@ -333,7 +350,10 @@ do_test() {
     for t in "$ROOT"/tests/test_*.c; do
         name=$(basename "$t" .c)
         extra=""
-        case $name in test_emu_*) extra="$B/test/emu/request.o" ;; esac # the emulator's sans-I/O part
+        case $name in
+        test_emu_*) extra="$B/test/emu/request.o" ;; # the emulator's sans-I/O part
+        test_fwdconf) extra=$daemon_objs ;;           # the daemon's modules (not main.c)
+        esac
         par_run $CC $WARN_TEST $san $(inc_flags) -I"$ROOT/tests" "$t" $OBJS $extra ${BR_LIB:-} -lcmocka $LDFLAGS -o "$B/test/$name"
     done
     par_done
@@ -474,7 +494,7 @@ bench)
 demo) do_demo ;;
 fmt)
     command -v clang-format >/dev/null 2>&1 || { want_pkg clang-format; install_missing; }
-    clang-format -i src/*.c src/*.h src/emu/*.c src/emu/*.h include/*.h tests/*.c tests/*.h fuzz/*.c 2>/dev/null || true
+    clang-format -i src/*.c src/*.h src/emu/*.c src/emu/*.h src/daemon/*.c src/daemon/*.h include/*.h tests/*.c tests/*.h fuzz/*.c 2>/dev/null || true
     say "formatted" ;;
 clean) rm -rf "$B"; say "removed build/" ;;
 -h | --help | help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' ;;
