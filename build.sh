@@ -377,7 +377,7 @@ run_suite() {
 # they run TEST_JOBS at a time (default: one per core), each into its own log.
 # Those that mostly wait (peers, idle timers) start first; the logs are
 # printed whole, in name order, each as soon as it and those before it ended.
-TEST_FIRST="test_soak test_relay test_relay.poll test_daemon test_e2e test_e2e.poll"
+TEST_FIRST="test_soak test_relay test_relay.poll test_daemon test_daemon_reload test_e2e test_e2e.poll"
 run_suites() {
     all=""
     for t in "$ROOT"/tests/test_*.c; do
