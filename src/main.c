@@ -188,11 +188,14 @@ static void reload(daemon_state *d)
     if (!azr_load_read(&l, d->cfg, d->cl)) {
         azr_dlog(NULL, 0, "Error", "reload: %s; nothing changed", l.err);
     } else {
-        if (l.f[0].set.event_loop != d->event_loop)
+        if (l.f[0].set.event_loop != d->event_loop) {
             azr_dlog(NULL, 0, "Info",
                      "reload: EventLoop=%ld takes effect at the next start (the loop in use "
                      "stays)",
                      l.f[0].set.event_loop);
+            for (size_t i = 0; i < l.n; i++) /* not a change of any forward's */
+                l.f[i].set.event_loop = d->event_loop;
+        }
         azr_fleet_reload(d->fl, &l);
     }
     azr_load_free(&l);

@@ -351,6 +351,28 @@ static void test_daemon_reload_two_forwards_two_hybrid_connections(void **st)
     const char *eol = strchr(d.log + at, '\n');
     assert_non_null(strstr(d.log + at, "(peer 127.0.0.1:"));
     assert_true(strstr(d.log + at, want) && strstr(d.log + at, want) < eol + 1);
+    /* EventLoop changes with a restart only: no forward changes; LogLevel (and DrainTimeout)
+     * apply in place: the listener stays */
+    snprintf(text, sizeof text,
+             "EventLoop=poll\n"
+             "NamespaceAddress=ws://127.0.0.1:%d\nAccessKeyName=RootManageSharedAccessKey\n"
+             "AccessKey=%s\nLocalHost=127.0.0.1\n"
+             "[forward one]\nHybridConnection=hc1\nLocalPort=%d\nLogLevel=2\nDrainTimeout=5\n"
+             "[forward two]\nHybridConnection=hc2\nLocalPort=%d\n",
+             eport, KEY, pa, pb);
+    write_file(conf_path, text);
+    size_t mark = d.len;
+    kill(d.pid, SIGHUP);
+    dmn_wait(&d, "reload: EventLoop=3 takes effect at the next start (the loop in use stays)\n",
+             mark, 5000);
+    dmn_wait(&d,
+             "[one] changed (LogLevel, DrainTimeout): applied in place, its listener and "
+             "connections stay\n",
+             mark, 5000);
+    dmn_wait(&d, "reload: 0 added, 1 changed (one), 0 removed, 1 unchanged\n", mark, 5000);
+    assert_false(dmn_has(&d, "stopped listening", 0));
+    echo_once(pa, "LogLevel 2 now");
+    dmn_wait(&d, "Verbose [one] [2] ", mark, 5000); /* LogLevel 2 took effect */
     kill(d.pid, SIGTERM);
     assert_int_equal(dmn_exit(&d, 5000), 0);
     unlink(conf_path);
