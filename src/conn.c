@@ -617,6 +617,7 @@ static void end(azr_conn *c)
     if (!c->abort_client)
         client_last_words(c);
     c->phase = AZR_P_DEAD;
+    p->nopen--;
     azr_timer_cancel(p->loop, &c->timer);
     azr_task_cancel(p->loop, &c->more);
     if (c->cfd >= 0) {
