@@ -444,8 +444,14 @@ size_t azr_fleet_open(const azr_fleet *fl, long *longest_drain)
         if (k && f->drain_timeout > *longest_drain)
             *longest_drain = f->drain_timeout;
     }
-    for (const fwd *f = fl->draining; f; f = f->next)
+    uint64_t now = now_ms();
+    for (const fwd *f = fl->draining; f; f = f->next) {
         n += conns(f);
+        /* an old proxy already draining keeps its deadline: what is left of it */
+        long left = f->drain_until > now ? (long)((f->drain_until - now + 999u) / 1000u) : 0;
+        if (left > *longest_drain)
+            *longest_drain = left;
+    }
     return n;
 }
 

@@ -40,8 +40,9 @@ AZR_MUST_CHECK bool azr_fleet_start(azr_fleet *fl, const azr_load *l, char *err,
  * one summary line. */
 void azr_fleet_reload(azr_fleet *fl, const azr_load *l);
 
-/* The open connections, and the longest DrainTimeout among the live
- * forwards that have some (what a stop would wait for). */
+/* The open connections, and the longest a stop would wait for them, in
+ * seconds: the DrainTimeout of each live forward that has some, what is
+ * left of each drain under way. */
 size_t azr_fleet_open(const azr_fleet *fl, long *longest_drain);
 /* SIGTERM: every forward stops accepting and drains (with no connection:
  * the fleet is idle at once). */
