@@ -207,7 +207,9 @@ WARN_TEST="-std=c11 -Wall -Wextra"
 
 LIB_SRCS() { ls "$ROOT"/src/*.c | grep -v -e '/main\.c$'; }
 EMU_SRCS() { ls "$ROOT"/src/emu/*.c; } # the bundled relay emulator (a program, not the library)
-DAEMON_SRCS() { ls "$ROOT"/src/daemon/*.c; } # the daemon's own modules (with main.c; not the library)
+# the daemon's own modules (systemd, argv, secrets): in azrelay-proxy and the suites that
+# include "daemon/...", never in the library
+DAEMON_SRCS() { ls "$ROOT"/src/daemon/*.c 2>/dev/null || true; }
 
 inc_flags() {
     printf '%s' "-I$ROOT/include -I$ROOT/src"
@@ -242,7 +244,7 @@ write_compile_commands() {
     {
         printf '[\n'
         first=1
-        for s in $(LIB_SRCS) "$ROOT/src/main.c" $(DAEMON_SRCS); do
+        for s in $(LIB_SRCS) $(DAEMON_SRCS) "$ROOT/src/main.c"; do
             [ $first = 1 ] || printf ',\n'
             first=0
             printf '  {"directory": "%s", "file": "%s", "command": "%s %s %s -O2 -c %s"}' \
@@ -264,9 +266,10 @@ do_build() {
     compile_lib "$B/release" "$flags"
     rm -f "$B/libazrelay.a"
     run ar rcs "$B/libazrelay.a" $OBJS
-    mkdir -p "$B/release/emu" "$B/release/daemon"
+    mkdir -p "$B/release/emu"
     par_begin
     par_run $CC $flags $(inc_flags) -c "$ROOT/src/main.c" -o "$B/release/main.o"
+    mkdir -p "$B/release/daemon"
     daemon_objs=""
     for s in $(DAEMON_SRCS); do
         o=$B/release/daemon/$(basename "$s" .c).o
@@ -313,7 +316,7 @@ do_test() {
     if [ "$(uname -m)" = x86_64 ] && printf '#include <limits.h>\n#include <stdio.h>\nint x;\n' | $CC -m32 -x c -c - -o /dev/null >/dev/null 2>&1; then
         say "32-bit check: every source with -m32 (32-bit size_t, as on ARM firmware)"
         par_begin
-        for f in "$ROOT"/src/*.c "$ROOT"/src/emu/*.c "$ROOT"/src/daemon/*.c; do
+        for f in "$ROOT"/src/*.c "$ROOT"/src/emu/*.c $(DAEMON_SRCS); do
             par_run $CC -m32 $WARN_SRC -O2 $(inc_flags) -fsyntax-only "$f"
         done
         par_done
@@ -332,7 +335,7 @@ do_test() {
     done
     par_done
     run $CC $san $emu_objs $OBJS ${BR_LIB:-} $LDFLAGS -o "$B/test/azrelay-emu"
-    say "sanitizer build of the daemon's modules (their unit suites link them)"
+    say "sanitizer build of the daemon's modules (src/daemon/, for the suites that include them)"
     mkdir -p "$B/test/daemon"
     daemon_objs=""
     par_begin
@@ -350,10 +353,8 @@ do_test() {
     for t in "$ROOT"/tests/test_*.c; do
         name=$(basename "$t" .c)
         extra=""
-        case $name in
-        test_emu_*) extra="$B/test/emu/request.o" ;; # the emulator's sans-I/O part
-        test_fwdconf) extra=$daemon_objs ;;           # the daemon's modules (not main.c)
-        esac
+        case $name in test_emu_*) extra="$B/test/emu/request.o" ;; esac # the emulator's sans-I/O part
+        grep -q '^#include "daemon/' "$t" && extra="$extra $daemon_objs"
         par_run $CC $WARN_TEST $san $(inc_flags) -I"$ROOT/tests" "$t" $OBJS $extra ${BR_LIB:-} -lcmocka $LDFLAGS -o "$B/test/$name"
     done
     par_done
