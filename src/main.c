@@ -97,8 +97,7 @@ static azr_proxy *forward_proxy(const azr_load *l, size_t i)
         fprintf(stderr, PROG ": cannot start: out of memory or no system random source\n");
         return NULL;
     }
-    if (!azr_load_configure(l, i, px, false, err, sizeof err) ||
-        !azr_hook_forward_proxy(l->f[i].sec->name, px, err, sizeof err)) {
+    if (!azr_load_configure(l, i, px, false, err, sizeof err)) {
         fprintf(stderr, PROG ": %s\n", err);
         azr_proxy_free(px);
         return NULL;
@@ -182,12 +181,18 @@ typedef struct daemon_state {
  * does not load changes nothing. */
 static void reload(daemon_state *d)
 {
-    char status[128];
+    char status[128], summary[AZR_LOAD_ERR_MAX + 64];
     azr_hook_reloading();
     static azr_load l;
     if (!azr_load_read(&l, d->cfg, d->cl)) {
-        azr_dlog(NULL, 0, "Error", "reload: %s; nothing changed", l.err);
+        snprintf(summary, sizeof summary, "reload: %s; nothing changed", l.err);
+        azr_dlog(NULL, 0, "Error", "%s", summary);
     } else {
+        for (const char *w = l.warn; *w;) { /* one log line each */
+            size_t n = strcspn(w, "\n");
+            azr_dlog(NULL, 0, "Info", "reload: %.*s", (int)n, w);
+            w += n + (w[n] == '\n');
+        }
         if (l.f[0].set.event_loop != d->event_loop) {
             azr_dlog(NULL, 0, "Info",
                      "reload: EventLoop=%ld takes effect at the next start (the loop in use "
@@ -196,11 +201,11 @@ static void reload(daemon_state *d)
             for (size_t i = 0; i < l.n; i++) /* not a change of any forward's */
                 l.f[i].set.event_loop = d->event_loop;
         }
-        azr_fleet_reload(d->fl, &l);
+        azr_fleet_reload(d->fl, &l, summary, sizeof summary);
     }
     azr_load_free(&l);
     azr_fleet_status(d->fl, status, sizeof status);
-    azr_hook_reloaded(status);
+    azr_hook_reloaded(status, summary);
 }
 
 /* SIGINT or SIGTERM: the first drains, the next closes everything now. */
@@ -225,7 +230,7 @@ static void on_stop(daemon_state *d, const char *name)
                  name, n, n == 1 ? "" : "s", longest, name);
     azr_fleet_stop(d->fl);
     azr_fleet_status(d->fl, status, sizeof status);
-    azr_hook_stopping(status);
+    azr_hook_stopping(status, n ? longest : 0);
 }
 
 /* Every pending signal: SIGINT/SIGTERM stop, SIGHUP reloads (once, after
@@ -297,6 +302,7 @@ static int run(daemon_state *d, const azr_load *l, int sigfd)
 
 int main(int argc, char **argv)
 {
+    azr_hook_start();
     const char *cfg = NULL, *get = NULL;
     bool do_chk = false;
     static azr_cmdline cl;
@@ -350,7 +356,10 @@ int main(int argc, char **argv)
     }
     static azr_load l;
     int rc;
-    if (!azr_load_read(&l, cfg, &cl)) {
+    bool loaded = azr_load_read(&l, cfg, &cl);
+    if (loaded)
+        fputs(l.warn, stderr); /* "warning: ..." lines, or nothing */
+    if (!loaded) {
         fprintf(stderr, PROG ": %s\n", l.err);
         rc = 1;
     } else if (get) {
@@ -374,5 +383,6 @@ int main(int argc, char **argv)
     }
     azr_load_free(&l);
     azr_cmdline_free(&cl);
+    azr_hook_exit();
     return rc;
 }

@@ -113,8 +113,7 @@ static bool fwd_run(azr_fleet *fl, fwd *f, const azr_load *l, size_t i, char *er
         snprintf(err, cap, "cannot create its proxy: out of memory or no system random source");
         return false;
     }
-    bool ok = azr_load_configure(l, i, f->px, true, err, cap) &&
-              azr_hook_forward_proxy(f->name, f->px, err, cap);
+    bool ok = azr_load_configure(l, i, f->px, true, err, cap);
     if (ok && azr_proxy_start_listening(f->px) != 0) {
         snprintf(err, cap, "%s", azr_proxy_last_error(f->px));
         ok = false;
@@ -320,7 +319,7 @@ static void tally_text(const tally *t, const char *what, char *out, size_t cap)
         snprintf(out, cap, "0 %s", what);
 }
 
-void azr_fleet_reload(azr_fleet *fl, const azr_load *l)
+void azr_fleet_reload(azr_fleet *fl, const azr_load *l, char *summary, size_t cap)
 {
     struct {
         fwd *old;
@@ -328,7 +327,8 @@ void azr_fleet_reload(azr_fleet *fl, const azr_load *l)
         char diff[1024];
     } *plan = calloc(l->n ? l->n : 1, sizeof *plan);
     if (!plan) {
-        azr_dlog(NULL, 0, "Error", "reload: out of memory; nothing changed");
+        snprintf(summary, cap, "reload: out of memory; nothing changed");
+        azr_dlog(NULL, 0, "Error", "%s", summary);
         return;
     }
     tally added = {0}, changed = {0}, removed = {0}, failed = {0};
@@ -428,8 +428,9 @@ void azr_fleet_reload(azr_fleet *fl, const azr_load *l)
     tally_text(&changed, "changed", c, sizeof c);
     tally_text(&removed, "removed", r, sizeof r);
     tally_text(&failed, "failed", f, sizeof f);
-    azr_dlog(NULL, 0, failed.n ? "Error" : "Info", "reload: %s, %s, %s, %zu unchanged%s%s", a, c, r,
-             same, failed.n ? ", " : "", failed.n ? f : "");
+    snprintf(summary, cap, "reload: %s, %s, %s, %zu unchanged%s%s", a, c, r, same,
+             failed.n ? ", " : "", failed.n ? f : "");
+    azr_dlog(NULL, 0, failed.n ? "Error" : "Info", "%s", summary);
 }
 
 /* ---------------------------------------------------------------- stopping */

@@ -37,8 +37,8 @@ azr_loop *azr_fleet_loop(azr_fleet *fl);
 AZR_MUST_CHECK bool azr_fleet_start(azr_fleet *fl, const azr_load *l, char *err, size_t cap);
 
 /* SIGHUP with a configuration that loaded: the rules above, logged, and
- * one summary line. */
-void azr_fleet_reload(azr_fleet *fl, const azr_load *l);
+ * one summary line, which goes to summary[cap] too. */
+void azr_fleet_reload(azr_fleet *fl, const azr_load *l, char *summary, size_t cap);
 
 /* The open connections, and the longest a stop would wait for them, in
  * seconds: the DrainTimeout of each live forward that has some, what is

@@ -128,7 +128,6 @@ static bool open_file(azr_load *l)
         return failed(l, "%s: %s", l->path, strerror(errno));
     struct stat st;
     bool ok = true;
-    char why[512];
     if (fstat(fd, &st) != 0)
         ok = failed(l, "%s: %s", l->path, strerror(errno));
     else if (!S_ISREG(st.st_mode))
@@ -137,8 +136,6 @@ static bool open_file(azr_load *l)
     else if (st.st_size > AZR_CONF_FILE_MAX)
         ok = failed(l, "%s: %lld bytes; a config file may hold at most %d (1 MiB)", l->path,
                     (long long)st.st_size, AZR_CONF_FILE_MAX);
-    else if (!azr_hook_config_file(l->path, fd, &st, why, sizeof why))
-        ok = failed(l, "%s: %s", l->path, why);
     else
         ok = read_file(l, fd);
     close(fd);
@@ -160,16 +157,41 @@ typedef struct apply_ctx {
     azr_settings *set;
 } apply_ctx;
 
+/* A warning line into l->warn, once (a default applies to every forward);
+ * what does not fit is left out. */
+static void warn(azr_load *l, const char *where, const char *text)
+{
+    char line[AZR_FC_NAME_MAX + PATH_MAX + AZR_CONF_ERR_MAX + 64];
+    int k = snprintf(line, sizeof line, "%swarning: %s\n", where, text);
+    size_t n = k < 0 ? 0 : (size_t)k < sizeof line ? (size_t)k : sizeof line - 1;
+    size_t used = strlen(l->warn);
+    if (n == 0 || strstr(l->warn, line) || n >= sizeof l->warn - used)
+        return;
+    memcpy(l->warn + used, line, n + 1);
+}
+
 static azr_err apply_one(void *ud, const azr_fc_stmt *s)
 {
     apply_ctx *a = ud;
     char err[AZR_CONF_ERR_MAX], where[AZR_FC_NAME_MAX + PATH_MAX + 40];
+    const azr_conf_def *d = azr_config_find(s->text, s->name_len);
+    if (s->origin == AZR_FC_FILE && d && (d->flags & AZR_CF_SECRET))
+        a->l->holds_secret = true;
     azr_err e = azr_config_apply(a->set, s->text, s->len, err, sizeof err);
-    if (e != AZR_OK) {
+    if (e != AZR_OK || err[0])
         azr_load_where(a->l, s, where, sizeof where);
+    if (e != AZR_OK)
         failed(a->l, "%s%s", where, err);
-    }
+    else if (err[0]) /* a setting applied with a word of warning (a secret file's mode) */
+        warn(a->l, where, err);
     return e;
+}
+
+/* azr_hook_lowest's statements into a forward's settings. */
+static bool lowest_to_settings(void *ud, const char *stmt, size_t len, char *err, size_t cap)
+{
+    apply_ctx *a = ud;
+    return azr_config_apply(a->set, stmt, len, err, cap) == AZR_OK;
 }
 
 static bool wildcard(const char *host)
@@ -225,13 +247,21 @@ bool azr_load_read(azr_load *l, const char *path, const azr_cmdline *cl)
         azr_settings_init(&f->set);
         l->n = i + 1;
         apply_ctx a = {l, &f->set};
+        char why[AZR_CONF_ERR_MAX + 64];
+        if (!azr_hook_lowest(f->sec->name, lowest_to_settings, &a, why, sizeof why))
+            return failed(l, "%s", why);
         if (azr_fwdconf_each(&l->fc, i, apply_one, &a) != AZR_OK)
             return false;
-        char why[512];
-        if (!azr_hook_forward(f->sec->name, &f->set, why, sizeof why))
-            return failed(l, "[forward %s]: %s", f->sec->name, why);
     }
-    return addresses_distinct(l);
+    if (!addresses_distinct(l))
+        return false;
+    char why[AZR_LOAD_ERR_MAX];
+    why[0] = '\0';
+    if (!azr_hook_loaded(l, why, sizeof why))
+        return failed(l, "%s", why);
+    if (why[0])
+        warn(l, "", why);
+    return true;
 }
 
 void azr_load_free(azr_load *l)
@@ -265,9 +295,29 @@ static azr_err configure_one(void *ud, const azr_fc_stmt *s)
     return AZR_E_ARG;
 }
 
+/* azr_hook_lowest's statements into a proxy. */
+static bool lowest_to_proxy(void *ud, const char *stmt, size_t len, char *err, size_t cap)
+{
+    configure_ctx *c = ud;
+    char text[AZR_CONF_LINE_MAX + 1];
+    if (len >= sizeof text) {
+        snprintf(err, cap, "a statement longer than %d bytes", AZR_CONF_LINE_MAX);
+        return false;
+    }
+    memcpy(text, stmt, len);
+    text[len] = '\0';
+    bool ok = azr_proxy_config(c->px, text, NULL, 0) == 0;
+    azr_wipe(text, len);
+    if (!ok)
+        snprintf(err, cap, "%s", azr_proxy_last_error(c->px));
+    return ok;
+}
+
 bool azr_load_configure(const azr_load *l, size_t i, azr_proxy *px, bool skip_event_loop, char *err,
                         size_t cap)
 {
     configure_ctx c = {l, px, skip_event_loop, err, cap};
-    return azr_fwdconf_each(&l->fc, i, configure_one, &c) == AZR_OK;
+    const azr_fc_section *f = azr_fwdconf_forward(&l->fc, i);
+    return f && azr_hook_lowest(f->name, lowest_to_proxy, &c, err, cap) &&
+           azr_fwdconf_each(&l->fc, i, configure_one, &c) == AZR_OK;
 }

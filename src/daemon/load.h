@@ -44,14 +44,18 @@ typedef struct azr_load {
     azr_fwdconf fc;
     azr_fwdcfg *f; /* the forwards, in file order */
     size_t n;
-    char err[AZR_LOAD_ERR_MAX]; /* why azr_load_read() failed: "FILE:LINE: ..." */
+    bool holds_secret;           /* a line of the file sets a secret setting (AccessKey, ...) */
+    char err[AZR_LOAD_ERR_MAX];  /* why azr_load_read() failed: "FILE:LINE: ..." */
+    char warn[AZR_LOAD_ERR_MAX]; /* warnings of a load that succeeded, one a line, or "" */
 } azr_load;
 
 /*
  * Read path (NULL: no file) and cl into l, and check every forward's
- * settings: each statement through the vocabulary, no two forwards on one
- * LocalHost:LocalPort. false with l->err set (the first problem, prefixed
- * "FILE:LINE: " when a line of the file is at fault). Free l either way.
+ * settings: each statement through the vocabulary (after azr_hook_lowest's),
+ * no two forwards on one LocalHost:LocalPort, then azr_hook_loaded. false
+ * with l->err set (the first problem, prefixed "FILE:LINE: " when a line of
+ * the file is at fault); true with l->warn holding what to print or log
+ * (the vocabulary's and the hook's warnings). Free l either way.
  */
 AZR_MUST_CHECK bool azr_load_read(azr_load *l, const char *path, const azr_cmdline *cl);
 /* Wipe (the settings and statements hold keys) and free. */
@@ -61,9 +65,9 @@ void azr_load_free(azr_load *l);
  * a Name=Value argument, "--forward NAME: " for a --forward one. */
 void azr_load_where(const azr_load *l, const azr_fc_stmt *s, char *out, size_t cap);
 
-/* Forward i's statements into px through azr_proxy_config() (EventLoop
- * skipped when skip_event_loop: a proxy on a shared loop refuses it). false
- * with err[cap] when one is refused. */
+/* Forward i's statements into px through azr_proxy_config(), after
+ * azr_hook_lowest's (EventLoop skipped when skip_event_loop: a proxy on a
+ * shared loop refuses it). false with err[cap] when one is refused. */
 AZR_MUST_CHECK bool azr_load_configure(const azr_load *l, size_t i, azr_proxy *px,
                                        bool skip_event_loop, char *err, size_t cap);
 
