@@ -357,8 +357,11 @@ int main(int argc, char **argv)
     static azr_load l;
     int rc;
     bool loaded = azr_load_read(&l, cfg, &cl);
-    if (loaded)
-        fputs(l.warn, stderr); /* "warning: ..." lines, or nothing */
+    for (const char *w = loaded ? l.warn : ""; *w;) { /* "[FILE:LINE: ]warning: ..." lines */
+        size_t n = strcspn(w, "\n");
+        fprintf(stderr, PROG ": %.*s\n", (int)n, w);
+        w += n + (w[n] == '\n');
+    }
     if (!loaded) {
         fprintf(stderr, PROG ": %s\n", l.err);
         rc = 1;

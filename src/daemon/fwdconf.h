@@ -119,7 +119,8 @@ AZR_MUST_CHECK azr_err azr_fwdconf_arg(azr_fwdconf *c, const char *text, size_t 
  */
 AZR_MUST_CHECK azr_err azr_fwdconf_finish(azr_fwdconf *c);
 
-/* The forwards, in file order (after azr_fwdconf_finish). */
+/* The forwards, in file order, once azr_fwdconf_finish() succeeded (0 and
+ * NULL before, or after an error). */
 size_t azr_fwdconf_count(const azr_fwdconf *c);
 const azr_fc_section *azr_fwdconf_forward(const azr_fwdconf *c, size_t i);
 
