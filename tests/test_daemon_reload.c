@@ -349,7 +349,14 @@ static void test_daemon_reload_two_forwards_two_hybrid_connections(void **st)
     char want[96];
     snprintf(want, sizeof want, " bytes in, %llu out)\n", (unsigned long long)sent2);
     const char *eol = strchr(d.log + at, '\n');
-    assert_non_null(strstr(d.log + at, "(peer 127.0.0.1:"));
+    /* "(peer 127.0.0.1:PORT, S.mmm s, N bytes in, N out)" */
+    const char *peer = strstr(d.log + at, "(peer 127.0.0.1:");
+    assert_non_null(peer);
+    char *q;
+    assert_true(strtol(peer + 16, &q, 10) > 0);
+    unsigned long secs = strtoul(q + 2, &q, 10);
+    assert_true(q[0] == '.' && q[4] == ' ' && q[5] == 's' && q[6] == ',');
+    assert_true(secs < 60);
     assert_true(strstr(d.log + at, want) && strstr(d.log + at, want) < eol + 1);
     /* EventLoop changes with a restart only: no forward changes; LogLevel (and DrainTimeout)
      * apply in place: the listener stays */
