@@ -424,7 +424,7 @@ run_suite() {
 # they run TEST_JOBS at a time (default: one per core), each into its own log.
 # Those that mostly wait (peers, idle timers) start first; the logs are
 # printed whole, in name order, each as soon as it and those before it ended.
-TEST_FIRST="test_soak test_relay test_relay.poll test_daemon test_e2e test_e2e.poll"
+TEST_FIRST="test_soak test_relay test_relay.poll test_daemon test_daemon_reload test_e2e test_e2e.poll"
 run_suites() {
     all=""
     for t in "$ROOT"/tests/test_*.c; do
@@ -475,7 +475,8 @@ do_fuzz() {
     say "fuzz build with clang (libFuzzer, ASan+UBSan), $secs s per target"
     compile_lib "$B/fuzz" "$WARN_SRC $fz -DAZR_FUZZING" clang
     run clang $WARN_SRC $fz $(inc_flags) -c "$ROOT/src/emu/request.c" -o "$B/fuzz/emu_request.o"
-    OBJS="$OBJS $B/fuzz/emu_request.o"
+    run clang $WARN_SRC $fz $(inc_flags) -c "$ROOT/src/daemon/fwdconf.c" -o "$B/fuzz/daemon_fwdconf.o"
+    OBJS="$OBJS $B/fuzz/emu_request.o $B/fuzz/daemon_fwdconf.o"
     summary=""
     rc=0
     for f in "$ROOT"/fuzz/fuzz_*.c; do

@@ -159,6 +159,15 @@ azr_proxy *azr_proxy_new_on(azr_loop *loop, const azr_events *events, void *ud);
 /* One turn for every proxy on the loop, waiting at most timeout_ms. */
 int azr_loop_run(azr_loop *loop, int timeout_ms);
 int azr_loop_fd(const azr_loop *loop);
+/*
+ * azr_proxy_watch_fd() for the loop itself: the watch belongs to the loop,
+ * not to a proxy, so it outlives every proxy on it (a daemon that adds and
+ * frees proxies on reload keeps its signalfd watched throughout). The same
+ * rules and results as azr_proxy_watch_fd(), returned here without a text;
+ * azr_loop_unwatch_fd() before closing fd or freeing the loop.
+ */
+int azr_loop_watch_fd(azr_loop *loop, int fd);
+int azr_loop_unwatch_fd(azr_loop *loop, int fd);
 int azr_loop_free(azr_loop *loop);
 
 /* The last call's result code and text (GetLastErrorCode / GetLastError). */

@@ -443,11 +443,8 @@ const char *azr_proxy_last_error(const azr_proxy *px)
 
 int azr_proxy_connection_count(const azr_proxy *px)
 {
-    int n = 0;
-    for (size_t i = 0; px->st.conns && i < px->st.max_conns; i++)
-        if (px->st.conns[i] && px->st.conns[i]->phase != AZR_P_DEAD)
-            n++;
-    return n;
+    /* counted as they open and end: a daemon asks after every loop turn */
+    return px->st.nopen > INT_MAX ? INT_MAX : (int)px->st.nopen;
 }
 
 int azr_proxy_connection_ids(const azr_proxy *px, int *ids, int cap)
@@ -536,4 +533,17 @@ int azr_proxy_unwatch_fd(azr_proxy *px, int fd)
 {
     azr_watch_del(px->st.loop, fd);
     return result(&px->st, 0, NULL);
+}
+
+int azr_loop_watch_fd(azr_loop *l, int fd)
+{
+    char err[160];
+    return l ? code_of(azr_watch_add(l->r, fd, err, sizeof err)) : AZR_ERR_STATE;
+}
+
+int azr_loop_unwatch_fd(azr_loop *l, int fd)
+{
+    if (l)
+        azr_watch_del(l->r, fd);
+    return 0;
 }

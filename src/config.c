@@ -587,6 +587,59 @@ void azr_settings_wipe(azr_settings *s)
     azr_wipe(s->firewall_data, sizeof s->firewall_data);
 }
 
+/* One table entry's value, the same in a and b? */
+static bool field_same(const azr_settings *a, const azr_settings *b, const azr_conf_def *d)
+{
+    const uint8_t *x = (const uint8_t *)a + d->offset, *y = (const uint8_t *)b + d->offset;
+    switch (d->type) {
+    case AZR_CT_BOOL:
+        return memcmp(x, y, sizeof(bool)) == 0;
+    case AZR_CT_INT:
+    case AZR_CT_ENUM:
+        return memcmp(x, y, sizeof(long)) == 0;
+    case AZR_CT_FLAGS:
+        return memcmp(x, y, sizeof(uint32_t)) == 0;
+    default: /* a string: what follows its NUL is left over from longer values */
+        return strncmp((const char *)x, (const char *)y, d->size) == 0;
+    }
+}
+
+size_t azr_config_diff(const azr_settings *a, const azr_settings *b, char *out, size_t cap)
+{
+    size_t n = 0, used = 0;
+    if (cap)
+        out[0] = '\0';
+    for (size_t i = 0; i < azr_config_count; i++) {
+        const azr_conf_def *d = &azr_config_table[i];
+        bool same;
+        if (d->flags & AZR_CF_READONLY)
+            continue;
+        if (d->offset == SIZE_MAX) /* ConnectionString: its token has no setting of its own */
+            same = !azr_text_ieq(d->name, strlen(d->name), "ConnectionString") ||
+                   strcmp(a->access_signature, b->access_signature) == 0;
+        else
+            same = field_same(a, b, d);
+        /* an alias (TCPKeepAlive) shares its field with the name before it */
+        for (size_t k = 0; !same && d->offset != SIZE_MAX && k < i; k++)
+            same = azr_config_table[k].offset == d->offset &&
+                   !(azr_config_table[k].flags & AZR_CF_READONLY);
+        if (d->offset == OFF(firewall_port))
+            same = same && a->firewall_port_set == b->firewall_port_set;
+        if (d->offset == OFF(proxy_port))
+            same = same && a->proxy_port_set == b->proxy_port_set;
+        if (same)
+            continue;
+        n++;
+        int k =
+            cap > used ? snprintf(out + used, cap - used, "%s%s", used ? ", " : "", d->name) : -1;
+        if (k > 0 && (size_t)k < cap - used)
+            used += (size_t)k;
+        else if (cap > used)
+            out[used] = '\0'; /* the names that fit, none cut in half */
+    }
+    return n;
+}
+
 azr_err azr_config_set(azr_settings *s, const char *name, size_t name_len, const char *value,
                        size_t value_len, char *err, size_t errcap)
 {

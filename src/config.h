@@ -82,6 +82,7 @@ typedef struct azr_settings {
     bool absolute_timeout; /* Timeout counts from the stall's start, not the last byte */
     bool strict_utf8;
     long event_loop;
+    long drain_timeout; /* azrelay-proxy: seconds a stopping forward's connections may finish */
     char ssl_ca_cert_file_paths[1024];
     /* local TLS (class properties: SSLEnabled, SSLStartMode, the SSLCert fields) */
     bool ssl_enabled;
@@ -196,6 +197,17 @@ AZR_MUST_CHECK azr_err azr_config_apply(azr_settings *s, const char *stmt, size_
  */
 AZR_MUST_CHECK azr_err azr_config_line(azr_settings *s, const char *line, size_t len, char *err,
                                        size_t errcap);
+
+/*
+ * Which settings differ between a and b (values as stored; read-only
+ * settings skipped): their table names, ", "-separated, into out[cap], cut
+ * short but NUL-terminated when they do not fit. Returns how many differ, 0
+ * when a and b are the same. A connection string's SharedAccessSignature
+ * counts as ConnectionString; FirewallPort and ProxyPort also differ when
+ * one was given and the other is a default of the same value. Names only:
+ * secrets are compared, never written.
+ */
+size_t azr_config_diff(const azr_settings *a, const azr_settings *b, char *out, size_t cap);
 
 /* Boolean and integer parsers of the vocabulary (exposed for tests and argv). */
 AZR_MUST_CHECK azr_err azr_config_parse_bool(const char *v, size_t len, bool *out);

@@ -301,6 +301,11 @@ const azr_conf_def azr_config_table[] = {
      "0=auto,1=epoll,2=kqueue,3=poll",
      "Readiness API of the event loop: 0 the platform's best (epoll on Linux, kqueue on BSD "
      "and macOS), 1 epoll, 2 kqueue, 3 poll(). Read when listening starts."},
+    {"DrainTimeout", AZR_CT_INT, AZR_CF_OURS, 0, 86400, "30", OFF(drain_timeout), 0, NULL,
+     "azrelay-proxy: seconds the open connections of a forward that stops (SIGTERM, SIGINT, "
+     "or a reload that removes or changes it) may go on after it stopped accepting; then "
+     "they are closed (1001 to the relay). 0 closes them at once. The C API does not read "
+     "it: StopListening and ConnectionCount drain a proxy there."},
     {"MaxTransferRate", AZR_CT_INT, 0, 0, 2147483647L, "0", OFF(max_transfer_rate), 0, NULL,
      "Per connection, at most this many bytes per second of the client's data go towards the "
      "relay (WebSocket framing not counted); 0 means no limit. Over the limit the client is "

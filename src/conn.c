@@ -524,7 +524,7 @@ azr_err azr_conn_open(azr_proxy_state *p, int cfd, const azr_sockaddr *peer, azr
     azr_sockaddr local;
     if (azr_net_local(cfd, &local) == AZR_OK)
         azr_net_addr_text(&local, c->local_addr, sizeof c->local_addr, NULL);
-    c->last_client = c->last_relay = c->last_io = azr_reactor_now(p->loop);
+    c->last_client = c->last_relay = c->last_io = c->opened_at = azr_reactor_now(p->loop);
     *out = c;
     return AZR_OK;
 }
@@ -618,6 +618,7 @@ static void end(azr_conn *c)
     if (!c->abort_client)
         client_last_words(c);
     c->phase = AZR_P_DEAD;
+    p->nopen--;
     azr_timer_cancel(p->loop, &c->timer);
     azr_task_cancel(p->loop, &c->more);
     if (c->cfd >= 0) {
@@ -631,9 +632,14 @@ static void end(azr_conn *c)
         c->rfd = -1;
     }
     hs_free(c);
-    azr_proxy_log(p, c->id, c->status ? -1 : 1, "disconnected (%d): %s (%llu bytes in, %llu out)",
-                  c->status, c->reason, (unsigned long long)c->bytes_in,
-                  (unsigned long long)c->bytes_out);
+    /* one line says it all: who, how long, how much, why */
+    uint64_t age = azr_reactor_now(p->loop) - c->opened_at;
+    bool v6 = strchr(c->remote_host, ':') != NULL;
+    azr_proxy_log(p, c->id, c->status ? -1 : 1,
+                  "disconnected (%d): %s (peer %s%s%s:%d, %llu.%03u s, %llu bytes in, %llu out)",
+                  c->status, c->reason, v6 ? "[" : "", c->remote_host, v6 ? "]" : "",
+                  c->remote_port, (unsigned long long)(age / 1000u), (unsigned)(age % 1000u),
+                  (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out);
     if (!c->connected_fired) {
         c->connected_fired = true;
         if (p->ev.connected)

@@ -137,6 +137,7 @@ struct azr_conn {
     uint64_t last_client;   /* last byte from or to the client (IdleTimeout) */
     uint64_t last_relay;    /* last byte from the relay, or the last time we chose not to read */
     uint64_t last_io;       /* last byte moved on either socket (Timeout, HalfCloseTimeout) */
+    uint64_t opened_at;     /* accepted (the disconnect line's duration) */
     uint64_t stall_since;   /* output waiting for a peer since (0: none) */
     uint64_t ping_sent_at;  /* AZR_PING_ON_WIRE since */
     long idle_timeout, timeout;

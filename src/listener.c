@@ -239,6 +239,7 @@ static void take(azr_proxy_state *p, int cfd, const azr_sockaddr *peer)
     c->slot = slot;
     p->conns[slot] = c;
     p->nconns++;
+    p->nopen++;
     azr_proxy_log(p, c->id, 1, "client %s:%u connected", host, (unsigned)port);
     azr_conn_start(c);
 }

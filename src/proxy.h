@@ -57,6 +57,7 @@ struct azr_proxy_state {
     int lfd;
     azr_conn **conns; /* by slot */
     size_t nconns, max_conns;
+    size_t nopen; /* accepted and not ended (not DEAD): ConnectionCount without a scan */
     int next_id;
     azr_task reap;
     azr_timer accept_timer; /* accepting paused (out of descriptors) until it fires */

@@ -296,6 +296,7 @@ static int sim_accept(sim *w, int *cfd, size_t client_out_cap)
             c->slot = k;
             p->conns[k] = c;
             p->nconns++;
+            p->nopen++;
             azr_conn_start(c);
             return c->id;
         }

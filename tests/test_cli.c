@@ -1,7 +1,8 @@
 /*
  * The daemon's command line, run as a real process (build/azrelay-proxy):
  * --help, --version, --check, --get, config files, argument precedence and
- * error messages with exit codes.
+ * error messages with exit codes; several forwards: --check's line per
+ * forward, the documented precedence, and the grammar's errors with FILE:LINE.
  */
 #include "testutil.h"
 #include <fcntl.h>
@@ -141,15 +142,16 @@ static void test_cli_check_shows_the_proxy_route(void **s)
     "--check LocalPort=5000 NamespaceAddress=myrelay.servicebus.windows.net HybridConnection=hc1 "
     unsetenv("https_proxy");
     assert_int_equal(run(NS, out, sizeof out), 0);
-    assert_non_null(strstr(out, "azrelay-proxy: proxy: direct (no proxy is set; "
-                                "FirewallAutoDetect is False)\n"));
+    assert_non_null(strstr(out, "forward default: listens on *:5000, relay "
+                                "wss://myrelay.servicebus.windows.net:443/$hc/hc1, proxy: direct "
+                                "(no proxy is set; FirewallAutoDetect is False)\n"));
     assert_int_equal(run(NS "ProxyServer=squid.corp ProxyPort=3128", out, sizeof out), 0);
     assert_non_null(
-        strstr(out, "azrelay-proxy: proxy: HTTP CONNECT squid.corp:3128 (ProxyServer, ProxyPort)"));
+        strstr(out, ", proxy: HTTP CONNECT squid.corp:3128 (ProxyServer, ProxyPort)\n"));
     /* the daemon's environment, with FirewallAutoDetect; the password is never printed */
     setenv("https_proxy", "http://gw:s3cret@proxy.corp:8080", 1);
     assert_int_equal(run(NS "FirewallAutoDetect=True", out, sizeof out), 0);
-    assert_non_null(strstr(out, "azrelay-proxy: proxy: HTTP CONNECT proxy.corp:8080 "
+    assert_non_null(strstr(out, ", proxy: HTTP CONNECT proxy.corp:8080 "
                                 "(FirewallAutoDetect: https_proxy=http://proxy.corp:8080, user "
                                 "from the URL)"));
     assert_null(strstr(out, "s3cret"));
@@ -327,7 +329,8 @@ static void test_cli_config_line_without_equals_is_named(void **s)
     write_conf(path, conf, sizeof conf - 1);
     assert_int_equal(run_conf(path, "--check", out, sizeof out), 1);
     snprintf(want, sizeof want,
-             "azrelay-proxy: %s:3: no '=' in this line: a line is Name=Value or a # comment\n",
+             "azrelay-proxy: %s:3: no '=' in this line: a line is Name=Value, [forward NAME] or "
+             "a comment (# or ;)\n",
              path);
     assert_string_equal(out, want);
     assert_int_equal(run_conf(path, RUNNABLE, out, sizeof out), 1);
@@ -353,6 +356,145 @@ static void test_cli_config_crlf_bom_and_last_line(void **s)
     unlink(path);
 }
 
+/* Several forwards: --check prints one line each (name, local address, relay,
+ * route) to stdout; precedence as documented, read back with --get. */
+static void test_cli_forwards_check_and_precedence(void **s)
+{
+    (void)s;
+    static char out[8192];
+    char path[64], args[256], want[512];
+    const char conf[] = "# defaults for every forward\n"
+                        "NamespaceAddress=wss://myrelay.servicebus.windows.net\n"
+                        "AccessKeyName=send\n"
+                        "AccessKey=" KEY "\n"
+                        "LogLevel=1\n"
+                        "; ssh on every address\n"
+                        "[forward ssh]\n"
+                        "HybridConnection=ssh\n"
+                        "LocalPort=2222\n"
+                        "LogLevel=3\n"
+                        "\n"
+                        "[forward db]   # the database\n"
+                        "HybridConnection=db\n"
+                        "LocalHost=127.0.0.1\n"
+                        "LocalPort=5432\n"
+                        "[forward v6]\n"
+                        "HybridConnection=v6\n"
+                        "LocalHost=::1\n"
+                        "LocalPort=2222\n"
+                        "NamespaceAddress=ws://127.0.0.1:9090\n";
+    write_conf(path, conf, sizeof conf - 1);
+    /* ssh and v6 share port 2222: an empty LocalHost takes every address */
+    assert_int_equal(run_conf(path, "--check", out, sizeof out), 1);
+    snprintf(want, sizeof want,
+             "azrelay-proxy: %s:16: [forward v6] listens on ::1:2222, as [forward ssh] (line 7) "
+             "does (an empty LocalHost takes every address): give each forward its own "
+             "LocalHost:LocalPort\n",
+             path);
+    assert_string_equal(out, want);
+    /* moved with --forward (over the section), everything checks */
+    assert_int_equal(
+        run_conf(path, "--check LogLevel=2 --forward v6:LocalPort=2223", out, sizeof out), 0);
+    assert_string_equal(out, "forward ssh: listens on *:2222, relay "
+                             "wss://myrelay.servicebus.windows.net:443/$hc/ssh, proxy: direct (no "
+                             "proxy is set; FirewallAutoDetect is False)\n"
+                             "forward db: listens on 127.0.0.1:5432, relay "
+                             "wss://myrelay.servicebus.windows.net:443/$hc/db, proxy: direct (no "
+                             "proxy is set; FirewallAutoDetect is False)\n"
+                             "forward v6: listens on [::1]:2223, relay ws://127.0.0.1:9090/$hc/v6, "
+                             "proxy: direct (no proxy is set; FirewallAutoDetect is False)\n"
+                             "azrelay-proxy: settings OK (3 forwards)\n");
+    assert_null(strstr(out, KEY));
+    /* precedence: top level < Name=Value < section < --forward */
+    const char *more = "--forward v6:LocalPort=2223 LogLevel=2 --forward db:LogLevel=0";
+    static const struct {
+        const char *get, *value;
+    } reads[] = {{"ssh:LogLevel", "3\n"},    /* the section beats the argument */
+                 {"db:LogLevel", "0\n"},     /* --forward beats both */
+                 {"v6:LogLevel", "2\n"},     /* the argument beats the top level */
+                 {"V6:LocalPort", "2223\n"}, /* names ignore case */
+                 {"ssh:AccessKeyName", "send\n"} /* a default */};
+    for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++) {
+        snprintf(args, sizeof args, "--get %s %s", reads[i].get, more);
+        assert_int_equal(run_conf(path, args, out, sizeof out), 0);
+        if (strcmp(out, reads[i].value) != 0)
+            fail_msg("--get %s: '%s', want '%s'", reads[i].get, out, reads[i].value);
+    }
+    /* with several forwards --get needs one */
+    assert_int_equal(run_conf(path, "--get LogLevel --forward v6:LocalPort=2223", out, sizeof out),
+                     1);
+    assert_string_equal(out, "azrelay-proxy: --get LogLevel: there are 3 forwards; say which: "
+                             "--get ssh:LogLevel\n");
+    assert_int_equal(
+        run_conf(path, "--get x:LogLevel --forward v6:LocalPort=2223", out, sizeof out), 1);
+    assert_string_equal(out, "azrelay-proxy: --get x:LogLevel: no forward is named 'x'\n");
+    /* a forward's problems carry its name */
+    assert_int_equal(
+        run_conf(path, "--check --forward v6:LocalPort=2223 --forward db:HybridConnection=", out,
+                 sizeof out),
+        1);
+    assert_non_null(strstr(out, "azrelay-proxy: db: HybridConnection is not set"));
+    assert_null(strstr(out, "settings OK"));
+    unlink(path);
+}
+
+/* Every error of the grammar and of the values names the file and line,
+ * the argument, or the --forward it came from; exit 1. */
+static void test_cli_forwards_errors_say_where(void **s)
+{
+    (void)s;
+    static char out[8192];
+    char path[64], want[512];
+    static const struct {
+        const char *conf, *more;
+        const char *why; /* after "azrelay-proxy: FILE:" unless it starts with '!' */
+    } cases[] = {
+        {"LocalPort=1\nLogLevel=1\nLocalPort=2\n", "",
+         "3: LocalPort is set again in the top level (first at line 1): a setting appears once "
+         "per section"},
+        {"[forward a]\nLocalPort=1\n[forward b]\nLocalPort=2\n[forward a]\n", "",
+         "5: [forward a] again (first at line 1): one section per forward"},
+        {"[forward a]\nLocalPort=99999\n", "",
+         "2: LocalPort: '99999' is not an integer from 0 to 65535"},
+        {"LogLevel=1\n[forward a]\nLocalPort=5001\n[forward b]\nLocalHost=127.0.0.1\n"
+         "LocalPort=5001\n",
+         "",
+         "4: [forward b] listens on 127.0.0.1:5001, as [forward a] (line 2) does (an empty "
+         "LocalHost takes every address): give each forward its own LocalHost:LocalPort"},
+        {"[forward a]\nLocalHost=127.0.0.1\n[forward b]\nLocalHost=127.0.0.1\n", "LocalPort=5002",
+         "3: [forward b] listens on 127.0.0.1:5002, as [forward a] (line 1) does: give each "
+         "forward its own LocalHost:LocalPort"},
+        {"[forward a]\nEventLoop=3\n", "",
+         "2: EventLoop belongs to the whole daemon (one event loop serves every forward): set it "
+         "at the top level or as a Name=Value argument, not for one forward"},
+        {"[server a]\n", "", "1: unknown section [server a]: the only section is [forward NAME]"},
+        {"[forward a]\n", "--forward b:LocalPort=1",
+         "!--forward b: no forward is named 'b' (the only forward: a)"},
+        {"[forward a]\n", "--forward a:LocalPort=x",
+         "!--forward a: LocalPort: 'x' is not an integer from 0 to 65535"},
+        {"LocalPort=1\n", "LogLevel=2 LocalPort=3 LogLevel=1",
+         "!LogLevel is set again in the Name=Value arguments (first at argument 4): a setting "
+         "appears once per section"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        write_conf(path, cases[i].conf, strlen(cases[i].conf));
+        char more[256];
+        snprintf(more, sizeof more, "--check %s", cases[i].more);
+        assert_int_equal(run_conf(path, more, out, sizeof out), 1);
+        if (cases[i].why[0] == '!')
+            snprintf(want, sizeof want, "azrelay-proxy: %s\n", cases[i].why + 1);
+        else
+            snprintf(want, sizeof want, "azrelay-proxy: %s:%s\n", path, cases[i].why);
+        if (strcmp(out, want) != 0)
+            fail_msg("case %zu:\n got: %s want: %s", i, out, want);
+        /* the daemon does not start either, with the same words */
+        assert_int_equal(run_conf(path, cases[i].more, out, sizeof out), 1);
+        if (!strstr(want, "(first at argument")) /* argv indexes differ without --check */
+            assert_string_equal(out, want);
+        unlink(path);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -367,6 +509,8 @@ int main(void)
         cmocka_unit_test(test_cli_config_nul_byte_is_refused),
         cmocka_unit_test(test_cli_config_line_without_equals_is_named),
         cmocka_unit_test(test_cli_config_crlf_bom_and_last_line),
+        cmocka_unit_test(test_cli_forwards_check_and_precedence),
+        cmocka_unit_test(test_cli_forwards_errors_say_where),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

@@ -930,6 +930,61 @@ static void test_config_readme_lists_every_setting(void **s)
     }
 }
 
+/* azr_config_diff: what a daemon reload compares. Values, not statements:
+ * the same value written another way is no change; a leftover of a longer
+ * earlier string is not one either; names only, secrets never written. */
+static void test_config_diff_names_what_differs(void **s)
+{
+    (void)s;
+    static azr_settings a, b;
+    char err[AZR_CONF_ERR_MAX], out[256];
+    azr_settings_init(&a);
+    azr_settings_init(&b);
+    assert_int_equal(azr_config_diff(&a, &b, out, sizeof out), 0);
+    assert_string_equal(out, "");
+    /* LogLevel=Info is LogLevel=1; a longer value first leaves bytes after the NUL */
+    assert_int_equal(apply(&a, "LogLevel=Info", err), AZR_OK);
+    assert_int_equal(apply(&a, "HybridConnection=a-long-name", err), AZR_OK);
+    assert_int_equal(apply(&a, "HybridConnection=hc", err), AZR_OK);
+    assert_int_equal(apply(&b, "HybridConnection=hc", err), AZR_OK);
+    assert_int_equal(azr_config_diff(&a, &b, out, sizeof out), 0);
+    /* two settings; the key compared but never written */
+    assert_int_equal(apply(&b, "LocalPort=5000", err), AZR_OK);
+    assert_int_equal(apply(&b, "AccessKey=s3cret-key", err), AZR_OK);
+    assert_int_equal(azr_config_diff(&a, &b, out, sizeof out), 2);
+    assert_string_equal(out, "AccessKey, LocalPort");
+    /* an alias counts once (TCPKeepAlive is KeepAlive) */
+    azr_settings_init(&b);
+    assert_int_equal(apply(&b, "HybridConnection=hc", err), AZR_OK);
+    assert_int_equal(apply(&b, "TCPKeepAlive=True", err), AZR_OK);
+    assert_int_equal(azr_config_diff(&a, &b, out, sizeof out), 1);
+    assert_string_equal(out, "KeepAlive");
+    /* a ProxyPort given equal to its default still differs (it takes part in the
+     * ProxyPort/FirewallPort agreement check) */
+    azr_settings_init(&b);
+    assert_int_equal(apply(&b, "HybridConnection=hc", err), AZR_OK);
+    assert_int_equal(apply(&b, "ProxyPort=80", err), AZR_OK);
+    assert_int_equal(azr_config_diff(&a, &b, out, sizeof out), 1);
+    assert_string_equal(out, "ProxyPort");
+    /* a connection string's SharedAccessSignature has no setting: ConnectionString */
+    azr_settings_init(&b);
+    assert_int_equal(apply(&b, "HybridConnection=hc", err), AZR_OK);
+    assert_int_equal(apply(&b,
+                           "ConnectionString=Endpoint=sb://ns.servicebus.windows.net/;"
+                           "SharedAccessSignature=SharedAccessSignature sr=x&sig=y&se=1&skn=k",
+                           err),
+                     AZR_OK);
+    size_t n = azr_config_diff(&a, &b, out, sizeof out);
+    assert_int_equal(n, 2);
+    assert_string_equal(out, "NamespaceAddress, ConnectionString");
+    /* a short buffer: the names that fit, whole, and the full count */
+    assert_int_equal(azr_config_diff(&a, &b, out, 20), 2);
+    assert_string_equal(out, "NamespaceAddress");
+    assert_int_equal(azr_config_diff(&a, &b, NULL, 0), 2);
+    azr_settings_wipe(&a);
+    azr_settings_wipe(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -962,6 +1017,7 @@ int main(void)
         cmocka_unit_test(test_config_man_pages_match_the_table),
         cmocka_unit_test(test_config_example_file_parses),
         cmocka_unit_test(test_config_readme_lists_every_setting),
+        cmocka_unit_test(test_config_diff_names_what_differs),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

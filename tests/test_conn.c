@@ -513,6 +513,7 @@ static void test_conn_handler_closing_others(void **st)
     assert_int_equal(t->w.disconnected[id2], 1);
     sim_turns(&t->w, 2);
     assert_int_equal(t->w.p.nconns, 0);
+    assert_int_equal(t->w.p.nopen, 0); /* ConnectionCount's counter agrees */
     down(t);
 }
 

@@ -219,7 +219,7 @@ static void test_daemon_100_clients_and_sigterm(void **st)
     static size_t sent[NCLIENTS], got[NCLIENTS];
     int fds[NCLIENTS];
     relay_start(&r, NULL);
-    daemon_start(&d, r.port);
+    daemon_spawn(&d, r.port, KEY, "hc1", (const char *const[]){"DrainTimeout=1", NULL}, NULL, true);
     for (int c = 0; c < NCLIENTS; c++) {
         for (size_t i = 0; i < PAYLOAD; i++)
             out[c][i] = (uint8_t)((i * 31u + (size_t)c * 7919u) >> 3);
@@ -249,8 +249,16 @@ static void test_daemon_100_clients_and_sigterm(void **st)
         assert_memory_equal(back[c], out[c], PAYLOAD);
     long rss = rss_kib(d.pid);
     print_message("azrelay-proxy RSS with %d open connections: %ld KiB\n", NCLIENTS, rss);
-    /* SIGTERM with 100 live connections: exit 0, every client sees EOF */
+    /* SIGTERM with 100 live (idle) connections: they may finish for DrainTimeout (1 s), then
+     * the daemon closes them and exits 0; every client sees EOF */
+    uint64_t t0 = ms();
     assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+    print_message("SIGTERM with %d idle connections and DrainTimeout=1: exit after %llu ms\n",
+                  NCLIENTS, (unsigned long long)(ms() - t0));
+    assert_true(ms() - t0 >= 900);
+    assert_non_null(strstr(d.log, "SIGTERM: shutting down: no new connections; 100 open "
+                                  "connections may finish within 1 s (DrainTimeout)"));
+    assert_non_null(strstr(d.log, "DrainTimeout (1 s) passed: closing 100 connections"));
     for (int c = 0; c < NCLIENTS; c++) {
         uint8_t b;
         fcntl(fds[c], F_SETFL, 0);
@@ -427,7 +435,8 @@ static void sig_echo(int port, const char *text)
 }
 
 /* Issue 10, item 9: SIGHUP and SIGUSR1 ended the daemon by their default
- * action (exit 129 / 138). Now SIGHUP, SIGUSR1, SIGUSR2 (and the other
+ * action (exit 129 / 138). Now SIGHUP reloads (here without a file: the
+ * command line again, nothing changes) and SIGUSR1, SIGUSR2 (and the other
  * signals that would end it without a fault, SIGALRM and a real-time one
  * here) are logged and ignored: the daemon goes on serving and a later
  * SIGTERM exits 0. Both readiness backends (either watches the signals). */
@@ -442,7 +451,7 @@ static void test_daemon_ignores_sighup_sigusr1_sigusr2(void **st)
         daemon_spawn(&d, eport, KEY, "hc1", loops[b], NULL, true);
         sig_echo(d.port, "before the signals");
         const int sigs[] = {SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGRTMIN + 2};
-        const char *lines[] = {"Info    SIGHUP: reload is not supported yet; ignored\n",
+        const char *lines[] = {"Info    reload: 0 added, 0 changed, 0 removed, 1 unchanged\n",
                                "Info    SIGUSR1: no action is assigned to it; ignored\n",
                                "Info    SIGUSR2: no action is assigned to it; ignored\n",
                                "Info    SIGALRM: no action is assigned to it; ignored\n",
@@ -538,7 +547,9 @@ static void test_daemon_sigterm_right_after_start(void **st)
 }
 
 /* Many SIGTERMs (with SIGHUPs among them) in a tight burst, while clients
- * connect: one orderly shutdown, exit 0, promptly. */
+ * connect: one orderly shutdown (a second SIGTERM, when one gets through
+ * apart from the first, closes the idle connections at once; else
+ * DrainTimeout=1 does), exit 0, promptly. */
 static void test_daemon_sigterm_burst_exits_once(void **st)
 {
     (void)st;
@@ -546,7 +557,8 @@ static void test_daemon_sigterm_burst_exits_once(void **st)
     pid_t emu = sig_emu_start(&eport);
     for (int round = 0; round < 5; round++) {
         static daemon_proc d;
-        daemon_spawn(&d, eport, KEY, "hc1", NULL, NULL, true);
+        daemon_spawn(&d, eport, KEY, "hc1", (const char *const[]){"DrainTimeout=1", NULL}, NULL,
+                     true);
         sig_echo(d.port, "burst");
         int fds[4]; /* within ConnectionBacklog (5): no SYN waits for a retry */
         for (int i = 0; i < 4; i++)

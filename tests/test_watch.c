@@ -2,7 +2,8 @@
  * azr_proxy_watch_fd / azr_proxy_unwatch_fd (src/watch.c) through the public
  * API: an application descriptor wakes DoEvents and loop runs on both
  * readiness backends, a signal held in a signalfd is not lost, and the
- * proxy's own descriptors, bad numbers and a missing loop are refused.
+ * proxy's own descriptors, bad numbers and a missing loop are refused;
+ * azr_loop_watch_fd: the loop's own watch, outliving its proxies.
  */
 #include "testutil.h"
 #include "azrelay.h"
@@ -178,6 +179,46 @@ static void test_watch_on_a_shared_loop(void **st)
     close(p[1]);
 }
 
+/* azr_loop_watch_fd: the loop's own watch, with no proxy at all, and still
+ * there after a proxy came and went (a daemon's reload). */
+static void test_watch_on_the_loop_outlives_its_proxies(void **st)
+{
+    (void)st;
+    const int loops[] = {0, 3};
+    for (size_t b = 0; b < 2; b++) {
+        azr_loop *l = azr_loop_new(loops[b]);
+        assert_non_null(l);
+        int p[2];
+        assert_int_equal(pipe(p), 0);
+        assert_int_equal(azr_loop_watch_fd(l, p[0]), 0);
+        assert_int_equal(azr_loop_watch_fd(l, p[0]), 0); /* again: no-op */
+        assert_int_equal(azr_loop_watch_fd(l, -1), AZR_ERR_SETTING);
+        assert_int_equal(azr_loop_watch_fd(NULL, p[0]), AZR_ERR_STATE);
+        /* a proxy joins the loop, listens, and is freed */
+        azr_proxy *px = azr_proxy_new_on(l, NULL, NULL);
+        const char *set[] = {"NamespaceAddress=ws://127.0.0.1:9", "HybridConnection=hc1",
+                             "LocalHost=127.0.0.1", "LocalPort=0"};
+        for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
+            assert_int_equal(azr_proxy_config(px, set[i], NULL, 0), 0);
+        assert_int_equal(azr_proxy_start_listening(px), 0);
+        azr_proxy_free(px);
+        /* the watch is the loop's: it still wakes the wait */
+        pid_t child = write_later(p[1], 100);
+        uint64_t t0 = ms();
+        assert_int_equal(azr_loop_run(l, 3000), 0);
+        assert_true(ms() - t0 < 2000);
+        assert_int_equal(waitpid(child, NULL, 0), child);
+        assert_int_equal(azr_loop_unwatch_fd(l, p[0]), 0);
+        t0 = ms();
+        assert_int_equal(azr_loop_run(l, 200), 0);
+        assert_true(ms() - t0 >= 150);
+        assert_int_equal(azr_loop_unwatch_fd(l, p[0]), 0); /* not watched: fine */
+        assert_int_equal(azr_loop_free(l), 0);
+        close(p[0]);
+        close(p[1]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -187,6 +228,7 @@ int main(void)
         cmocka_unit_test(test_watch_refuses_bad_descriptors),
         cmocka_unit_test(test_watch_refuses_the_listening_socket),
         cmocka_unit_test(test_watch_on_a_shared_loop),
+        cmocka_unit_test(test_watch_on_the_loop_outlives_its_proxies),
     };
     return cmocka_run_group_tests_name("watch", tests, NULL, NULL);
 }
