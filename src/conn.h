@@ -267,6 +267,8 @@ void azr_splice_interest(const azr_conn *c, unsigned *client, unsigned *relay);
 bool azr_splice_work_left(azr_conn *c);
 /* When MaxTransferRate(In) lets waiting bytes move (0: nothing waits). */
 uint64_t azr_splice_rate_wake(azr_conn *c);
+/* A fresh WebSocket mask from the proxy's pool (refilled from its DRBG). */
+void azr_splice_mask(azr_proxy_state *p, uint8_t mask[4]);
 /* Queued control frames into the relay transport (as many as fit). */
 void azr_splice_ctrl_out(azr_conn *c);
 /* Whether any output waits for a peer that is not taking it. */

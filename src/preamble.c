@@ -28,7 +28,7 @@ azr_verdict azr_preamble_send(azr_conn *c)
     if (!out || room < n + AZR_WS_MAX_HDR)
         return azr_conn_fail(c, AZR_ERR_STATE, 0, true, "no room for the azbridge preamble");
     uint8_t mask[4];
-    br_hmac_drbg_generate(&c->p->rng, mask, sizeof mask);
+    azr_splice_mask(c->p, mask);
     size_t h = azr_ws_hdr_write(out, AZR_WS_BINARY, true, n, mask);
     memcpy(out + h, pre, n);
     azr_ws_mask(out + h, n, mask, 0);

@@ -67,6 +67,8 @@ struct azr_proxy_state {
     uint64_t limit_log_at;  /* last "connection limit reached" log line */
     unsigned limit_log_missed;
     br_hmac_drbg_context rng;
+    uint8_t mask_pool[256]; /* WebSocket masks, drawn from rng 64 at a time (splice.c) */
+    size_t mask_left;       /* unused bytes at the pool's end */
     azr_upgrade_scratch scratch;
     int last_code;
     char last_error[AZR_CONF_ERR_MAX];

@@ -35,6 +35,18 @@ static bool their_close(const azr_conn *c)
     return (c->ctrl.close_bits & AZR_WS_CLOSE_RECEIVED) != 0;
 }
 
+void azr_splice_mask(azr_proxy_state *p, uint8_t mask[4])
+{
+    if (p->mask_left < 4) { /* one DRBG call per 64 frames, not per frame */
+        br_hmac_drbg_generate(&p->rng, p->mask_pool, sizeof p->mask_pool);
+        p->mask_left = sizeof p->mask_pool;
+    }
+    uint8_t *m = p->mask_pool + sizeof p->mask_pool - p->mask_left;
+    memcpy(mask, m, 4);
+    azr_wipe(m, 4); /* a mask is used once and not kept */
+    p->mask_left -= 4;
+}
+
 void azr_splice_ctrl_out(azr_conn *c)
 {
     while (azr_ws_ctrlq_next(&c->ctrl)) {
@@ -42,7 +54,7 @@ void azr_splice_ctrl_out(azr_conn *c)
         uint8_t mask[4];
         uint8_t *out = azr_xport_sendapp_buf(&c->rx, &room);
         uint8_t op = azr_ws_ctrlq_next(&c->ctrl);
-        br_hmac_drbg_generate(&c->p->rng, mask, sizeof mask);
+        azr_splice_mask(c->p, mask);
         if (!out || azr_ws_ctrlq_take(&c->ctrl, out, room, mask, &n) != AZR_OK)
             return;
         azr_xport_sendapp_ack(&c->rx, n);
@@ -72,7 +84,7 @@ static size_t to_relay(azr_conn *c)
         if (n > (size_t)c->p->set.max_frame_size)
             n = (size_t)c->p->set.max_frame_size;
         uint8_t mask[4];
-        br_hmac_drbg_generate(&c->p->rng, mask, sizeof mask);
+        azr_splice_mask(c->p, mask);
         size_t h = azr_ws_hdr_write(out, AZR_WS_BINARY, true, n, mask);
         memcpy(out + h, in, n);
         azr_ws_mask(out + h, n, mask, 0);

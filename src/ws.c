@@ -37,10 +37,32 @@ size_t azr_ws_hdr_write(uint8_t out[AZR_WS_MAX_HDR], uint8_t opcode, bool fin, u
     return n + 4;
 }
 
+/* RFC 6455 §5.3: byte i of the payload is XORed with mask[i mod 4]. Bytes
+ * up to an 8-byte boundary one at a time, then a word at a time with the
+ * mask repeated in the word's byte order (memcpy keeps it free of alignment
+ * and aliasing traps and compiles to plain loads and stores), then the
+ * tail. */
 void azr_ws_mask(uint8_t *data, size_t len, const uint8_t mask[4], uint64_t offset)
 {
-    size_t k = (size_t)(offset & 3u);
-    for (size_t i = 0; i < len; i++) {
+    size_t k = (size_t)(offset & 3u), i = 0;
+    while (i < len && ((uintptr_t)(data + i) & 7u) != 0) {
+        data[i++] ^= mask[k];
+        k = (k + 1) & 3u;
+    }
+    if (len - i >= 8) {
+        uint8_t pat[8];
+        for (size_t j = 0; j < 8; j++)
+            pat[j] = mask[(k + j) & 3u];
+        uint64_t m;
+        memcpy(&m, pat, 8);
+        for (; len - i >= 8; i += 8) {
+            uint64_t w;
+            memcpy(&w, data + i, 8);
+            w ^= m;
+            memcpy(data + i, &w, 8);
+        }
+    }
+    for (; i < len; i++) {
         data[i] ^= mask[k];
         k = (k + 1) & 3u;
     }

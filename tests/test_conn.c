@@ -489,6 +489,32 @@ static void test_conn_ids_wrap_and_skip_live_ones(void **st)
     sim_free(&w);
 }
 
+/* Issue 13: masks come from a pool drawn from the DRBG 64 at a time; each
+ * is used once (its bytes wiped from the pool) and they do not repeat. */
+static void test_conn_masks_from_a_pool(void **st)
+{
+    (void)st;
+    static sim w;
+    memset(&w, 0, sizeof w);
+    assert_true(sim_init(&w, NULL));
+    static uint32_t seen[200];
+    for (int i = 0; i < 200; i++) {
+        uint8_t m[4];
+        azr_splice_mask(&w.p, m);
+        memcpy(&seen[i], m, 4);
+        size_t used = sizeof w.p.mask_pool - w.p.mask_left;
+        for (size_t k = 0; k < used; k++) /* what was handed out is gone */
+            assert_int_equal(w.p.mask_pool[k], 0);
+        assert_int_equal(w.p.mask_left, 256 - 4 * (size_t)((i % 64) + 1));
+    }
+    int repeats = 0;
+    for (int i = 0; i < 200; i++)
+        for (int j = 0; j < i; j++)
+            repeats += seen[i] == seen[j];
+    assert_true(repeats <= 1); /* 200 draws of 32 bits: a repeat is a 1 in 200,000 event */
+    sim_free(&w);
+}
+
 /* Defect 4: a Disconnected handler that ends other connections runs while
  * nothing is freed under it. */
 static void close_all(sim *w, int id)
@@ -539,6 +565,7 @@ int main(void)
         cmocka_unit_test(test_conn_handler_closing_others),
         cmocka_unit_test(test_conn_phases_and_handshake_block),
         cmocka_unit_test(test_conn_ids_wrap_and_skip_live_ones),
+        cmocka_unit_test(test_conn_masks_from_a_pool),
     };
     return cmocka_run_group_tests_name("conn", tests, NULL, NULL);
 }

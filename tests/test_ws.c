@@ -350,6 +350,26 @@ static void test_ws_encoder_matches_node_ws(void **s)
     assert_int_equal(strlen(out), 2 * (14 + 65536));
 }
 
+/* The word-wide masking equals RFC 6455 §5.3's definition (byte i XOR
+ * mask[(offset + i) mod 4]) for every alignment, offset and length around
+ * the word boundaries. */
+static void test_ws_mask_word_wide_equals_the_definition(void **s)
+{
+    (void)s;
+    static uint8_t buf[160], want[160];
+    const uint8_t mask[4] = {0x37, 0xfa, 0x21, 0x3d};
+    for (size_t align = 0; align < 8; align++)
+        for (uint64_t off = 0; off < 8; off++)
+            for (size_t len = 0; len <= 40; len++) {
+                for (size_t i = 0; i < sizeof buf; i++)
+                    buf[i] = want[i] = (uint8_t)(i * 31 + 7);
+                for (size_t i = 0; i < len; i++)
+                    want[align + i] ^= mask[(off + i) % 4];
+                azr_ws_mask(buf + align, len, mask, off);
+                assert_memory_equal(buf, want, sizeof buf);
+            }
+}
+
 static void test_ws_rfc6455_masked_hello(void **s)
 {
     (void)s;
@@ -570,6 +590,7 @@ int main(void)
         cmocka_unit_test(test_ws_text_utf8_strict_and_lenient),
         cmocka_unit_test(test_ws_encoder_matches_node_ws),
         cmocka_unit_test(test_ws_rfc6455_masked_hello),
+        cmocka_unit_test(test_ws_mask_word_wide_equals_the_definition),
         cmocka_unit_test(test_ws_control_frames_match_node_ws),
         cmocka_unit_test(test_ws_close_payload_truncates_at_char),
         cmocka_unit_test(test_ws_close_codes),
