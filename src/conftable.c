@@ -201,7 +201,9 @@ const azr_conf_def azr_config_table[] = {
     {"LingerTime", AZR_CT_INT, 0, 0, 65535, "0", OFF(linger_time), 0, NULL,
      "Seconds a closing socket may linger to send pending data (0: system default)."},
     {"TcpNoDelay", AZR_CT_BOOL, 0, 0, 1, "False", OFF(tcp_no_delay), 0, NULL,
-     "Disable Nagle's algorithm on both sockets."},
+     "Disable Nagle's algorithm on the client's socket. The relay's socket always has it "
+     "off: azrelay writes whole frames and TLS records and coalesces itself, and Nagle "
+     "would only hold the handshake's flights back behind delayed ACKs."},
     {"InBufferSize", AZR_CT_INT, 0, 0, MAX_BUFSZ, "0", OFF(in_buffer_size), 0, NULL,
      "Socket receive buffer in bytes (0: system default)."},
     {"OutBufferSize", AZR_CT_INT, 0, 0, MAX_BUFSZ, "0", OFF(out_buffer_size), 0, NULL,

@@ -48,7 +48,10 @@ azr_net_opts azr_dial_sock_opts(const azr_settings *s, bool client)
                       .keep_idle_ms = s->keep_alive_time,
                       .keep_intvl_ms = s->keep_alive_interval,
                       .keep_cnt = s->keep_alive_retry_count,
-                      .no_delay = s->tcp_no_delay,
+                      /* towards the relay we write whole frames and records and
+                       * coalesce ourselves: Nagle would only hold back the
+                       * handshake's flights behind delayed ACKs */
+                      .no_delay = client ? s->tcp_no_delay : true,
                       .linger = client ? s->linger : true,
                       .linger_secs = client ? s->linger_time : 0,
                       .rcvbuf = s->in_buffer_size,

@@ -33,6 +33,7 @@ typedef struct sim_sock {
     int connect_errno;   /* a dial that fails */
     sim_pipe in, out;    /* in: peer -> proxy, out: proxy -> peer */
     int misuse;          /* I/O after close */
+    azr_net_opts opts;   /* the socket options the proxy set */
 } sim_sock;
 
 typedef struct sim {
@@ -165,7 +166,9 @@ static void sim_close(void *ud, int fd, bool abort)
 
 static azr_err sim_set_opts(void *ud, int fd, const azr_net_opts *o)
 {
-    (void)ud, (void)fd, (void)o;
+    sim_sock *s = sim_sock_of(ud, fd);
+    if (s)
+        s->opts = *o;
     return AZR_OK;
 }
 

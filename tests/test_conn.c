@@ -449,6 +449,9 @@ static void test_conn_phases_and_handshake_block(void **st)
     azr_conn *c = azr_listener_find(&w.p, a);
     assert_non_null(c);
     assert_int_equal(c->phase, AZR_P_UPGRADE); /* ws://: no TLS phase, no proxy phase */
+    /* issue 13: no Nagle towards the relay (we coalesce); the client's as TcpNoDelay says */
+    assert_true(sim_relay(&w)->opts.no_delay);
+    assert_false(sim_sock_of(&w, cfd)->opts.no_delay);
     assert_int_equal(azr_conn_deadline_kind(c), AZR_DL_DIAL);
     assert_non_null(c->hs);
     sim_wait(&w, 2500, 250);
