@@ -67,6 +67,7 @@ typedef struct azr_settings {
     bool tcp_no_delay;
     long in_buffer_size;
     long out_buffer_size;
+    long ssl_out_buffer_size; /* plaintext bytes per TLS record we write */
     long use_ipv6;
     char user_agent[256];
     char other_headers[AZR_CONF_VALUE_MAX];

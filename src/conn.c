@@ -489,13 +489,17 @@ azr_err azr_conn_open(azr_proxy_state *p, int cfd, const azr_sockaddr *peer, azr
     /* one block: the client side (plaintext buffers, or its TLS), then the
      * relay side (plaintext buffers, or its TLS) */
     size_t al = _Alignof(max_align_t);
-    size_t client = p->local_tls ? sizeof(azr_ltls) : 2 * AZR_CONN_IO_BUF;
+    size_t client = p->local_tls ? sizeof(azr_ltls) + azr_tls_io_size(p) : 2 * AZR_CONN_IO_BUF;
     size_t r0 = align_up(client);
-    size_t mem = r0 + (p->set.relay.tls ? sizeof(azr_rtls) : AZR_CONN_IO_BUF + RELAY_OUT_CAP);
-    azr_conn *c = calloc(1, sizeof *c + mem + al);
+    size_t mem = r0 + (p->set.relay.tls ? sizeof(azr_rtls) + azr_tls_io_size(p)
+                                        : AZR_CONN_IO_BUF + RELAY_OUT_CAP);
+    /* the buffers are not cleared: their pages are touched only as bytes
+     * arrive, so an idle connection costs what it uses */
+    azr_conn *c = malloc(sizeof *c + mem + al);
     *out = NULL;
     if (!c)
         return AZR_E_NOMEM;
+    memset(c, 0, sizeof *c);
     c->p = p;
     c->cfd = cfd;
     c->rfd = -1;
@@ -505,12 +509,14 @@ azr_err azr_conn_open(azr_proxy_state *p, int cfd, const azr_sockaddr *peer, azr
         m += al - skew;
     if (p->local_tls) {
         c->ltls = (azr_ltls *)(void *)m;
+        memset(c->ltls, 0, sizeof *c->ltls);
         azr_xport_init_tls(&c->cx, &c->ltls->sc.eng);
     } else {
         azr_xport_init(&c->cx, m, AZR_CONN_IO_BUF, m + AZR_CONN_IO_BUF, AZR_CONN_IO_BUF);
     }
     if (p->set.relay.tls) {
         c->tls = (azr_rtls *)(void *)(m + r0);
+        memset(c->tls, 0, sizeof *c->tls);
         azr_xport_init_tls(&c->rx, &c->tls->cc.eng);
     } else {
         azr_xport_init(&c->rx, m + r0, AZR_CONN_IO_BUF, m + r0 + AZR_CONN_IO_BUF, RELAY_OUT_CAP);

@@ -208,6 +208,19 @@ void azr_conn_key_log(azr_conn *c, const br_ssl_engine_context *eng);
 void azr_conn_ssl_status(azr_conn *c, const char *fmt, ...) AZR_PRINTF(2, 3);
 uint64_t azr_conn_now(const azr_conn *c);
 
+/* The TLS engines' buffers: a full record in (BearSSL's 16709 bytes: the
+ * peer chooses the record size), SSLOutBufferSize of plaintext per record
+ * out plus BearSSL's record overhead. */
+#define AZR_TLS_RECORD_OVERHEAD 85
+static inline size_t azr_tls_out_size(const azr_proxy_state *p)
+{
+    return (size_t)p->set.ssl_out_buffer_size + AZR_TLS_RECORD_OVERHEAD;
+}
+static inline size_t azr_tls_io_size(const azr_proxy_state *p)
+{
+    return BR_SSL_BUFSIZE_INPUT + azr_tls_out_size(p);
+}
+
 /* ltls.c: TLS towards the client (SSLEnabled) */
 azr_verdict azr_ltls_start(azr_conn *c);                     /* engine set up */
 azr_verdict azr_ltls_step(azr_conn *c, int fd, unsigned ev); /* NEXT once established */

@@ -229,7 +229,8 @@ azr_verdict azr_ltls_start(azr_conn *c)
         br_ssl_engine_set_default_ecdsa(&l->sc.eng);
         br_ssl_server_set_trust_anchor_names_alt(&l->sc, p->client_cas.ta, p->client_cas.n);
     }
-    br_ssl_engine_set_buffer(&l->sc.eng, l->io, BR_SSL_BUFSIZE_BIDI, 1);
+    br_ssl_engine_set_buffers_bidi(&l->sc.eng, l->io, BR_SSL_BUFSIZE_INPUT,
+                                   l->io + BR_SSL_BUFSIZE_INPUT, azr_tls_out_size(p));
     if (!br_ssl_server_reset(&l->sc))
         return azr_conn_fail(c, AZR_ERR_TLS, 0, true, "client TLS setup failed");
     return AZR_V_WAIT;

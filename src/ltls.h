@@ -20,8 +20,8 @@ typedef struct azr_ltls_policy {
 typedef struct azr_ltls {
     br_ssl_server_context sc;
     azr_ltls_policy pol;
-    bool cert_seen; /* the validator ran (SSLClientAuthentication fired) */
-    unsigned char io[BR_SSL_BUFSIZE_BIDI];
+    bool cert_seen;     /* the validator ran (SSLClientAuthentication fired) */
+    unsigned char io[]; /* the engine's input, then output buffer (azr_tls_io_size) */
 } azr_ltls;
 
 #endif

@@ -12,7 +12,7 @@
 typedef struct azr_rtls {
     br_ssl_client_context cc;
     bool resumed_offer; /* a kept session was offered (ReuseSSLSession) */
-    unsigned char io[BR_SSL_BUFSIZE_BIDI];
+    unsigned char io[]; /* the engine's input, then output buffer (azr_tls_io_size) */
 } azr_rtls;
 
 #endif

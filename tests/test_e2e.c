@@ -559,15 +559,15 @@ static void tls_relay(relay *r, const char *cert, const char *key)
     relay_start(r, args);
 }
 
-static void test_e2e_wss_echo(void **st)
+static void wss_echo(const char *out_buffer)
 {
-    (void)st;
     relay r;
     static seen s;
     memset(&s, 0, sizeof s);
     tls_relay(&r, CERTS "server.pem", CERTS "server.key");
     tls_host = "localhost";
-    const char *const set[] = {"SSLCACertFilePaths=", "SSLServerCACerts=" CERTS "ca.pem", NULL};
+    const char *const set[] = {"SSLCACertFilePaths=", "SSLServerCACerts=" CERTS "ca.pem",
+                               out_buffer, NULL};
     int port;
     azr_proxy *p = proxy_for(&r, &s, set, &port);
     tls_host = NULL;
@@ -601,6 +601,16 @@ static void test_e2e_wss_echo(void **st)
     close(fd);
     azr_proxy_free(p);
     relay_stop(&r);
+}
+
+/* 10 MiB both ways over wss://, with the default TLS output buffer (4096)
+ * and the smallest and largest SSLOutBufferSize (issue 13). */
+static void test_e2e_wss_echo(void **st)
+{
+    (void)st;
+    wss_echo("SSLOutBufferSize=4096");
+    wss_echo("SSLOutBufferSize=512");
+    wss_echo("SSLOutBufferSize=16384");
 }
 
 static void tls_refused(const char *cert, const char *key, const char *host, const char *want)
