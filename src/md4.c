@@ -7,6 +7,7 @@
  * hash input), so final() wipes the context.
  */
 #include "md4.h"
+#include "mdblock.h"
 #include "text.h"
 
 static uint32_t rol(uint32_t x, unsigned n)
@@ -74,46 +75,12 @@ void azr_md4_init(azr_md4_ctx *c)
 
 void azr_md4_update(azr_md4_ctx *c, const void *data, size_t len)
 {
-    const uint8_t *p = data;
-    c->total += len;
-    if (c->used > 0) {
-        size_t take = AZR_MD4_BLOCK - c->used;
-        if (take > len)
-            take = len;
-        memcpy(c->buf + c->used, p, take);
-        c->used += take;
-        p += take;
-        len -= take;
-        if (c->used < AZR_MD4_BLOCK)
-            return;
-        compress(c->h, c->buf);
-        c->used = 0;
-    }
-    while (len >= AZR_MD4_BLOCK) {
-        compress(c->h, p);
-        p += AZR_MD4_BLOCK;
-        len -= AZR_MD4_BLOCK;
-    }
-    if (len > 0) {
-        memcpy(c->buf, p, len);
-        c->used = len;
-    }
+    azr_md_update(c->buf, &c->used, &c->total, c->h, compress, data, len);
 }
 
 void azr_md4_final(azr_md4_ctx *c, uint8_t out[AZR_MD4_LEN])
 {
-    uint64_t bits = c->total * 8u;
-    /* §3.1, §3.2: a 1 bit, zeros to 56 mod 64, the 64-bit little-endian length. */
-    c->buf[c->used++] = 0x80;
-    if (c->used > AZR_MD4_BLOCK - 8) {
-        memset(c->buf + c->used, 0, AZR_MD4_BLOCK - c->used);
-        compress(c->h, c->buf);
-        c->used = 0;
-    }
-    memset(c->buf + c->used, 0, AZR_MD4_BLOCK - 8 - c->used);
-    for (unsigned i = 0; i < 8; i++)
-        c->buf[AZR_MD4_BLOCK - 8 + i] = (uint8_t)(bits >> (8 * i));
-    compress(c->h, c->buf);
+    azr_md_pad(c->buf, &c->used, c->total, c->h, compress, false);
     for (unsigned i = 0; i < 4; i++)
         put32le(out + 4 * i, c->h[i]);
     azr_wipe(c, sizeof *c);

@@ -4,6 +4,7 @@
  * pointer casts, so the code is alignment- and endian-neutral.
  */
 #include "sha256.h"
+#include "mdblock.h"
 
 static const uint32_t K[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -78,46 +79,12 @@ void azr_sha256_init(azr_sha256_ctx *c)
 
 void azr_sha256_update(azr_sha256_ctx *c, const void *data, size_t len)
 {
-    const uint8_t *p = data;
-    c->total += len;
-    if (c->used > 0) {
-        size_t take = AZR_SHA256_BLOCK - c->used;
-        if (take > len)
-            take = len;
-        memcpy(c->buf + c->used, p, take);
-        c->used += take;
-        p += take;
-        len -= take;
-        if (c->used < AZR_SHA256_BLOCK)
-            return;
-        compress(c->h, c->buf);
-        c->used = 0;
-    }
-    while (len >= AZR_SHA256_BLOCK) {
-        compress(c->h, p);
-        p += AZR_SHA256_BLOCK;
-        len -= AZR_SHA256_BLOCK;
-    }
-    if (len > 0) {
-        memcpy(c->buf, p, len);
-        c->used = len;
-    }
+    azr_md_update(c->buf, &c->used, &c->total, c->h, compress, data, len);
 }
 
 void azr_sha256_final(azr_sha256_ctx *c, uint8_t out[AZR_SHA256_LEN])
 {
-    uint64_t bits = c->total * 8u;
-    /* FIPS 180-4 §5.1.1: a 1 bit, zeros, then the 64-bit big-endian length. */
-    c->buf[c->used++] = 0x80;
-    if (c->used > AZR_SHA256_BLOCK - 8) {
-        memset(c->buf + c->used, 0, AZR_SHA256_BLOCK - c->used);
-        compress(c->h, c->buf);
-        c->used = 0;
-    }
-    memset(c->buf + c->used, 0, AZR_SHA256_BLOCK - 8 - c->used);
-    for (unsigned i = 0; i < 8; i++)
-        c->buf[AZR_SHA256_BLOCK - 1 - i] = (uint8_t)(bits >> (8 * i));
-    compress(c->h, c->buf);
+    azr_md_pad(c->buf, &c->used, c->total, c->h, compress, true);
     for (unsigned i = 0; i < 8; i++)
         put32(out + 4 * i, c->h[i]);
     memset(c, 0, sizeof *c);
