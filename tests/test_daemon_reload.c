@@ -130,10 +130,14 @@ static int emu_start(relay *e)
 
 static void write_file(const char *path, const char *text)
 {
-    /* a new file renamed over the old one, as editors and config managers do */
+    /* a new file renamed over the old one, as editors and config managers do; mode
+     * 600: it holds the key, and the daemon refuses a config file with a secret that
+     * others may read */
     char tmp[128];
     snprintf(tmp, sizeof tmp, "%s.new", path);
-    FILE *f = fopen(tmp, "w");
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
     assert_non_null(f);
     assert_int_equal(fputs(text, f) >= 0, 1);
     assert_int_equal(fclose(f), 0);

@@ -228,19 +228,64 @@ void azr_help_print(FILE *f)
          "starts; a removed one stops listening and drains. A file that does not load changes "
          "nothing and the log says why; a forward whose new settings do not start keeps its "
          "old ones. One line sums each reload up: \"reload: 1 added (c), 1 changed (b), 1 "
-         "removed (x), 2 unchanged\". EventLoop changes only with a restart.",
+         "removed (x), 2 unchanged\". EventLoop changes only with a restart. Under systemd "
+         "it is RELOADING=1 before and READY=1 after, a refused reload included.",
          4, 78);
     fputc('\n', f);
     wrap(f,
          "SIGINT, SIGTERM: drain and exit 0. Every forward stops accepting; open connections "
          "go on for DrainTimeout seconds (default 30), then the rest are closed (close 1001 to "
          "the relay). The daemon exits once the last one ended. A second SIGINT or SIGTERM "
-         "closes them all at once and exits 0.",
+         "closes them all at once and exits 0. Under systemd the first sends STOPPING=1 and, "
+         "while connections drain, EXTEND_TIMEOUT_USEC (the drain plus 10 s), so a "
+         "DrainTimeout longer than the unit's TimeoutStopSec is not cut short.",
          4, 78);
     fputc('\n', f);
     wrap(f,
          "SIGUSR1, SIGUSR2 (and SIGALRM, SIGIO, SIGPROF, SIGPWR, SIGVTALRM, real-time "
          "signals): logged and ignored.",
+         4, 78);
+    fprintf(f, "\nENVIRONMENT\n");
+    fprintf(f, "    AZRELAY_CONNECTION_STRING, AZRELAY_ACCESS_KEY\n");
+    wrap(f,
+         "A connection string or a key for every forward, at the lowest precedence: applied "
+         "before the file (the string first, then the key), so a key in the file or on the "
+         "command line wins. Read again at every reload.",
+         8, 78);
+    fprintf(f, "    NOTIFY_SOCKET\n");
+    wrap(f,
+         "systemd's notification socket (a path, or @NAME for an abstract one), for a unit "
+         "of Type=notify: READY=1 once every forward listens, RELOADING=1 (with "
+         "MONOTONIC_USEC) and READY=1 around a reload, STOPPING=1, and STATUS= lines "
+         "(\"2 forwards, 5 connections\", at most one a second).",
+         8, 78);
+    fprintf(f, "    WATCHDOG_USEC, WATCHDOG_PID\n");
+    wrap(f,
+         "WATCHDOG=1 every half of WATCHDOG_USEC, sent from the event loop, unless "
+         "WATCHDOG_PID names another process.",
+         8, 78);
+    fprintf(f, "    JOURNAL_STREAM\n");
+    wrap(f,
+         "When it names standard error (systemd's journal), every log line starts with its "
+         "priority, <3> errors, <4> warnings, <6> events, <7> detail, and has no timestamp.",
+         8, 78);
+    fprintf(f, "    CREDENTIALS_DIRECTORY\n");
+    wrap(f, "Where %d/NAME (AccessKeyFile, ConnectionStringFile) is looked up.", 8, 78);
+    fprintf(f, "    https_proxy, http_proxy, all_proxy, no_proxy\n");
+    wrap(f, "With FirewallAutoDetect=True: see PROXIES.", 8, 78);
+    fprintf(f, "\nSECURITY\n");
+    wrap(f,
+         "A secret given on the command line (AccessKey=..., ConnectionString=..., a proxy "
+         "password) is used, then overwritten with * in the process's arguments, with one "
+         "warning: ps and /proc/PID/cmdline showed it until then. Prefer AccessKeyFile, "
+         "ConnectionStringFile or the environment.",
+         4, 78);
+    fputc('\n', f);
+    wrap(f,
+         "A config file that sets a secret and that its group or others may open is refused, "
+         "at the start and at a reload, with the chmod 600 to run (InsecureSecretFiles=True: "
+         "a warning). The process is not dumpable (no core file, no ptrace by its user, "
+         "/proc/PID/environ readable by root only) unless AllowCoreDumps=True.",
          4, 78);
     fprintf(f, "\nEXIT STATUS\n");
     wrap(f,
