@@ -612,8 +612,8 @@ size_t azr_config_diff(const azr_settings *a, const azr_settings *b, char *out, 
     for (size_t i = 0; i < azr_config_count; i++) {
         const azr_conf_def *d = &azr_config_table[i];
         bool same;
-        if (d->flags & AZR_CF_READONLY)
-            continue;
+        if (d->flags & (AZR_CF_READONLY | AZR_CF_DAEMON))
+            continue; /* a daemon-wide setting is the daemon's to apply, not a forward's */
         if (d->offset == SIZE_MAX) /* ConnectionString: its token has no setting of its own */
             same = !azr_text_ieq(d->name, strlen(d->name), "ConnectionString") ||
                    strcmp(a->access_signature, b->access_signature) == 0;

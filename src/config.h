@@ -41,6 +41,8 @@ typedef struct azr_settings {
     bool listening; /* read-only: reported by the proxy */
     /* class config settings */
     long log_level;
+    long log_format;      /* the daemon's log lines: 0 text, 1 JSON */
+    char log_target[256]; /* "stderr", "syslog" or "syslog:PATH" */
     long token_validity;
     long connection_timeout;
     long firewall_type;
@@ -126,6 +128,9 @@ enum {
 #define AZR_CF_PROPERTY  8u /* a class property (the rest are config settings) */
 #define AZR_CF_WRITEONLY 16u
 #define AZR_CF_MULTILINE 32u /* STR: CR/LF allowed (header lines, PEM text) */
+#define AZR_CF_DAEMON                                                                              \
+    64u /* the daemon's, for every forward at once: top level only, and                            \
+           no forward changes with it on a reload */
 
 typedef struct azr_conf_def {
     const char *name;  /* the class's spelling */

@@ -304,10 +304,20 @@ const azr_conf_def azr_config_table[] = {
      "Append each TLS session's secrets, both sides, to this file in the NSS key log format "
      "(CLIENT_RANDOM lines, created mode 0600) so Wireshark can decrypt a capture. For "
      "debugging only: anyone with the file reads the traffic."},
-    {"EventLoop", AZR_CT_ENUM, AZR_CF_OURS, 0, 3, "0", OFF(event_loop), 0,
+    {"EventLoop", AZR_CT_ENUM, AZR_CF_OURS | AZR_CF_DAEMON, 0, 3, "0", OFF(event_loop), 0,
      "0=auto,1=epoll,2=kqueue,3=poll",
      "Readiness API of the event loop: 0 the platform's best (epoll on Linux, kqueue on BSD "
      "and macOS), 1 epoll, 2 kqueue, 3 poll(). Read when listening starts."},
+    {"LogFormat", AZR_CT_ENUM, AZR_CF_OURS | AZR_CF_DAEMON, 0, 1, "0", OFF(log_format), 0,
+     "0=Text,1=JSON",
+     "The daemon's log lines: 0 text (\"TIME LEVEL [FORWARD] [ID] MESSAGE\"), 1 one JSON "
+     "object a line with time, level, forward, conn and msg. For the whole daemon: top level "
+     "or command line only; a reload applies a change."},
+    {"LogTarget", AZR_CT_STR, AZR_CF_OURS | AZR_CF_DAEMON, 0, 255, "stderr", STRF(log_target),
+     NULL,
+     "Where the daemon's log lines go: stderr (the journal under systemd, with <N> priority "
+     "prefixes), syslog (RFC 5424 datagrams to /dev/log, facility daemon) or syslog:PATH (another "
+     "datagram socket). For the whole daemon: top level or command line only."},
     {"DrainTimeout", AZR_CT_INT, AZR_CF_OURS, 0, 86400, "30", OFF(drain_timeout), 0, NULL,
      "azrelay-proxy: seconds the open connections of a forward that stops (SIGTERM, SIGINT, "
      "or a reload that removes or changes it) may go on after it stopped accepting; then "

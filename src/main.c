@@ -174,8 +174,28 @@ typedef struct daemon_state {
     const azr_cmdline *cl;
     azr_fleet *fl;
     long event_loop;
+    long log_format;
+    char log_target[256];
     bool stopping;
 } daemon_state;
+
+/* LogFormat and LogTarget (the whole daemon's) as s says, when they differ
+ * from what is in use; a target that cannot be reached keeps the old one. */
+static void log_setup(daemon_state *d, const azr_settings *s, const char *when)
+{
+    char err[320];
+    if (s->log_format == d->log_format && strcmp(s->log_target, d->log_target) == 0)
+        return;
+    if (azr_dlog_setup(s->log_format, s->log_target, err, sizeof err) != AZR_OK) {
+        azr_dlog(NULL, 0, "Error", "%s%s; the log stays as it was", when, err);
+        return;
+    }
+    d->log_format = s->log_format;
+    snprintf(d->log_target, sizeof d->log_target, "%s", s->log_target);
+    if (when[0])
+        azr_dlog(NULL, 0, "Info", "%slog: %s to %s", when, s->log_format ? "JSON" : "text",
+                 s->log_target);
+}
 
 /* SIGHUP: the file again, and the command line again; a configuration that
  * does not load changes nothing. */
@@ -193,6 +213,7 @@ static void reload(daemon_state *d)
             azr_dlog(NULL, 0, "Info", "reload: %.*s", (int)n, w);
             w += n + (w[n] == '\n');
         }
+        log_setup(d, &l.f[0].set, "reload: ");
         if (l.f[0].set.event_loop != d->event_loop) {
             azr_dlog(NULL, 0, "Info",
                      "reload: EventLoop=%ld takes effect at the next start (the loop in use "
@@ -259,6 +280,17 @@ static int run(daemon_state *d, const azr_load *l, int sigfd)
 {
     char err[AZR_LOAD_ERR_MAX], status[128];
     d->event_loop = l->f[0].set.event_loop;
+    d->log_format = 0;
+    snprintf(d->log_target, sizeof d->log_target, "stderr");
+    if (l->f[0].set.log_format != 0 || strcmp(l->f[0].set.log_target, "stderr") != 0) {
+        if (azr_dlog_setup(l->f[0].set.log_format, l->f[0].set.log_target, err, sizeof err) !=
+            AZR_OK) {
+            fprintf(stderr, PROG ": %s\n", err);
+            return 1;
+        }
+        d->log_format = l->f[0].set.log_format;
+        snprintf(d->log_target, sizeof d->log_target, "%s", l->f[0].set.log_target);
+    }
     d->fl = azr_fleet_new(d->event_loop, err, sizeof err);
     if (!d->fl) {
         fprintf(stderr, PROG ": %s\n", err);

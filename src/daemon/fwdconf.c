@@ -12,6 +12,7 @@
 #include "platform.h"
 
 #include "fwdconf.h"
+#include "config.h"
 #include "text.h"
 
 #include <stdarg.h>
@@ -109,9 +110,11 @@ static void where_text(const azr_fc_stmt *s, char *out, size_t cap)
         snprintf(out, cap, "argument %lu", s->where);
 }
 
-static bool is_event_loop(const char *name, size_t len)
+/* EventLoop, LogFormat, LogTarget: settings of the whole daemon. */
+static bool is_daemon_wide(const char *name, size_t len)
 {
-    return azr_text_ieq(name, len, "EventLoop");
+    const azr_conf_def *d = azr_config_find(name, len);
+    return d && (d->flags & AZR_CF_DAEMON);
 }
 
 /*
@@ -131,11 +134,11 @@ static azr_err stmt_add(azr_fwdconf *c, azr_fc_section *s, const char *text, siz
         return fail(c, AZR_E_ARG, line, "no setting name before '='");
     azr_text_printable(name, nl, 48, shown, sizeof shown);
     bool in_forward = origin == AZR_FC_FWDARG || (origin == AZR_FC_FILE && s != &c->top);
-    if (in_forward && is_event_loop(name, nl))
+    if (in_forward && is_daemon_wide(name, nl))
         return fail(c, AZR_E_ARG, line,
-                    "EventLoop belongs to the whole daemon (one event loop serves every "
-                    "forward): set it at the top level or as a Name=Value argument, not for "
-                    "one forward");
+                    "%s belongs to the whole daemon (one %s serves every forward): set it at "
+                    "the top level or as a Name=Value argument, not for one forward",
+                    shown, azr_text_ieq(name, nl, "EventLoop") ? "event loop" : "log");
     for (size_t i = 0; i < s->n; i++) {
         const azr_fc_stmt *o = &s->stmts[i];
         if (origin == AZR_FC_FWDARG && !same_ci(o->fwd, strlen(o->fwd), fwd, strlen(fwd)))
