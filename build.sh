@@ -476,7 +476,8 @@ do_fuzz() {
     compile_lib "$B/fuzz" "$WARN_SRC $fz -DAZR_FUZZING" clang
     run clang $WARN_SRC $fz $(inc_flags) -c "$ROOT/src/emu/request.c" -o "$B/fuzz/emu_request.o"
     run clang $WARN_SRC $fz $(inc_flags) -c "$ROOT/src/daemon/fwdconf.c" -o "$B/fuzz/daemon_fwdconf.o"
-    OBJS="$OBJS $B/fuzz/emu_request.o $B/fuzz/daemon_fwdconf.o"
+    run clang $WARN_SRC $fz $(inc_flags) -c "$ROOT/src/daemon/httpreq.c" -o "$B/fuzz/daemon_httpreq.o"
+    OBJS="$OBJS $B/fuzz/emu_request.o $B/fuzz/daemon_fwdconf.o $B/fuzz/daemon_httpreq.o"
     summary=""
     rc=0
     for f in "$ROOT"/fuzz/fuzz_*.c; do

@@ -59,6 +59,11 @@
  * SSLSecurityFlags ignores time validity). */
 #define AZR_CERT_DN_MAX   512
 #define AZR_CERT_LEAF_MAX 8192
+/* azrelay-proxy's metrics endpoint (MetricsAddress): the longest request head
+ * it reads (a GET with its headers; what a scraper sends is a few hundred
+ * bytes) and the most header lines in it. */
+#define AZR_HTTPREQ_MAX_HEAD    4096
+#define AZR_HTTPREQ_MAX_HEADERS 64
 /* Error text kept by a parser context. */
 #define AZR_ERRTEXT_MAX 256
 
