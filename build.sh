@@ -177,6 +177,9 @@ need_test() {
     command -v npm >/dev/null 2>&1 || want_pkg npm
     command -v openssl >/dev/null 2>&1 || want_pkg openssl
     command -v ps >/dev/null 2>&1 || want_pkg procps # test_secrets reads `ps -o args=`
+    # test_daemon_status parses /metrics with Prometheus's own parser (tests/prom_parse.py)
+    /usr/bin/python3 -c 'import prometheus_client.parser' >/dev/null 2>&1 ||
+        want_pkg python3-prometheus-client
     # 32-bit compile check (firmware targets are 32-bit ARM): gcc -m32 needs multilib on x86_64
     if [ "$CC" = cc ] && [ "$(uname -m)" = x86_64 ] && ! printf '#include <limits.h>\n#include <stdio.h>\nint x;\n' |
         cc -m32 -x c -c - -o /dev/null >/dev/null 2>&1; then
@@ -476,7 +479,8 @@ do_fuzz() {
     compile_lib "$B/fuzz" "$WARN_SRC $fz -DAZR_FUZZING" clang
     run clang $WARN_SRC $fz $(inc_flags) -c "$ROOT/src/emu/request.c" -o "$B/fuzz/emu_request.o"
     run clang $WARN_SRC $fz $(inc_flags) -c "$ROOT/src/daemon/fwdconf.c" -o "$B/fuzz/daemon_fwdconf.o"
-    OBJS="$OBJS $B/fuzz/emu_request.o $B/fuzz/daemon_fwdconf.o"
+    run clang $WARN_SRC $fz $(inc_flags) -c "$ROOT/src/daemon/httpreq.c" -o "$B/fuzz/daemon_httpreq.o"
+    OBJS="$OBJS $B/fuzz/emu_request.o $B/fuzz/daemon_fwdconf.o $B/fuzz/daemon_httpreq.o"
     summary=""
     rc=0
     for f in "$ROOT"/fuzz/fuzz_*.c; do

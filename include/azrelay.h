@@ -185,16 +185,94 @@ typedef struct azr_connection_info {
     int timeout;            /* seconds, 0 none */
     uint64_t bytes_in;      /* from the client */
     uint64_t bytes_out;     /* to the client */
+    uint64_t age_ms;        /* since the client was accepted */
+    /* Where the connection is: "accepted", "client-tls" (the client's TLS
+     * handshake), "backoff" (waiting to try the relay again), "resolve",
+     * "connecting", "proxy" (FirewallType's handshake), "tls" (the relay's),
+     * "upgrade", "preamble" (PortName), "open", "closing" (open, and one side
+     * has finished). */
+    char phase[16];
+    /* The address ("192.0.2.7:443", "[2001:db8::7]:443") the relay-side
+     * socket is connected to: the relay's, or the proxy's when FirewallType
+     * routes through one; "" before the TCP connect succeeds. */
+    char relay_address[64];
 } azr_connection_info;
 
 int azr_proxy_connection_count(const azr_proxy *p);
 /* Write up to cap ids; returns how many connections there are. */
 int azr_proxy_connection_ids(const azr_proxy *p, int *ids, int cap);
 int azr_proxy_connection_info(const azr_proxy *p, int conn_id, azr_connection_info *out);
+/*
+ * Every live connection at once, for a status page: up to cap entries into
+ * out (in no particular order), one pass over the connection table however
+ * many there are (calling azr_proxy_connection_info() per id looks each up
+ * again). Returns how many connections there are, which may be more than
+ * cap; nothing is allocated and out may be NULL when cap is 0.
+ */
+int azr_proxy_connection_list(const azr_proxy *p, azr_connection_info *out, int cap);
 int azr_proxy_set_idle_timeout(azr_proxy *p, int conn_id, int seconds);
 int azr_proxy_set_timeout(azr_proxy *p, int conn_id, int seconds);
 int azr_proxy_set_user_data(azr_proxy *p, int conn_id, void *user_data);
 void *azr_proxy_user_data(const azr_proxy *p, int conn_id);
+
+/*
+ * Counters of one proxy, for monitoring: since azr_proxy_new(), never reset
+ * (Reset and StopListening leave them), kept with a few additions per event
+ * and no allocation. Counters only grow; a sum over proxies is a sum.
+ */
+
+/* Why an attempt at the relay failed: the step it failed in. An attempt is a
+ * round of name lookup, TCP connect, proxy handshake, TLS, WebSocket upgrade
+ * and azbridge preamble; it fails on an error, a refusal or a timeout in one
+ * of them (a client that leaves, or Disconnect and Shutdown, are not relay
+ * failures). Upgrades are split by the relay's HTTP status. */
+enum azr_relay_failure {
+    AZR_FAIL_DNS,           /* the name lookup (NamespaceAddress, or FirewallHost) */
+    AZR_FAIL_TCP,           /* the TCP connect, to the relay or the proxy */
+    AZR_FAIL_PROXY,         /* the HTTP CONNECT or SOCKS handshake (FirewallType) */
+    AZR_FAIL_TLS,           /* the relay's TLS handshake */
+    AZR_FAIL_UPGRADE_401,   /* the upgrade: 401 (the token: key, key name, clock) */
+    AZR_FAIL_UPGRADE_403,   /* 403 (the policy lacks Send) */
+    AZR_FAIL_UPGRADE_404,   /* 404 (no listener, or no such hybrid connection) */
+    AZR_FAIL_UPGRADE_5XX,   /* 500-599 (the service) */
+    AZR_FAIL_UPGRADE_OTHER, /* another HTTP status */
+    AZR_FAIL_UPGRADE_NONE,  /* no valid answer (closed, timed out, not HTTP, a bad accept key) */
+    AZR_FAIL_AZBRIDGE,      /* the azbridge preamble (PortName): refused or unanswered */
+    AZR_FAIL_REASONS
+};
+
+/* Connect latency (client accepted -> relay connection open) histogram: the
+ * upper bounds of its buckets in ms, 5, 10, 25, 50, 100, 250, 500, 1000,
+ * 2500, 5000 and 10000; one more bucket counts what took longer. */
+#define AZR_STATS_CONNECT_BUCKETS 11
+
+typedef struct azr_proxy_stats {
+    uint64_t accepted; /* clients taken on (each got a connection id) */
+    uint64_t active;   /* of those, not ended yet (ConnectionCount) */
+    /* clients accepted and closed at once: MaxConnections (or the
+     * descriptor limit) reached, the ConnectionRequest event said no, no
+     * memory for the connection */
+    uint64_t refused_max_connections, refused_connection_request, refused_no_memory;
+    uint64_t opened;                           /* relay connections that opened (101, preamble) */
+    uint64_t relay_failures[AZR_FAIL_REASONS]; /* failed attempts, by azr_relay_failure */
+    uint64_t retries;                          /* failed attempts tried again after a backoff */
+    uint64_t bytes_to_relay, bytes_to_client;  /* payload, ended and live connections */
+    uint32_t connect_bucket_ms[AZR_STATS_CONNECT_BUCKETS];   /* the upper bounds above */
+    uint64_t connect_buckets[AZR_STATS_CONNECT_BUCKETS + 1]; /* opens per bucket (not cumulative) */
+    uint64_t connect_ms_sum; /* ms from accept to open, summed over the opens */
+    /* TLS handshakes that did not complete: the client's (SSLEnabled: a
+     * connection that ended during it, whatever the reason but Disconnect
+     * and Shutdown) and the relay's (attempts that failed during it, as
+     * relay_failures[AZR_FAIL_TLS]) */
+    uint64_t tls_failures_client, tls_failures_relay;
+} azr_proxy_stats;
+
+/* The counters now into *out; 0. */
+int azr_proxy_get_stats(const azr_proxy *p, azr_proxy_stats *out);
+/* A reason's name: "dns", "tcp", "proxy", "tls", "upgrade 401", "upgrade
+ * 403", "upgrade 404", "upgrade 5xx", "upgrade other", "upgrade none",
+ * "azbridge" (NULL outside the enum); static strings. */
+const char *azr_relay_failure_name(int reason);
 
 /* The library's version, "MAJOR.MINOR.PATCH"; a static string. */
 const char *azr_version(void);

@@ -7,6 +7,7 @@
  */
 #include "conn.h"
 #include "listener.h"
+#include "stats.h"
 #include "text.h"
 
 #include <errno.h>
@@ -461,11 +462,8 @@ int azr_proxy_connection_ids(const azr_proxy *px, int *ids, int cap)
     return n;
 }
 
-int azr_proxy_connection_info(const azr_proxy *px, int conn_id, azr_connection_info *out)
+static void info_of(const azr_conn *c, azr_connection_info *out)
 {
-    const azr_conn *c = find(&px->st, conn_id);
-    if (!c)
-        return AZR_ERR_NOT_FOUND;
     memset(out, 0, sizeof *out);
     out->id = c->id;
     out->connected = c->phase == AZR_P_OPEN;
@@ -476,6 +474,38 @@ int azr_proxy_connection_info(const azr_proxy *px, int conn_id, azr_connection_i
     out->timeout = (int)c->timeout;
     out->bytes_in = c->bytes_in;
     out->bytes_out = c->bytes_out;
+    uint64_t now = azr_reactor_now(c->p->loop);
+    out->age_ms = now > c->opened_at ? now - c->opened_at : 0;
+    snprintf(out->phase, sizeof out->phase, "%s", azr_stats_phase_name(c));
+    snprintf(out->relay_address, sizeof out->relay_address, "%s", c->relay_addr);
+}
+
+int azr_proxy_connection_info(const azr_proxy *px, int conn_id, azr_connection_info *out)
+{
+    const azr_conn *c = find(&px->st, conn_id);
+    if (!c)
+        return AZR_ERR_NOT_FOUND;
+    info_of(c, out);
+    return 0;
+}
+
+int azr_proxy_connection_list(const azr_proxy *px, azr_connection_info *out, int cap)
+{
+    int n = 0;
+    for (size_t i = 0; px->st.conns && i < px->st.max_conns; i++) {
+        const azr_conn *c = px->st.conns[i];
+        if (c && c->phase != AZR_P_DEAD) {
+            if (n < cap)
+                info_of(c, &out[n]);
+            n++;
+        }
+    }
+    return n;
+}
+
+int azr_proxy_get_stats(const azr_proxy *px, azr_proxy_stats *out)
+{
+    azr_stats_get(&px->st, out);
     return 0;
 }
 

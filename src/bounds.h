@@ -59,6 +59,15 @@
  * SSLSecurityFlags ignores time validity). */
 #define AZR_CERT_DN_MAX   512
 #define AZR_CERT_LEAF_MAX 8192
+/* azrelay-proxy's metrics endpoint (MetricsAddress): the longest request head
+ * it reads (a GET with its headers; what a scraper sends is a few hundred
+ * bytes) and the most header lines in it. */
+#define AZR_HTTPREQ_MAX_HEAD    4096
+#define AZR_HTTPREQ_MAX_HEADERS 64
+/* azrelay-proxy's StatusSocket path (a unix socket's sun_path holds 108 bytes
+ * with the NUL) and MetricsAddress (HOST:PORT, an IPv6 HOST in brackets). */
+#define AZR_STATUS_PATH_MAX 107
+#define AZR_HOSTPORT_MAX    (AZR_HOST_MAX + 8)
 /* Error text kept by a parser context. */
 #define AZR_ERRTEXT_MAX 256
 

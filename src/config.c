@@ -318,6 +318,74 @@ static azr_err check_host(const azr_conf_def *d, const char *v, size_t len, char
     return AZR_OK;
 }
 
+/* StatusSocket: empty, or an absolute path of printable text. */
+static azr_err check_socket_path(const azr_conf_def *d, const char *v, size_t len, char *err,
+                                 size_t errcap)
+{
+    char b[72];
+    if (len > 0 && v[0] != '/') {
+        snprintf(err, errcap, "%s: '%s' is not an absolute path", d->name, shown(v, len, b));
+        return AZR_E_ARG;
+    }
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f) {
+            snprintf(err, errcap, "%s: a control character at byte %zu", d->name, i + 1);
+            return AZR_E_ARG;
+        }
+    return AZR_OK;
+}
+
+azr_err azr_config_hostport(const char *v, size_t len, char *host, size_t cap, uint16_t *port,
+                            char *err, size_t errcap)
+{
+    char b[72];
+    const char *colon = NULL;
+    for (size_t i = len; i > 0; i--)
+        if (v[i - 1] == ':') {
+            colon = v + i - 1;
+            break;
+        }
+    long p = -1;
+    if (!colon || azr_config_parse_long(colon + 1, len - (size_t)(colon + 1 - v), &p) != AZR_OK ||
+        p < 0 || p > 65535) {
+        snprintf(err, errcap, "MetricsAddress: '%s' is not HOST:PORT (port 0 to 65535)",
+                 shown(v, len, b));
+        return AZR_E_ARG;
+    }
+    const char *h = v;
+    size_t hl = (size_t)(colon - v);
+    bool bracketed = hl >= 2 && h[0] == '[' && h[hl - 1] == ']';
+    if (bracketed) {
+        h++;
+        hl -= 2;
+    }
+    uint8_t a[16];
+    char ip[64];
+    bool v6 = false;
+    if (hl > 0 && hl < sizeof ip) {
+        memcpy(ip, h, hl);
+        ip[hl] = '\0';
+        v6 = inet_pton(AF_INET6, ip, a) == 1;
+    }
+    bool ok = hl > 0 && hl < cap && (bracketed ? v6 : !v6);
+    for (size_t i = 0; ok && !bracketed && i < hl; i++) {
+        char c = h[i];
+        ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+             c == '-' || c == '_' || c == '.';
+    }
+    if (!ok) {
+        snprintf(err, errcap,
+                 "MetricsAddress: '%s': HOST is a name, an IPv4 address or an IPv6 address in "
+                 "brackets ([::1]:9464)",
+                 shown(v, len, b));
+        return AZR_E_ARG;
+    }
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    *port = (uint16_t)p;
+    return AZR_OK;
+}
+
 /* ProxyAuthorization (a header value), PortName (UTF-8): no control characters. */
 static azr_err check_text(const azr_conf_def *d, const char *v, size_t len, char *err,
                           size_t errcap)
@@ -539,6 +607,13 @@ static azr_err set_def(azr_settings *s, const azr_conf_def *d, const char *v, si
             ce = check_text(d, v, len, err, errcap);
         if (d->offset == OFF(proxy_exceptions))
             ce = azr_bypass_check(v, len, err, errcap);
+        if (d->offset == OFF(status_socket))
+            ce = check_socket_path(d, v, len, err, errcap);
+        if (d->offset == OFF(metrics_address) && len > 0) {
+            char host[AZR_HOSTPORT_MAX + 1];
+            uint16_t port;
+            ce = azr_config_hostport(v, len, host, sizeof host, &port, err, errcap);
+        }
         if (ce != AZR_OK)
             return ce;
         if (d->offset == OFF(ssl_enabled_cipher_suites)) {

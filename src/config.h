@@ -86,6 +86,8 @@ typedef struct azr_settings {
     bool strict_utf8;
     long event_loop;
     long drain_timeout; /* azrelay-proxy: seconds a stopping forward's connections may finish */
+    char status_socket[AZR_STATUS_PATH_MAX + 1]; /* azrelay-proxy: the --status socket, "" off */
+    char metrics_address[AZR_HOSTPORT_MAX + 1];  /* azrelay-proxy: HOST:PORT of /metrics, "" off */
     char ssl_ca_cert_file_paths[1024];
     /* local TLS (class properties: SSLEnabled, SSLStartMode, the SSLCert fields) */
     bool ssl_enabled;
@@ -218,5 +220,10 @@ size_t azr_config_diff(const azr_settings *a, const azr_settings *b, char *out, 
 /* Boolean and integer parsers of the vocabulary (exposed for tests and argv). */
 AZR_MUST_CHECK azr_err azr_config_parse_bool(const char *v, size_t len, bool *out);
 AZR_MUST_CHECK azr_err azr_config_parse_long(const char *v, size_t len, long *out);
+/* "HOST:PORT" (MetricsAddress): HOST a name or an IPv4 address, or an IPv6
+ * address in brackets; PORT 0 to 65535. host[cap] gets HOST without
+ * brackets. AZR_E_ARG with a sentence in err[errcap] otherwise. */
+AZR_MUST_CHECK azr_err azr_config_hostport(const char *v, size_t len, char *host, size_t cap,
+                                           uint16_t *port, char *err, size_t errcap);
 
 #endif

@@ -323,6 +323,20 @@ const azr_conf_def azr_config_table[] = {
      "or a reload that removes or changes it) may go on after it stopped accepting; then "
      "they are closed (1001 to the relay). 0 closes them at once. The C API does not read "
      "it: StopListening and ConnectionCount drain a proxy there."},
+    {"StatusSocket", AZR_CT_STR, AZR_CF_OURS | AZR_CF_DAEMON, 0, AZR_STATUS_PATH_MAX, "", STRF(status_socket), NULL,
+     "azrelay-proxy: an absolute path where the daemon listens on a unix stream socket (mode "
+     "0660, the daemon's user and group) for azrelay-proxy --status: each connection gets "
+     "the forwards and the live connections as text, then the daemon closes it. Empty (the "
+     "default): no socket. Set for the whole daemon (not in a section); a reload may move it. "
+     "Under systemd, RuntimeDirectory=azrelay in the unit makes /run/azrelay for "
+     "/run/azrelay/status, the path --status tries when given none."},
+    {"MetricsAddress", AZR_CT_STR, AZR_CF_OURS | AZR_CF_DAEMON, 0, AZR_HOSTPORT_MAX, "", STRF(metrics_address), NULL,
+     "azrelay-proxy: HOST:PORT (e.g. 127.0.0.1:9464; [::1]:9464) where the daemon serves "
+     "Prometheus metrics over HTTP/1.1: GET /metrics (text format 0.0.4: per forward, "
+     "connections, relay failures, retries, bytes, connect latency, TLS failures; the process's "
+     "descriptors, memory, reloads) and GET /healthz (200 when every forward listens, else "
+     "503). No TLS and no authentication: keep it on loopback or a management network. Empty "
+     "(the default): off. Set for the whole daemon (not in a section); a reload may move it."},
     {"MaxTransferRate", AZR_CT_INT, 0, 0, 2147483647L, "0", OFF(max_transfer_rate), 0, NULL,
      "Per connection, at most this many bytes per second of the client's data go towards the "
      "relay (WebSocket framing not counted); 0 means no limit. Over the limit the client is "

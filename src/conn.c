@@ -32,6 +32,7 @@
  * Deadlines (one timer per connection) are deadline.c's.
  */
 #include "conn.h"
+#include "stats.h"
 #include "text.h"
 
 #include <errno.h>
@@ -60,6 +61,7 @@ azr_verdict azr_conn_fail(azr_conn *c, int status, uint16_t ws_code, bool abort,
     va_start(ap, fmt);
     vsnprintf(c->reason, sizeof c->reason, fmt, ap);
     va_end(ap);
+    azr_stats_failed(c, status, false);
     return AZR_V_FAIL;
 }
 
@@ -214,6 +216,7 @@ static azr_verdict open_ws(azr_conn *c)
     azr_rate_init(&c->rate_up, (uint64_t)c->p->set.max_transfer_rate, c->last_io);
     azr_rate_init(&c->rate_down, (uint64_t)c->p->set.max_transfer_rate_in, c->last_io);
     c->connected_fired = true;
+    azr_stats_opened(c);
     azr_proxy_log(c->p, c->id, 1, "relay connection open for %s:%d", c->remote_host,
                   c->remote_port);
     if (c->p->ev.connected)
@@ -420,11 +423,15 @@ static azr_verdict watch_client(azr_conn *c, int fd, unsigned ev)
 {
     if (fd < 0 || fd != c->cfd || !(ev & AZR_READABLE))
         return AZR_V_WAIT;
-    if (azr_conn_read(c, true) == AZR_V_FAIL)
+    c->not_relay = true; /* what goes wrong here is the client's, not the relay's */
+    azr_verdict v = azr_conn_read(c, true);
+    c->not_relay = false;
+    if (v == AZR_V_FAIL)
         return AZR_V_FAIL;
     size_t held;
     (void)azr_xport_recvapp_buf(&c->cx, &held);
-    if (c->client_eof && held == 0)
+    c->not_relay = c->client_eof && held == 0;
+    if (c->not_relay)
         return azr_conn_fail(c, 0, c->phase == AZR_P_PREAMBLE ? AZR_WS_CLOSE_GOING_AWAY : 0, false,
                              "client left during %s, before the relay was open", azr_conn_doing(c));
     return AZR_V_WAIT;
@@ -660,6 +667,7 @@ void azr_conn_close(azr_conn *c, int status, const char *reason, bool going_away
 {
     if (c->phase == AZR_P_DEAD)
         return;
+    c->not_relay = true; /* the application's (or the daemon's) decision */
     (void)azr_conn_fail(c, status, going_away ? AZR_WS_CLOSE_GOING_AWAY : AZR_WS_CLOSE_INTERNAL,
                         !going_away && status != 0, "%s", reason);
     end(c);

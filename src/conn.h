@@ -143,11 +143,13 @@ struct azr_conn {
     long idle_timeout, timeout;
     uint64_t bytes_in, bytes_out;
     char remote_host[64], local_addr[64];
+    char relay_addr[64]; /* the relay-side socket's peer, "host:port" ("" before the connect) */
     int remote_port;
     void *user_data;
     /* how it ends: the first verdict wins */
     bool ending;       /* a verdict is recorded */
     bool abort_client; /* reset the client (the stream was cut) instead of FIN */
+    bool not_relay;    /* the verdict is the client's or the application's: no failure counted */
     uint16_t end_code; /* close code for the relay, 0: none */
     int status;
     char reason[320];

@@ -22,6 +22,7 @@
  * not answer is one more failed attempt.
  */
 #include "conn.h"
+#include "stats.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -143,6 +144,17 @@ void azr_dial_set_addrs(azr_conn *c, const azr_sockaddr *in, size_t n, uint16_t 
 
 /* ------------------------------------------------------------- attempts */
 
+/* The connected address, for the Connections list: "host:port", "[v6]:port". */
+static void relay_addr_text(azr_conn *c, const azr_sockaddr *a)
+{
+    char h[48]; /* INET6_ADDRSTRLEN: "[h]:65535" fits relay_addr */
+    uint16_t port;
+    azr_net_addr_text(a, h, sizeof h, &port);
+    bool v6 = strchr(h, ':') != NULL;
+    snprintf(c->relay_addr, sizeof c->relay_addr, "%s%s%s:%u", v6 ? "[" : "", h, v6 ? "]" : "",
+             (unsigned)port);
+}
+
 static void drop_attempt(azr_conn *c, size_t i)
 {
     const azr_net_ops *net = c->p->net;
@@ -258,6 +270,7 @@ azr_verdict azr_dial_step(azr_conn *c, int fd, unsigned ev)
             continue;
         if (c->p->net->connect_done(c->p->net->ud, fd) == AZR_OK) {
             c->rfd = fd; /* the winner: the others go */
+            relay_addr_text(c, &hs->addrs[hs->tries[i].addr]);
             uint64_t won = hs->tries[i].started;
             hs->tries[i] = hs->tries[--hs->ntries];
             for (size_t j = 0; j < hs->ntries; j++)
@@ -331,6 +344,7 @@ azr_verdict azr_conn_retry(azr_conn *c, int status, const char *fmt, ...)
     snprintf(c->hs->retry_why, sizeof c->hs->retry_why, "%s", why);
     c->hs->retry_status = status;
     c->hs->backing_off = true;
+    azr_stats_failed(c, status, true);
     c->hs->wake_at = now + delay;
     azr_proxy_log(c->p, c->id, 1, "attempt %u failed: %s; trying again in %llu ms", n, why,
                   (unsigned long long)delay);
@@ -349,6 +363,7 @@ azr_verdict azr_dial_backoff(azr_conn *c)
         c->rfd = -1;
     }
     c->relay_eof = false;
+    c->relay_addr[0] = '\0';
     if (c->tls)
         azr_xport_init_tls(&c->rx, &c->tls->cc.eng);
     else

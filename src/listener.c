@@ -210,6 +210,7 @@ static void take(azr_proxy_state *p, int cfd, const azr_sockaddr *peer)
     if (p->ev.connection_request)
         p->ev.connection_request(p->ud, host, port, &accept);
     if (!accept) {
+        p->stats.refused_connection_request++;
         azr_proxy_log(p, 0, 1, "connection from %s:%u refused by ConnectionRequest", host,
                       (unsigned)port);
         close(cfd);
@@ -223,6 +224,10 @@ static void take(azr_proxy_state *p, int cfd, const azr_sockaddr *peer)
         }
     azr_conn *c = NULL;
     if (slot == p->max_conns || azr_conn_open(p, cfd, peer, &c) != AZR_OK) {
+        if (slot == p->max_conns)
+            p->stats.refused_max_connections++;
+        else
+            p->stats.refused_no_memory++;
         if (log_due(p, &p->limit_log_at, &p->limit_log_missed)) {
             azr_proxy_log(p, 0, -1,
                           "connection from %s:%u refused: %s (%u more since the last line)", host,
@@ -240,6 +245,7 @@ static void take(azr_proxy_state *p, int cfd, const azr_sockaddr *peer)
     p->conns[slot] = c;
     p->nconns++;
     p->nopen++;
+    p->stats.accepted++;
     azr_proxy_log(p, c->id, 1, "client %s:%u connected", host, (unsigned)port);
     azr_conn_start(c);
 }

@@ -2,8 +2,9 @@
  * azrelay-proxy: the daemon. The command line (this file), the config
  * grammar (daemon/fwdconf.c), loading a configuration (daemon/load.c), the
  * running forwards on one shared loop with reload and drain
- * (daemon/fleet.c), signals (daemon/sig.c), the log (daemon/dlog.c) and
- * --help (daemon/help.c). Settings go through the vocabulary table in
+ * (daemon/fleet.c), signals (daemon/sig.c), the log (daemon/dlog.c),
+ * --help (daemon/help.c), and the status socket and metrics endpoint
+ * (daemon/ctl.c, daemon/report.c). Settings go through the vocabulary table in
  * config.c, so names and values mean what they mean in the C API's
  * Config(). Hook points for systemd notification and secrets: daemon/hooks.h.
  */
@@ -15,6 +16,7 @@
 
 #include "azrelay.h"
 #include "config.h"
+#include "daemon/ctl.h"
 #include "daemon/dlog.h"
 #include "daemon/fleet.h"
 #include "daemon/help.h"
@@ -167,12 +169,34 @@ static int do_get(const azr_load *l, const char *get)
     return rc;
 }
 
+/* --status [PATH]: PATH, else the configuration's StatusSocket (when -c or
+ * Name=Value arguments are given), else AZR_STATUS_DEFAULT_PATH. */
+static int status(const char *path, const char *cfg, azr_cmdline *cl)
+{
+    static azr_load l;
+    int rc = 1;
+    if (!path && (cfg || cl->n)) {
+        if (!azr_load_read(&l, cfg, cl)) {
+            fprintf(stderr, PROG ": %s (or give the socket: --status PATH)\n", l.err);
+            goto out;
+        }
+        if (l.f[0].set.status_socket[0])
+            path = l.f[0].set.status_socket;
+    }
+    rc = azr_ctl_status_print(path ? path : AZR_STATUS_DEFAULT_PATH, stdout, stderr);
+out:
+    azr_load_free(&l);
+    azr_cmdline_free(cl);
+    return rc;
+}
+
 /* ------------------------------------------------------------------ running */
 
 typedef struct daemon_state {
     const char *cfg;
     const azr_cmdline *cl;
     azr_fleet *fl;
+    azr_ctl *ctl; /* StatusSocket, MetricsAddress */
     long event_loop;
     long log_format;
     char log_target[256];
@@ -207,6 +231,7 @@ static void reload(daemon_state *d)
     if (!azr_load_read(&l, d->cfg, d->cl)) {
         snprintf(summary, sizeof summary, "reload: %s; nothing changed", l.err);
         azr_dlog(NULL, 0, "Error", "%s", summary);
+        azr_ctl_reloaded(d->ctl, NULL);
     } else {
         for (const char *w = l.warn; *w;) { /* one log line each */
             size_t n = strcspn(w, "\n");
@@ -222,6 +247,7 @@ static void reload(daemon_state *d)
             for (size_t i = 0; i < l.n; i++) /* not a change of any forward's */
                 l.f[i].set.event_loop = d->event_loop;
         }
+        azr_ctl_reloaded(d->ctl, &l); /* before the fleet compares settings */
         azr_fleet_reload(d->fl, &l, summary, sizeof summary);
     }
     azr_load_free(&l);
@@ -303,7 +329,8 @@ static int run(daemon_state *d, const azr_load *l, int sigfd)
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);
-    if (!azr_fleet_start(d->fl, l, err, sizeof err)) {
+    if (!azr_fleet_start(d->fl, l, err, sizeof err) ||
+        !(d->ctl = azr_ctl_new(d->fl, &l->f[0].set, err, sizeof err))) {
         fprintf(stderr, PROG ": %s\n", err);
         azr_loop_unwatch_fd(loop, sigfd);
         azr_fleet_free(d->fl);
@@ -314,8 +341,11 @@ static int run(daemon_state *d, const azr_load *l, int sigfd)
     int rc = 0;
     while (!d->stopping || !azr_fleet_idle(d->fl)) {
         int t = azr_fleet_timeout_ms(d->fl), h = azr_hook_timeout_ms();
+        int c = azr_ctl_timeout_ms(d->ctl);
         if (h >= 0 && (t < 0 || h < t))
             t = h;
+        if (c >= 0 && (t < 0 || c < t))
+            t = c;
         if (azr_loop_run(loop, t) != 0) {
             azr_dlog(NULL, 0, "Error", "event loop wait failed: %s", strerror(errno));
             rc = 1;
@@ -323,10 +353,13 @@ static int run(daemon_state *d, const azr_load *l, int sigfd)
         }
         take_signals(d, sigfd);
         azr_fleet_tick(d->fl);
+        azr_ctl_tick(d->ctl);
         azr_fleet_status(d->fl, status, sizeof status);
         azr_hook_tick(status);
     }
     azr_loop_unwatch_fd(loop, sigfd);
+    azr_ctl_free(d->ctl);
+    d->ctl = NULL;
     azr_fleet_free(d->fl);
     d->fl = NULL;
     return rc;
@@ -335,8 +368,8 @@ static int run(daemon_state *d, const azr_load *l, int sigfd)
 int main(int argc, char **argv)
 {
     azr_hook_start();
-    const char *cfg = NULL, *get = NULL;
-    bool do_chk = false;
+    const char *cfg = NULL, *get = NULL, *status_path = NULL;
+    bool do_chk = false, do_status = false;
     static azr_cmdline cl;
 
     for (int i = 1; i < argc; i++) {
@@ -366,6 +399,10 @@ int main(int argc, char **argv)
                 cfg = argv[i];
         } else if (!strcmp(a, "--check")) {
             do_chk = true;
+        } else if (!strcmp(a, "--status")) {
+            do_status = true; /* PATH: the next argument, unless an option or Name=Value */
+            if (i + 1 < argc && argv[i + 1][0] != '-' && !strchr(argv[i + 1], '='))
+                status_path = argv[++i];
         } else if (a[0] == '-') {
             fprintf(stderr, PROG ": unknown option '%s'\n", a);
             azr_help_usage(stderr);
@@ -378,6 +415,8 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    if (do_status)
+        return status(status_path, cfg, &cl);
     /* the statements are ours now: a reload re-applies this copy */
     azr_hook_args(argc, argv);
     /* the daemon takes its signals before anything else, so none is missed or kills it */

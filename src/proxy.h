@@ -66,6 +66,7 @@ struct azr_proxy_state {
     unsigned fd_log_missed; /* failures since then */
     uint64_t limit_log_at;  /* last "connection limit reached" log line */
     unsigned limit_log_missed;
+    azr_proxy_stats stats; /* stats.c: the counters (active and the bucket bounds: when read) */
     br_hmac_drbg_context rng;
     uint8_t mask_pool[256]; /* WebSocket masks, drawn from rng 64 at a time (splice.c) */
     size_t mask_left;       /* unused bytes at the pool's end */

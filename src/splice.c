@@ -92,6 +92,7 @@ static size_t to_relay(azr_conn *c)
         azr_xport_recvapp_ack(&c->cx, n);
         azr_rate_take(&c->rate_up, n);
         c->bytes_in += n;
+        c->p->stats.bytes_to_relay += n;
         moved += n;
     }
     (void)azr_xport_recvapp_buf(&c->cx, &avail);
@@ -151,6 +152,7 @@ static azr_verdict to_client(azr_conn *c, size_t *moved)
                 azr_xport_sendapp_ack(&c->cx, ev.data_len - k);
                 azr_rate_take(&c->rate_down, ev.data_len - k);
                 c->bytes_out += ev.data_len - k;
+                c->p->stats.bytes_to_client += ev.data_len - k;
                 *moved += ev.data_len - k;
             }
             break;

@@ -139,7 +139,8 @@ static inline azr_proxy *proxy_at(const char *ns_address, const char *hc, seen *
     for (; settings && *settings; settings++)
         if (azr_proxy_config(p, *settings, NULL, 0) != 0)
             fail_msg("%s: %s", *settings, azr_proxy_last_error(p));
-    assert_int_equal(azr_proxy_start_listening(p), 0);
+    if (azr_proxy_start_listening(p) != 0)
+        fail_msg("StartListening: %s", azr_proxy_last_error(p));
     assert_int_equal(azr_proxy_config(p, "LocalPort", out, sizeof out), 0);
     *port = (int)strtol(out, NULL, 10);
     assert_true(*port > 0);

@@ -345,6 +345,59 @@ static void test_config_string_bounds(void **s)
     assert_string_equal(st.access_key, "");
 }
 
+/* StatusSocket: an absolute path within sun_path; MetricsAddress: HOST:PORT. */
+static void test_config_status_and_metrics_addresses(void **s)
+{
+    (void)s;
+    static azr_settings st;
+    char err[AZR_CONF_ERR_MAX], host[AZR_HOSTPORT_MAX + 1];
+    uint16_t port;
+    azr_settings_init(&st);
+    assert_string_equal(st.status_socket, "");
+    assert_string_equal(st.metrics_address, "");
+    assert_int_equal(apply(&st, "StatusSocket=/run/azrelay/status", err), AZR_OK);
+    assert_string_equal(st.status_socket, "/run/azrelay/status");
+    assert_int_equal(apply(&st, "StatusSocket=run/status", err), AZR_E_ARG);
+    assert_string_equal(err, "StatusSocket: 'run/status' is not an absolute path");
+    static char path[200] = "StatusSocket=/";
+    memset(path + 14, 'p', 107);
+    assert_int_equal(apply(&st, path, err), AZR_E_LIMIT); /* 108 bytes: no room for the NUL */
+    path[14 + 106] = '\0';
+    assert_int_equal(apply(&st, path, err), AZR_OK);
+    assert_int_equal(apply(&st, "StatusSocket=", err), AZR_OK); /* off again */
+    static const struct {
+        const char *v, *host;
+        int port;
+    } good[] = {{"127.0.0.1:9464", "127.0.0.1", 9464},
+                {"[::1]:9464", "::1", 9464},
+                {"localhost:0", "localhost", 0},
+                {"[fd00::8]:65535", "fd00::8", 65535},
+                {"gw-1.example.internal:80", "gw-1.example.internal", 80}};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char stmt[128];
+        snprintf(stmt, sizeof stmt, "MetricsAddress=%s", good[i].v);
+        if (apply(&st, stmt, err) != AZR_OK)
+            fail_msg("%s: %s", stmt, err);
+        assert_int_equal(azr_config_hostport(good[i].v, strlen(good[i].v), host, sizeof host, &port,
+                                             err, sizeof err),
+                         AZR_OK);
+        assert_string_equal(host, good[i].host);
+        assert_int_equal(port, good[i].port);
+    }
+    static const char *const bad[] = {"127.0.0.1",  "127.0.0.1:",    "127.0.0.1:65536", "::1:9464",
+                                      "[::1]",      "[127.0.0.1]:1", ":9464",           "a b:1",
+                                      "http://h:1", "127.0.0.1:-1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char stmt[128];
+        snprintf(stmt, sizeof stmt, "MetricsAddress=%s", bad[i]);
+        if (apply(&st, stmt, err) != AZR_E_ARG)
+            fail_msg("%s was taken", stmt);
+        assert_non_null(strstr(err, "MetricsAddress: '"));
+    }
+    assert_string_equal(st.metrics_address, "gw-1.example.internal:80"); /* the last good one */
+    azr_settings_wipe(&st);
+}
+
 static void test_config_number_parsers(void **s)
 {
     (void)s;
@@ -989,6 +1042,7 @@ int main(void)
         cmocka_unit_test(test_config_file_lines),
         cmocka_unit_test(test_config_string_bounds),
         cmocka_unit_test(test_config_number_parsers),
+        cmocka_unit_test(test_config_status_and_metrics_addresses),
         cmocka_unit_test(test_config_proxy_settings_defaults),
         cmocka_unit_test(test_config_firewall_port_survives_firewall_type),
         cmocka_unit_test(test_config_proxy_ranges_and_enums),

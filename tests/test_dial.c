@@ -252,6 +252,11 @@ static void test_dial_nxdomain(void **st)
     want_in(s.disconnected_desc, "nothere.example.test does not exist");
     want_in(s.disconnected_desc, "NamespaceAddress");
     assert_int_equal(log_at(&s, "attempt 1 failed"), -1); /* not retried */
+    azr_proxy_stats c;
+    assert_int_equal(azr_proxy_get_stats(p, &c), 0); /* counted as the lookup's failure */
+    assert_int_equal(c.relay_failures[AZR_FAIL_DNS], 1);
+    assert_int_equal(c.relay_failures[AZR_FAIL_TCP], 0);
+    assert_int_equal(c.retries, 0);
     assert_true(count_in_file(QLOG, "query[A] nothere.example.test") >= 1);
     close(fd);
     proxy_done(p);

@@ -207,6 +207,14 @@ static void test_fwdconf_file_errors_name_the_line(void **st)
                       "EventLoop belongs to the whole daemon (one event loop serves every "
                       "forward): set it at the top level or as a Name=Value argument, not for "
                       "one forward");
+    expect_file_error("StatusSocket=/run/a\n[forward a]\nstatussocket=/run/b\n", 3,
+                      "StatusSocket belongs to the whole daemon (one socket reports every "
+                      "forward): set it at the top level or as a Name=Value argument, not for "
+                      "one forward");
+    expect_file_error("[forward a]\nMetricsAddress=127.0.0.1:9464\n", 2,
+                      "MetricsAddress belongs to the whole daemon (one endpoint serves every "
+                      "forward's metrics): set it at the top level or as a Name=Value "
+                      "argument, not for one forward");
     /* the longest name is fine */
     azr_fwdconf c;
     azr_fwdconf_init(&c);
@@ -256,6 +264,9 @@ static void test_fwdconf_command_line(void **st)
         {"a:EventLoop=1", "EventLoop belongs to the whole daemon (one event loop serves every "
                           "forward): set it at the top level or as a Name=Value argument, not "
                           "for one forward"},
+        {"a:MetricsAddress=[::1]:1", "MetricsAddress belongs to the whole daemon (one endpoint "
+                                     "serves every forward's metrics): set it at the top level "
+                                     "or as a Name=Value argument, not for one forward"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         azr_fwdconf_init(&c);

@@ -8,13 +8,18 @@
  * becomes "b, draining"). Draining proxies are looked at after every loop
  * turn (azr_fleet_tick): a connection that ended in the turn is no longer
  * counted, and the loop's wait is bounded by the nearest DrainTimeout
- * (azr_fleet_timeout_ms), so no timer of our own is needed.
+ * (azr_fleet_timeout_ms), so no timer of our own is needed. A proxy that
+ * is freed while the fleet goes on leaves its counts in a third list,
+ * retired, by forward name (azr_fleet_each), so a forward's metrics never
+ * go down; a name that is no longer live nor draining loses its entry at
+ * the next tick or reload.
  */
 #include "platform.h"
 
 #include "fleet.h"
 #include "dlog.h"
 #include "hooks.h"
+#include "report.h"
 #include "text.h"
 
 #include <time.h>
@@ -31,10 +36,18 @@ typedef struct fwd {
     struct fwd *next;
 } fwd;
 
+/* The counts of a forward's freed proxies (azr_fleet_each's RETIRED). */
+typedef struct retired {
+    char name[AZR_FC_NAME_MAX + 1];
+    azr_proxy_stats st;
+    struct retired *next;
+} retired;
+
 struct azr_fleet {
     azr_loop *loop;
     fwd *live;
     fwd *draining;
+    retired *retired;
 };
 
 static uint64_t now_ms(void)
@@ -137,6 +150,63 @@ static void secs(uint64_t ms, char *out, size_t cap)
     snprintf(out, cap, "%llu.%03u s", (unsigned long long)(ms / 1000u), (unsigned)(ms % 1000u));
 }
 
+/* f's proxy is about to be freed: its counts go on under its name. */
+static void retire(azr_fleet *fl, const fwd *f)
+{
+    retired *r = fl->retired;
+    while (r && strcmp(r->name, f->name) != 0)
+        r = r->next;
+    if (!r && f->px && (r = calloc(1, sizeof *r)) != NULL) {
+        snprintf(r->name, sizeof r->name, "%s", f->name);
+        r->next = fl->retired;
+        fl->retired = r;
+    }
+    if (r && f->px) {
+        azr_proxy_stats st; /* bytes count as they move: nothing is left to add at the close */
+        (void)azr_proxy_get_stats(f->px, &st);
+        st.active = 0; /* a gauge: the live proxies' only */
+        azr_report_stats_add(&r->st, &st);
+    }
+}
+
+/* The counts of names neither live nor draining go: the forward was removed. */
+static void prune(azr_fleet *fl)
+{
+    for (retired **rp = &fl->retired; *rp;) {
+        retired *r = *rp;
+        bool used = false;
+        for (const fwd *f = fl->live; f && !used; f = f->next)
+            used = !strcmp(f->name, r->name);
+        for (const fwd *f = fl->draining; f && !used; f = f->next)
+            used = !strcmp(f->name, r->name);
+        if (used) {
+            rp = &r->next;
+            continue;
+        }
+        *rp = r->next;
+        free(r);
+    }
+}
+
+void azr_fleet_each(const azr_fleet *fl, void (*fn)(void *ud, const azr_fleet_view *v), void *ud)
+{
+    azr_fleet_view v;
+    memset(&v, 0, sizeof v);
+    for (const fwd *f = fl->live; f; f = f->next) {
+        v.name = f->name, v.kind = AZR_FLEET_LIVE, v.px = f->px;
+        fn(ud, &v);
+    }
+    for (const fwd *f = fl->draining; f; f = f->next) {
+        v.name = f->name, v.kind = AZR_FLEET_DRAINING, v.px = f->px;
+        fn(ud, &v);
+    }
+    v.px = NULL;
+    for (const retired *r = fl->retired; r; r = r->next) {
+        v.name = r->name, v.kind = AZR_FLEET_RETIRED, v.retired = &r->st;
+        fn(ud, &v);
+    }
+}
+
 /* f stops accepting and goes to the draining list; an entry with no
  * connection (or DrainTimeout 0) is done at once. */
 static void to_draining(azr_fleet *fl, fwd *f)
@@ -150,6 +220,7 @@ static void to_draining(azr_fleet *fl, fwd *f)
     }
     size_t n = conns(f);
     if (n == 0) {
+        retire(fl, f);
         fwd_free(f);
         return;
     }
@@ -157,6 +228,7 @@ static void to_draining(azr_fleet *fl, fwd *f)
     if (f->drain_timeout == 0) {
         azr_dlog(f->label, 0, "Info", "DrainTimeout is 0: closing %zu connection%s now", n,
                  n == 1 ? "" : "s");
+        retire(fl, f);
         fwd_free(f);
         return;
     }
@@ -175,6 +247,7 @@ void azr_fleet_tick(azr_fleet *fl)
 {
     uint64_t now = now_ms();
     char took[32];
+    bool freed = false;
     for (fwd **pp = &fl->draining; *pp;) {
         fwd *f = *pp;
         size_t n = conns(f);
@@ -191,8 +264,12 @@ void azr_fleet_tick(azr_fleet *fl)
             continue;
         }
         *pp = f->next;
+        retire(fl, f);
         fwd_free(f);
+        freed = true;
     }
+    if (freed)
+        prune(fl);
 }
 
 int azr_fleet_timeout_ms(const azr_fleet *fl)
@@ -229,6 +306,11 @@ void azr_fleet_free(azr_fleet *fl)
         return;
     free_list(fl->live);
     free_list(fl->draining);
+    while (fl->retired) {
+        retired *r = fl->retired;
+        fl->retired = r->next;
+        free(r);
+    }
     if (azr_loop_free(fl->loop) != 0)
         azr_dlog(NULL, 0, "Error", "internal: the event loop still has users");
     free(fl);
@@ -422,6 +504,7 @@ void azr_fleet_reload(azr_fleet *fl, const azr_load *l, char *summary, size_t ca
         }
     }
     fl->live = live;
+    prune(fl);
     free(plan);
     char a[300], c[300], r[300], f[300];
     tally_text(&added, "added", a, sizeof a);

@@ -62,4 +62,28 @@ bool azr_fleet_idle(const azr_fleet *fl);
 /* "3 forwards, 12 connections" (", 2 draining" while old proxies finish). */
 void azr_fleet_status(const azr_fleet *fl, char *out, size_t cap);
 
+/*
+ * For status and metrics (ctl.c, report.c): every proxy of the fleet, and
+ * the counts of the proxies it has freed. A forward's counters are the sum
+ * of its views of every kind, so they never go down while its name stays
+ * in the configuration: a reload that replaces its proxy, or a drain that
+ * ends, moves the old proxy's counts to RETIRED. RETIRED counts of a name
+ * that is neither live nor draining any more are dropped.
+ */
+typedef enum azr_fleet_kind {
+    AZR_FLEET_LIVE,     /* the forward's proxy, in the configuration's order */
+    AZR_FLEET_DRAINING, /* an old proxy finishing its connections */
+    AZR_FLEET_RETIRED   /* the counts of the forward's proxies freed so far */
+} azr_fleet_kind;
+
+typedef struct azr_fleet_view {
+    const char *name;
+    azr_fleet_kind kind;
+    azr_proxy *px;                  /* LIVE and DRAINING */
+    const azr_proxy_stats *retired; /* RETIRED */
+} azr_fleet_view;
+
+/* fn for each view: the live ones in order, then draining, then retired. */
+void azr_fleet_each(const azr_fleet *fl, void (*fn)(void *ud, const azr_fleet_view *v), void *ud);
+
 #endif

@@ -110,11 +110,21 @@ static void where_text(const azr_fc_stmt *s, char *out, size_t cap)
         snprintf(out, cap, "argument %lu", s->where);
 }
 
-/* EventLoop, LogFormat, LogTarget: settings of the whole daemon. */
-static bool is_daemon_wide(const char *name, size_t len)
+/* Settings of the whole daemon, never of one forward: why, or NULL. */
+static const char *daemon_wide(const char *name, size_t len)
 {
-    const azr_conf_def *d = azr_config_find(name, len);
-    return d && (d->flags & AZR_CF_DAEMON);
+    if (azr_text_ieq(name, len, "EventLoop"))
+        return "EventLoop belongs to the whole daemon (one event loop serves every forward)";
+    if (azr_text_ieq(name, len, "StatusSocket"))
+        return "StatusSocket belongs to the whole daemon (one socket reports every forward)";
+    if (azr_text_ieq(name, len, "LogFormat") || azr_text_ieq(name, len, "LogTarget"))
+        return azr_text_ieq(name, len, "LogFormat")
+                   ? "LogFormat belongs to the whole daemon (one log serves every forward)"
+                   : "LogTarget belongs to the whole daemon (one log serves every forward)";
+    if (azr_text_ieq(name, len, "MetricsAddress"))
+        return "MetricsAddress belongs to the whole daemon (one endpoint serves every "
+               "forward's metrics)";
+    return NULL;
 }
 
 /*
@@ -134,11 +144,12 @@ static azr_err stmt_add(azr_fwdconf *c, azr_fc_section *s, const char *text, siz
         return fail(c, AZR_E_ARG, line, "no setting name before '='");
     azr_text_printable(name, nl, 48, shown, sizeof shown);
     bool in_forward = origin == AZR_FC_FWDARG || (origin == AZR_FC_FILE && s != &c->top);
-    if (in_forward && is_daemon_wide(name, nl))
+    const char *wide = in_forward ? daemon_wide(name, nl) : NULL;
+    if (wide)
         return fail(c, AZR_E_ARG, line,
-                    "%s belongs to the whole daemon (one %s serves every forward): set it at "
-                    "the top level or as a Name=Value argument, not for one forward",
-                    shown, azr_text_ieq(name, nl, "EventLoop") ? "event loop" : "log");
+                    "%s: set it at the top level or as a Name=Value argument, not for one "
+                    "forward",
+                    wide);
     for (size_t i = 0; i < s->n; i++) {
         const azr_fc_stmt *o = &s->stmts[i];
         if (origin == AZR_FC_FWDARG && !same_ci(o->fwd, strlen(o->fwd), fwd, strlen(fwd)))

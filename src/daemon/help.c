@@ -6,6 +6,7 @@
 
 #include "help.h"
 #include "config.h"
+#include "ctl.h"
 
 static void wrap_hang(FILE *f, const char *text, int indent, int hang, int width)
 {
@@ -56,6 +57,7 @@ void azr_help_usage(FILE *f)
 {
     fprintf(f, "usage: " PROG " [-c FILE] [--check | --get [FORWARD:]NAME]\n"
                "           [Name=Value ...] [--forward NAME:Name=Value ...]\n"
+               "       " PROG " --status [PATH] [-c FILE]\n"
                "       " PROG " --help | --version\n");
 }
 
@@ -66,6 +68,7 @@ void azr_help_print(FILE *f)
     fprintf(f, "    " PROG " [-c FILE] [Name=Value ...] [--forward NAME:Name=Value ...]\n"
                "    " PROG " --check [-c FILE] [Name=Value ...] [--forward ...]\n"
                "    " PROG " --get [FORWARD:]NAME [-c FILE] [Name=Value ...]\n"
+               "    " PROG " --status [PATH] [-c FILE]\n"
                "    " PROG " --help | --version\n\n");
     fprintf(f, "DESCRIPTION\n");
     wrap(f,
@@ -138,6 +141,12 @@ void azr_help_print(FILE *f)
     wrap(f,
          "Apply the settings, print the value of NAME for FORWARD (needed when there are "
          "several) and exit; for example --get AccessToken prints a fresh SAS token.",
+         8, 78);
+    fprintf(f, "    --status [PATH]\n");
+    wrap(f,
+         "Print a running daemon's report from its status socket (see STATUS AND METRICS) "
+         "and exit: 0 when it answered, 1 when not. PATH defaults to the StatusSocket of the "
+         "configuration that -c and Name=Value give, else " AZR_STATUS_DEFAULT_PATH ".",
          8, 78);
     fprintf(f, "    -h, --help\n");
     wrap(f, "Show this text.", 8, 78);
@@ -287,10 +296,38 @@ void azr_help_print(FILE *f)
          "a warning). The process is not dumpable (no core file, no ptrace by its user, "
          "/proc/PID/environ readable by root only) unless AllowCoreDumps=True.",
          4, 78);
+    fprintf(f, "\nSTATUS AND METRICS\n");
+    wrap(f,
+         "StatusSocket=PATH: a unix socket (mode 0660) where each connection gets a text "
+         "report and is closed: the forwards (state, local address, relay, open connections, "
+         "accepted, refused, failed relay attempts, retries, bytes each way), then the live "
+         "connections (forward, id, peer, age, phase, bytes in and out, the relay address "
+         "reached). " PROG " --status prints it.",
+         4, 78);
+    fputc('\n', f);
+    wrap(f,
+         "MetricsAddress=HOST:PORT (off by default; e.g. 127.0.0.1:9464): HTTP/1.1, GET only, "
+         "one request per connection. /metrics: the Prometheus text format 0.0.4, per forward "
+         "(label forward): azrelay_connections_accepted_total, _active, "
+         "_refused_total{reason}, azrelay_relay_connect_failures_total{reason,status}, "
+         "azrelay_retries_total, azrelay_bytes_total{direction}, the histogram "
+         "azrelay_connect_seconds (accept to relay open), "
+         "azrelay_tls_handshake_failures_total{side}, azrelay_forward_listening; and "
+         "azrelay_open_fds, azrelay_resident_memory_bytes, azrelay_reloads_total{result}, "
+         "azrelay_start_time_seconds, azrelay_build_info. /healthz: 200 ok while every "
+         "forward listens, else 503. No authentication, no TLS: keep it on loopback.",
+         4, 78);
+    fputc('\n', f);
+    wrap(f,
+         "Neither holds up the forwards: a request must arrive within 5 s and a client is "
+         "done within 10 s or closed, reading or not. Both are set for the whole daemon "
+         "(not in a section) and move with a reload.",
+         4, 78);
     fprintf(f, "\nEXIT STATUS\n");
     wrap(f,
-         "0 on success (and after SIGINT or SIGTERM), 1 on a settings error (or a forward that "
-         "cannot start), 2 on a usage error.",
+         "0 on success (and after SIGINT or SIGTERM), 1 on a settings error (or a forward, "
+         "StatusSocket or MetricsAddress that cannot start; for --status, no answer), 2 on a "
+         "usage error.",
          4, 78);
     fprintf(f, "\nEXAMPLES\n");
     fprintf(f, "    " PROG " --check -c /etc/azrelay.conf\n");
@@ -299,6 +336,9 @@ void azr_help_print(FILE *f)
     fprintf(f, "    " PROG " -c /etc/azrelay.conf LogLevel=2 --forward db:LogLevel=3\n");
     fprintf(f, "    " PROG " --get db:AccessToken -c /etc/azrelay.conf TokenValidity=600\n");
     fprintf(f, "    kill -HUP $(pidof " PROG ")      # reload /etc/azrelay.conf\n");
+    fprintf(f, "    " PROG " --status -c /etc/azrelay.conf    # forwards and connections\n");
+    fprintf(f,
+            "    curl -s http://127.0.0.1:9464/metrics   # with MetricsAddress=127.0.0.1:9464\n");
     fprintf(f, "    https_proxy=http://proxy.corp:3128 no_proxy=.internal \\\n"
                "        " PROG " -c /etc/azrelay.conf FirewallAutoDetect=True\n");
 }
