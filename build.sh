@@ -526,7 +526,7 @@ do_demo() {
     px=$!
     sleep 0.3
     say "demo: azrelay-proxy on 127.0.0.1:$lport -> azrelay-emu ws://127.0.0.1:$rport, hybrid connection hc1 (echo)"
-    say "try:  echo hello | nc -q1 127.0.0.1 $lport        (nc: apt-get install netcat-openbsd)"
+    say "try:  bash -c 'exec 3<>/dev/tcp/127.0.0.1/$lport; echo hello >&3; head -n1 <&3'"
     say "  or: exec 3<>/dev/tcp/127.0.0.1/$lport; echo hello >&3; head -c 6 <&3   (bash)"
     say "Ctrl-C stops both"
     wait $px
