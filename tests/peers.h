@@ -192,6 +192,26 @@ static inline int free_port(void)
     return ntohs(a.sin_port);
 }
 
+/* n distinct free loopback ports: each stays bound until all are chosen, so the
+ * kernel cannot hand the same one out twice (free_port() called n times can). */
+static inline void free_ports(int *out, int n)
+{
+    int fds[256];
+    assert_true(n > 0 && n <= 256);
+    for (int i = 0; i < n; i++) {
+        struct sockaddr_in a = {0};
+        socklen_t len = sizeof a;
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        assert_int_equal(bind(fds[i], (struct sockaddr *)&a, sizeof a), 0);
+        assert_int_equal(getsockname(fds[i], (struct sockaddr *)&a, &len), 0);
+        out[i] = ntohs(a.sin_port);
+    }
+    for (int i = 0; i < n; i++)
+        close(fds[i]);
+}
+
 /* Wait until something listens on 127.0.0.1:port. */
 static inline void wait_listening(int port)
 {

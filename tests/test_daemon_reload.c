@@ -317,7 +317,9 @@ static void test_daemon_reload_two_forwards_two_hybrid_connections(void **st)
     (void)st;
     relay e;
     int eport = emu_start(&e);
-    int pa = free_port(), pb = free_port();
+    int pp[2];
+    free_ports(pp, 2);
+    int pa = pp[0], pb = pp[1];
     char text[1024];
     conf_new();
     snprintf(text, sizeof text,
@@ -397,7 +399,9 @@ static void test_daemon_reload_under_load(void **st)
     (void)st;
     relay e;
     int eport = emu_start(&e);
-    int pa = free_port(), pb = free_port(), px = free_port(), pc = free_port();
+    int pp[4];
+    free_ports(pp, 4);
+    int pa = pp[0], pb = pp[1], px = pp[2], pc = pp[3];
     char text[2048];
     conf_new();
     snprintf(text, sizeof text,
@@ -498,7 +502,9 @@ static void test_daemon_reload_refused_changes_nothing(void **st)
     (void)st;
     relay e;
     int eport = emu_start(&e);
-    int pa = free_port(), pb = free_port();
+    int pp[2];
+    free_ports(pp, 2);
+    int pa = pp[0], pb = pp[1];
     char text[2048], head[512];
     conf_new();
     snprintf(head, sizeof head,

@@ -285,8 +285,11 @@ static int pa, pb, mp;
 static void start_forwards(const char *extra_top, int n)
 {
     relay_start(&r, (const char *const[]){"--mode", "echo", NULL});
-    pa = free_port();
-    pb = free_port();
+    static int ports[64];
+    assert_true(n <= 64);
+    free_ports(ports, n);
+    pa = ports[0];
+    pb = ports[1];
     static char text[8192];
     int k = snprintf(text, sizeof text,
                      "NamespaceAddress=ws://127.0.0.1:%d\nHybridConnection=hc1\n"
@@ -296,7 +299,7 @@ static void start_forwards(const char *extra_top, int n)
                      r.port, sock, extra_top, pa, pb);
     for (int i = 3; i <= n; i++)
         k += snprintf(text + k, sizeof text - (size_t)k, "[forward f%d]\nLocalPort=%d\n", i,
-                      free_port());
+                      ports[i - 1]);
     write_cfg(text);
     dmn_start(&d, (const char *const[]){"-c", cfg, NULL});
     mp = metrics_port(&d);
