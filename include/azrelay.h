@@ -265,6 +265,9 @@ typedef struct azr_proxy_stats {
      * and Shutdown) and the relay's (attempts that failed during it, as
      * relay_failures[AZR_FAIL_TLS]) */
     uint64_t tls_failures_client, tls_failures_relay;
+    /* WebSocket frames written to the relay (data and control) and whole
+     * frames read from it: bytes_* / frames_* is the average frame */
+    uint64_t frames_to_relay, frames_to_client;
 } azr_proxy_stats;
 
 /* The counters now into *out; 0. */

@@ -138,9 +138,14 @@ azr_verdict azr_conn_read(azr_conn *c, bool client)
 
 azr_verdict azr_conn_flush(azr_conn *c, bool client)
 {
+    azr_xport_flush(client ? &c->cx : &c->rx);
+    return azr_conn_write(c, client);
+}
+
+azr_verdict azr_conn_write(azr_conn *c, bool client)
+{
     const azr_net_ops *net = c->p->net;
     azr_xport *x = client ? &c->cx : &c->rx;
-    azr_xport_flush(x);
     for (int i = 0; i < 4; i++) {
         size_t len, n;
         const uint8_t *b = azr_xport_sendrec_buf(x, &len);
@@ -388,8 +393,8 @@ static void update_interest(azr_conn *c)
         return;
     phases[c->phase].interest(c, &cm, &rm);
     if (phases[c->phase].deadline == AZR_DL_DIAL && !c->client_eof &&
-        (azr_xport_state(&c->cx) & AZR_X_RECVREC))
-        cm |= AZR_READABLE; /* its bytes wait in its buffer, and its leaving is seen */
+        (c->ltls ? (azr_xport_state(&c->cx) & AZR_X_RECVREC) != 0 : !c->client_ready))
+        cm |= AZR_READABLE; /* its bytes wait (its engine, its socket), its leaving is seen */
     if (azr_reactor_set(c->p->loop, c->cfd, cm, io_cb, c) != AZR_OK ||
         (c->rfd >= 0 && azr_reactor_set(c->p->loop, c->rfd, rm, io_cb, c) != AZR_OK)) {
         (void)azr_conn_fail(c, AZR_ERR_IO, AZR_WS_CLOSE_INTERNAL, true,
@@ -416,20 +421,33 @@ static void settle(azr_conn *c, azr_verdict v)
     azr_conn_rearm(c);
 }
 
-/* While the relay is dialled the client is read into its buffer (never
- * further: back-pressure), so one who leaves ends the dial at once; a FIN
+/* While the relay is dialled a plain client is not read (its bytes wait in
+ * its socket: back-pressure) but looked at, so one who leaves ends the dial
+ * at once; a TLS client is read into its engine (never further). A FIN
  * after some bytes is a half-close, delivered once the relay is open. */
 static azr_verdict watch_client(azr_conn *c, int fd, unsigned ev)
 {
     if (fd < 0 || fd != c->cfd || !(ev & AZR_READABLE))
         return AZR_V_WAIT;
     c->not_relay = true; /* what goes wrong here is the client's, not the relay's */
-    azr_verdict v = azr_conn_read(c, true);
-    c->not_relay = false;
-    if (v == AZR_V_FAIL)
-        return AZR_V_FAIL;
-    size_t held;
-    (void)azr_xport_recvapp_buf(&c->cx, &held);
+    size_t held = 0;
+    if (c->ltls) {
+        azr_verdict v = azr_conn_read(c, true);
+        c->not_relay = false;
+        if (v == AZR_V_FAIL)
+            return AZR_V_FAIL;
+        (void)azr_xport_recvapp_buf(&c->cx, &held);
+    } else {
+        azr_err e = c->p->net->peek(c->p->net->ud, c->cfd);
+        if (e == AZR_OK)
+            c->client_ready = true; /* read once open; not watched meanwhile */
+        else if (e == AZR_E_CLOSED)
+            c->client_eof = true;
+        else if (e != AZR_AGAIN)
+            return azr_conn_fail_errno(c, errno == ECONNRESET ? "client reset the connection"
+                                                              : "client read failed");
+        c->not_relay = false;
+    }
     c->not_relay = c->client_eof && held == 0;
     if (c->not_relay)
         return azr_conn_fail(c, 0, c->phase == AZR_P_PREAMBLE ? AZR_WS_CLOSE_GOING_AWAY : 0, false,
@@ -493,10 +511,11 @@ static size_t align_up(size_t n)
 
 azr_err azr_conn_open(azr_proxy_state *p, int cfd, const azr_sockaddr *peer, azr_conn **out)
 {
-    /* one block: the client side (plaintext buffers, or its TLS), then the
-     * relay side (plaintext buffers, or its TLS) */
+    /* one block: the client side's TLS (a plain client needs no buffer:
+     * splice.c reads and writes its socket straight), then the relay side
+     * (plaintext buffers, or its TLS) */
     size_t al = _Alignof(max_align_t);
-    size_t client = p->local_tls ? sizeof(azr_ltls) + azr_tls_io_size(p) : 2 * AZR_CONN_IO_BUF;
+    size_t client = p->local_tls ? sizeof(azr_ltls) + azr_tls_io_size(p) : 0;
     size_t r0 = align_up(client);
     size_t mem = r0 + (p->set.relay.tls ? sizeof(azr_rtls) + azr_tls_io_size(p)
                                         : AZR_CONN_IO_BUF + RELAY_OUT_CAP);
@@ -519,7 +538,7 @@ azr_err azr_conn_open(azr_proxy_state *p, int cfd, const azr_sockaddr *peer, azr
         memset(c->ltls, 0, sizeof *c->ltls);
         azr_xport_init_tls(&c->cx, &c->ltls->sc.eng);
     } else {
-        azr_xport_init(&c->cx, m, AZR_CONN_IO_BUF, m + AZR_CONN_IO_BUF, AZR_CONN_IO_BUF);
+        azr_xport_init(&c->cx, NULL, 0, NULL, 0); /* splice.c: its socket, straight */
     }
     if (p->set.relay.tls) {
         c->tls = (azr_rtls *)(void *)(m + r0);

@@ -120,11 +120,13 @@ struct azr_conn {
     azr_hs *hs;     /* handshake phases only */
     size_t hs_size;
     azr_ws_dec dec;
-    azr_ws_ctrlq ctrl;  /* our pong, ping and close towards the relay */
-    bool client_eof;    /* the client sent FIN (or TLS close_notify) */
-    bool client_shut;   /* we sent FIN to the client */
-    bool client_notify; /* TLS close_notify queued towards the client */
-    bool relay_eof;     /* the relay's TCP (or TLS) ended */
+    azr_ws_ctrlq ctrl;   /* our pong, ping and close towards the relay */
+    bool client_eof;     /* the client sent FIN (or TLS close_notify) */
+    bool client_shut;    /* we sent FIN to the client */
+    bool client_notify;  /* TLS close_notify queued towards the client */
+    bool relay_eof;      /* the relay's TCP (or TLS) ended */
+    bool client_ready;   /* plain client: readable, not read dry yet (splice.c reads it) */
+    bool client_blocked; /* plain client: its socket took less than offered (wait for writable) */
     bool connected_fired, relay_resumed;
     azr_ping ping;
     azr_rate rate_up, rate_down; /* MaxTransferRate, MaxTransferRateIn */
@@ -202,8 +204,10 @@ azr_verdict azr_conn_retry(azr_conn *c, int status, const char *fmt, ...) AZR_PR
 azr_verdict azr_conn_fail_errno(azr_conn *c, const char *what);
 /* Read what the socket has into x's record port (EOF noted); FAIL on error. */
 azr_verdict azr_conn_read(azr_conn *c, bool client);
-/* Write what x has for the socket; FAIL on error. */
+/* Write what x has for the socket; FAIL on error. azr_conn_flush first
+ * closes the TLS record being filled, azr_conn_write sends whole ones only. */
 azr_verdict azr_conn_flush(azr_conn *c, bool client);
+azr_verdict azr_conn_write(azr_conn *c, bool client);
 /* SSLKeyLogFile: this session's secrets, appended. */
 void azr_conn_key_log(azr_conn *c, const br_ssl_engine_context *eng);
 /* SSLStatus (and the log at Verbose): a step of either side's TLS. */
@@ -282,6 +286,12 @@ void azr_splice_interest(const azr_conn *c, unsigned *client, unsigned *relay);
 bool azr_splice_work_left(azr_conn *c);
 /* When MaxTransferRate(In) lets waiting bytes move (0: nothing waits). */
 uint64_t azr_splice_rate_wake(azr_conn *c);
+/* A frame shorter than this (or than what the client has) waits for the
+ * output to drain rather than take a short room. */
+#define AZR_SPLICE_GOOD_FRAME 1024
+/* The longest payload <= limit whose frame fits in space bytes (0: none);
+ * *hdr: the header's length for it. */
+size_t azr_splice_frame_fit(size_t space, size_t limit, size_t *hdr);
 /* A fresh WebSocket mask from the proxy's pool (refilled from its DRBG). */
 void azr_splice_mask(azr_proxy_state *p, uint8_t mask[4]);
 /* Queued control frames into the relay transport (as many as fit). */

@@ -192,11 +192,11 @@ azr_err azr_net_connect_done(int fd)
     return AZR_OK;
 }
 
-azr_err azr_net_read(int fd, uint8_t *buf, size_t cap, size_t *n)
+static azr_err recv_flags(int fd, uint8_t *buf, size_t cap, size_t *n, int flags)
 {
     *n = 0;
     for (;;) {
-        ssize_t r = recv(fd, buf, cap, 0);
+        ssize_t r = recv(fd, buf, cap, flags);
         if (r > 0) {
             *n = (size_t)r;
             return AZR_OK;
@@ -209,6 +209,18 @@ azr_err azr_net_read(int fd, uint8_t *buf, size_t cap, size_t *n)
             return AZR_AGAIN;
         return AZR_E_IO;
     }
+}
+
+azr_err azr_net_read(int fd, uint8_t *buf, size_t cap, size_t *n)
+{
+    return recv_flags(fd, buf, cap, n, 0);
+}
+
+azr_err azr_net_peek(int fd)
+{
+    uint8_t b;
+    size_t n;
+    return recv_flags(fd, &b, 1, &n, MSG_PEEK);
 }
 
 azr_err azr_net_write(int fd, const uint8_t *buf, size_t len, size_t *n)
@@ -326,6 +338,12 @@ static azr_err os_read(void *ud, int fd, uint8_t *buf, size_t cap, size_t *n)
     return azr_net_read(fd, buf, cap, n);
 }
 
+static azr_err os_peek(void *ud, int fd)
+{
+    (void)ud;
+    return azr_net_peek(fd);
+}
+
 static azr_err os_write(void *ud, int fd, const uint8_t *buf, size_t len, size_t *n)
 {
     (void)ud;
@@ -350,5 +368,5 @@ static azr_err os_set_opts(void *ud, int fd, const azr_net_opts *o)
     return azr_net_set_opts(fd, o);
 }
 
-const azr_net_ops azr_net_os = {os_connect,     os_connect_done, os_read,     os_write,
-                                os_shutdown_wr, os_close,        os_set_opts, NULL};
+const azr_net_ops azr_net_os = {os_connect, os_connect_done, os_read, os_write, os_shutdown_wr,
+                                os_close,   os_set_opts,     os_peek, NULL};

@@ -55,6 +55,9 @@ AZR_MUST_CHECK azr_err azr_net_connect_done(int fd);
 AZR_MUST_CHECK azr_err azr_net_read(int fd, uint8_t *buf, size_t cap, size_t *n);
 
 /* Write: AZR_OK with *n > 0, AZR_AGAIN, AZR_E_IO (EPIPE, ECONNRESET, ...). */
+/* AZR_OK when bytes wait to be read, AZR_E_CLOSED at EOF, AZR_AGAIN, AZR_E_IO
+ * (errno): recv(MSG_PEEK) of one byte, which stays in the socket. */
+AZR_MUST_CHECK azr_err azr_net_peek(int fd);
 AZR_MUST_CHECK azr_err azr_net_write(int fd, const uint8_t *buf, size_t len, size_t *n);
 
 /* Apply options; the first failing setsockopt is returned, the rest still tried. */
@@ -87,6 +90,9 @@ typedef struct azr_net_ops {
     void (*shutdown_wr)(void *ud, int fd);
     void (*close)(void *ud, int fd, bool abort);
     azr_err (*set_opts)(void *ud, int fd, const azr_net_opts *o);
+    /* whether bytes wait (AZR_OK), the peer's FIN (AZR_E_CLOSED), nothing
+     * yet (AZR_AGAIN) or an error, reading none of them */
+    azr_err (*peek)(void *ud, int fd);
     void *ud;
 } azr_net_ops;
 

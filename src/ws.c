@@ -68,6 +68,26 @@ void azr_ws_mask(uint8_t *data, size_t len, const uint8_t mask[4], uint64_t offs
     }
 }
 
+void azr_ws_mask_copy(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t mask[4])
+{
+    uint8_t pat[8];
+    uint64_t m;
+    size_t i = 0;
+    for (size_t j = 0; j < 8; j++)
+        pat[j] = mask[j & 3u];
+    memcpy(&m, pat, 8);
+    /* each word is loaded before it is stored: safe for dst == src and for a
+     * dst below an overlapping src (the shift of a payload towards its header) */
+    for (; len - i >= 8; i += 8) {
+        uint64_t w;
+        memcpy(&w, src + i, 8);
+        w ^= m;
+        memcpy(dst + i, &w, 8);
+    }
+    for (; i < len; i++)
+        dst[i] = (uint8_t)(src[i] ^ mask[i & 3u]);
+}
+
 azr_err azr_ws_ctrl_write(uint8_t *out, size_t cap, uint8_t opcode, const uint8_t *payload,
                           size_t len, const uint8_t mask[4], size_t *out_len)
 {
@@ -441,4 +461,28 @@ azr_err azr_ws_dec_feed(azr_ws_dec *d, const uint8_t *in, size_t len, size_t *co
             return d->err != AZR_OK ? d->err : AZR_E_STATE;
         }
     }
+}
+
+size_t azr_ws_dec_peek(const azr_ws_dec *d, const uint8_t *in, size_t len)
+{
+    if (d->err != AZR_OK || d->state != S_DATA || d->server)
+        return 0;
+    size_t n = len < d->remaining ? len : (size_t)d->remaining;
+    if (d->msg_opcode == AZR_WS_TEXT && d->strict_utf8) {
+        uint8_t need = d->u8_need, lo = d->u8_lo, hi = d->u8_hi;
+        for (size_t k = 0; k < n; k++)
+            if (!utf8_step(&need, &lo, &hi, in[k]))
+                return k; /* feed stops at that byte with 1007 */
+    }
+    return n;
+}
+
+size_t azr_ws_dec_step(const azr_ws_dec *d, size_t len)
+{
+    size_t n = len;
+    if (d->state == S_HDR)
+        n = (size_t)(d->hdr_need - d->hdr_have);
+    else if (d->state == S_CTRL || d->state == S_DATA)
+        n = len < d->remaining ? len : (size_t)d->remaining;
+    return n < len ? n : len;
 }

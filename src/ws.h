@@ -47,6 +47,14 @@ size_t azr_ws_hdr_write(uint8_t out[AZR_WS_MAX_HDR], uint8_t opcode, bool fin, u
 void azr_ws_mask(uint8_t *data, size_t len, const uint8_t mask[4], uint64_t offset);
 
 /*
+ * Masked copy of a whole payload (its first byte at offset 0): dst[i] =
+ * src[i] ^ mask[i % 4], a word at a time. dst may be src (in place) or lie
+ * below an overlapping src (a payload read behind a reserved header moves
+ * down to the header it got), never above it.
+ */
+void azr_ws_mask_copy(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t mask[4]);
+
+/*
  * Write a whole masked control frame (ping, pong, close) with a payload of at
  * most 125 bytes into out[cap]. AZR_E_ARG for a non-control opcode or a
  * payload over 125 bytes; AZR_E_LIMIT when cap is too small.
@@ -172,5 +180,18 @@ void azr_ws_dec_server(azr_ws_dec *d);
  */
 AZR_MUST_CHECK azr_err azr_ws_dec_feed(azr_ws_dec *d, const uint8_t *in, size_t len,
                                        size_t *consumed, azr_ws_ev *ev);
+
+/*
+ * Zero-copy reading, peek then commit. azr_ws_dec_peek(): how many of the next
+ * len input bytes are payload of the current data frame that may be used as
+ * they are (client mode; text under strict_utf8 only up to its first invalid
+ * byte), 0 when the decoder is not inside such a payload. The caller uses
+ * what it can straight from its input, then commits exactly those bytes with
+ * azr_ws_dec_feed(), which yields them as one data event. When peek says 0,
+ * feed at most azr_ws_dec_step(d, len) bytes: that completes a header or a
+ * control frame without running into a payload the caller may want to peek.
+ */
+size_t azr_ws_dec_peek(const azr_ws_dec *d, const uint8_t *in, size_t len);
+size_t azr_ws_dec_step(const azr_ws_dec *d, size_t len);
 
 #endif

@@ -1,5 +1,29 @@
 #include "xport.h"
 
+/* Unread bytes move to the front when the tail is short of room (a quarter
+ * of the buffer) and they are few (an eighth): writers that need contiguous
+ * room (a frame and its header) get it once the buffer drains that far, and
+ * a big remainder is never moved, only waited for. */
+static bool compacts(size_t off, size_t len, size_t cap)
+{
+    return off != 0 && (len == 0 || (cap - off - len < cap / 4 && len <= cap / 8));
+}
+
+static void compact(uint8_t *buf, size_t *off, size_t len, size_t cap)
+{
+    if (!compacts(*off, len, cap))
+        return;
+    if (len)
+        memmove(buf, buf + *off, len);
+    *off = 0;
+}
+
+/* The room the next _buf call offers (after the compaction it would do). */
+static size_t room_of(size_t off, size_t len, size_t cap)
+{
+    return compacts(off, len, cap) ? cap - len : cap - off - len;
+}
+
 void azr_xport_init(azr_xport *x, uint8_t *in, size_t in_cap, uint8_t *out, size_t out_cap)
 {
     memset(x, 0, sizeof *x);
@@ -47,27 +71,13 @@ unsigned azr_xport_state(const azr_xport *x)
     }
     if (x->out_len)
         s |= AZR_X_SENDREC;
-    if (x->in_len < x->in_cap)
+    if (room_of(x->in_off, x->in_len, x->in_cap))
         s |= AZR_X_RECVREC;
-    if (x->out_len < x->out_cap)
+    if (room_of(x->out_off, x->out_len, x->out_cap))
         s |= AZR_X_SENDAPP;
     if (x->in_len)
         s |= AZR_X_RECVAPP;
     return s;
-}
-
-/* Move unread bytes to the front when the tail is short of room (a quarter
- * of the buffer), so writers that need contiguous room (a frame header and
- * its payload) always get it once the buffer drains a little. */
-static void compact(uint8_t *buf, size_t *off, size_t len, size_t cap)
-{
-    if (*off == 0)
-        return;
-    if (len == 0 || cap - *off - len < cap / 4) {
-        if (len)
-            memmove(buf, buf + *off, len);
-        *off = 0;
-    }
 }
 
 uint8_t *azr_xport_recvrec_buf(azr_xport *x, size_t *len)

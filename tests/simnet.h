@@ -121,6 +121,24 @@ static azr_err sim_read(void *ud, int fd, uint8_t *b, size_t cap, size_t *n)
     return s->in_eof ? AZR_E_CLOSED : AZR_AGAIN;
 }
 
+static azr_err sim_peek(void *ud, int fd)
+{
+    sim_sock *s = sim_sock_of(ud, fd);
+    if (!s || s->closed) {
+        if (s)
+            s->misuse++;
+        errno = EBADF;
+        return AZR_E_IO;
+    }
+    if (s->in.len)
+        return AZR_OK;
+    if (s->in_rst) {
+        errno = ECONNRESET;
+        return AZR_E_IO;
+    }
+    return s->in_eof ? AZR_E_CLOSED : AZR_AGAIN;
+}
+
 static azr_err sim_write(void *ud, int fd, const uint8_t *b, size_t len, size_t *n)
 {
     sim_sock *s = sim_sock_of(ud, fd);
@@ -250,8 +268,8 @@ static bool sim_init(sim *w, const char *const *settings)
     ev.log = sim_on_log;
     p->ev = ev;
     p->ud = w;
-    w->ops = (azr_net_ops){sim_connect,     sim_connect_done, sim_read,     sim_write,
-                           sim_shutdown_wr, sim_close,        sim_set_opts, w};
+    w->ops = (azr_net_ops){sim_connect, sim_connect_done, sim_read, sim_write, sim_shutdown_wr,
+                           sim_close,   sim_set_opts,     sim_peek, w};
     p->net = &w->ops;
     azr_reactor_sim rs = {sim_ready, sim_now, w};
     if (azr_reactor_new_sim(&p->loop, 1024, 1100, &rs) != AZR_OK)

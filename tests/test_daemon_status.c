@@ -338,6 +338,13 @@ static void test_daemon_status_metrics_scraped(void **st_)
     assert_true(value(FWD("azrelay_bytes_total", "a", "direction=\"to_relay\",")) == 4000);
     assert_true(value(FWD("azrelay_bytes_total", "a", "direction=\"to_client\",")) == 4000);
     assert_true(value(FWD("azrelay_bytes_total", "b", "direction=\"to_relay\",")) == 500);
+    /* b's 500 bytes went in one write: one data frame, then a1's close and
+     * the relay's answers to it; a's 4000 bytes in at least 2 frames */
+    family("azrelay_ws_frames", "counter");
+    assert_true(value(FWD("azrelay_ws_frames_total", "b", "direction=\"to_relay\",")) == 2);
+    assert_true(value(FWD("azrelay_ws_frames_total", "b", "direction=\"to_client\",")) >= 2);
+    double fa = value(FWD("azrelay_ws_frames_total", "a", "direction=\"to_relay\","));
+    assert_true(fa >= 3 && fa <= 4000);
     assert_true(value(FWD("azrelay_connect_seconds_count", "a", "")) == 2); /* two opens */
     assert_true(value("azrelay_connect_seconds_bucket{forward=\"a\",le=\"+Inf\"}") == 2);
     assert_true(value("azrelay_connect_seconds_bucket{forward=\"a\",le=\"10\"}") == 2);

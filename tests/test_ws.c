@@ -176,6 +176,84 @@ static void test_ws_rfc6455_256_and_64k_binary(void **s)
     expect(g, sizeof g, 0, false, want, AZR_AGAIN, 0);
 }
 
+/* Peek, then commit what was used (the splice's zero-copy read), over the
+ * RFC 6455 §5.7 frames: headers step by step, payload peeked where it lies
+ * in pieces of any size, a ping between fragments fed whole, and strict
+ * text peeked only up to its first invalid byte. */
+static size_t peek_all(azr_ws_dec *d, const uint8_t *in, size_t len, size_t piece, uint8_t *out,
+                       int *ctrl)
+{
+    size_t off = 0, got = 0;
+    while (off < len) {
+        size_t pk = azr_ws_dec_peek(d, in + off, len - off), use, used;
+        azr_ws_ev ev;
+        if (pk) {
+            use = pk < piece ? pk : piece;
+            memcpy(out + got, in + off, use); /* "sent" straight from the input */
+            got += use;
+        } else {
+            use = azr_ws_dec_step(d, len - off);
+        }
+        assert_int_equal(azr_ws_dec_feed(d, in + off, use, &used, &ev) == AZR_E_PROTO, false);
+        assert_int_equal(used, use); /* the commit takes exactly what was used */
+        if (pk)
+            assert_int_equal(ev.data_len, use);
+        if (ev.frame_end && (ev.opcode & 8))
+            (*ctrl)++;
+        off += used;
+    }
+    return got;
+}
+
+static void test_ws_peek_commit(void **s)
+{
+    (void)s;
+    static uint8_t f[4 + 256 + 10 + 65536 + 7 + 2 + 5], out[70000];
+    size_t n = hex("827e0100", f, 4); /* §5.7: 256 bytes, 16-bit length */
+    memset(f + n, 'x', 256);
+    n += 256;
+    n += hex("827f0000000000010000", f + n, 10); /* §5.7: 64 KiB, 64-bit length */
+    memset(f + n, 'y', 65536);
+    n += 65536;
+    n += hex("010348656c", f + n, 5); /* §5.7: "Hel", not FIN */
+    n += hex("8900", f + n, 2);       /* an empty ping between the fragments */
+    n += hex("80026c6f", f + n, 4);   /* "lo", FIN */
+    const size_t pieces[] = {1, 7, 1000, 70000};
+    for (size_t i = 0; i < 4; i++) {
+        azr_ws_dec d;
+        int ctrl = 0;
+        azr_ws_dec_init(&d, 0, true);
+        assert_int_equal(azr_ws_dec_peek(&d, f, n), 0); /* a header first */
+        assert_int_equal(azr_ws_dec_step(&d, n), 2);
+        size_t got = peek_all(&d, f, n, pieces[i], out, &ctrl);
+        assert_int_equal(got, 256 + 65536 + 5);
+        assert_true(out[0] == 'x' && out[255] == 'x' && out[256] == 'y' && out[256 + 65535] == 'y');
+        assert_memory_equal(out + 256 + 65536, "Hello", 5);
+        assert_int_equal(ctrl, 1);
+    }
+    /* strict text: the peek stops before an invalid byte; feeding it fails */
+    uint8_t t[8];
+    size_t tn = hex("8104616263ff", t, sizeof t);
+    azr_ws_dec d;
+    size_t used;
+    azr_ws_ev ev;
+    azr_ws_dec_init(&d, 0, true);
+    assert_int_equal(azr_ws_dec_feed(&d, t, azr_ws_dec_step(&d, tn), &used, &ev), AZR_AGAIN);
+    assert_int_equal(azr_ws_dec_peek(&d, t + 2, tn - 2), 3);
+    assert_int_equal(azr_ws_dec_feed(&d, t + 2, 3, &used, &ev), AZR_OK);
+    assert_int_equal(azr_ws_dec_peek(&d, t + 5, 1), 0);
+    assert_int_equal(azr_ws_dec_feed(&d, t + 5, azr_ws_dec_step(&d, 1), &used, &ev), AZR_E_PROTO);
+    assert_int_equal(d.close_code, 1007);
+    /* a server (masked frames) never peeks: its payload must be unmasked */
+    azr_ws_dec_init(&d, 0, false);
+    azr_ws_dec_server(&d);
+    tn = hex("828501020304", t, sizeof t); /* a whole header: the payload is next */
+    assert_int_equal(azr_ws_dec_feed(&d, t, tn, &used, &ev), AZR_AGAIN);
+    assert_int_equal(used, tn);
+    assert_int_equal(azr_ws_dec_peek(&d, t, 1), 0);
+    assert_int_equal(azr_ws_dec_step(&d, 8), 5);
+}
+
 static void test_ws_node_ws_server_frames(void **s)
 {
     (void)s;
@@ -582,6 +660,7 @@ int main(void)
         cmocka_unit_test(test_ws_rfc6455_fragmented_text),
         cmocka_unit_test(test_ws_rfc6455_ping_between_fragments),
         cmocka_unit_test(test_ws_rfc6455_256_and_64k_binary),
+        cmocka_unit_test(test_ws_peek_commit),
         cmocka_unit_test(test_ws_node_ws_server_frames),
         cmocka_unit_test(test_ws_zero_length_frames),
         cmocka_unit_test(test_ws_rejects_protocol_errors),

@@ -127,6 +127,8 @@ void azr_report_stats_add(azr_proxy_stats *d, const azr_proxy_stats *s)
     d->connect_ms_sum += s->connect_ms_sum;
     d->tls_failures_client += s->tls_failures_client;
     d->tls_failures_relay += s->tls_failures_relay;
+    d->frames_to_relay += s->frames_to_relay;
+    d->frames_to_client += s->frames_to_client;
 }
 
 /* One setting of px as text ("" when it cannot be read). */
@@ -279,6 +281,10 @@ static void forward_metrics(azr_rbuf *o, const fsum *s, size_t n)
            "Payload bytes forwarded: from clients to the relay, from the relay to clients.");
     EACH_FWD(o, s, n, "azrelay_bytes_total", ",direction=\"to_relay\"", st->bytes_to_relay);
     EACH_FWD(o, s, n, "azrelay_bytes_total", ",direction=\"to_client\"", st->bytes_to_client);
+    family(o, "azrelay_ws_frames_total", "counter",
+           "WebSocket frames written to the relay (data and control), and read from it.");
+    EACH_FWD(o, s, n, "azrelay_ws_frames_total", ",direction=\"to_relay\"", st->frames_to_relay);
+    EACH_FWD(o, s, n, "azrelay_ws_frames_total", ",direction=\"to_client\"", st->frames_to_client);
     family(o, "azrelay_connect_seconds", "histogram",
            "Seconds from a client's accept to its relay connection's opening (1 ms resolution).");
     for (size_t i = 0; i < n; i++) {

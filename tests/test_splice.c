@@ -1,0 +1,363 @@
+/*
+ * The open connection's pump (splice.c) over fake transports (simnet.h):
+ * a plain client's bytes go from its socket into the relay output behind a
+ * reserved header and come back from the relay input straight to its
+ * socket. Partial reads and writes, back-pressure both ways, every header
+ * size (7-, 16- and 64-bit lengths), and no small frames while output waits.
+ * Every byte is checked against what was sent, decoded independently of the
+ * proxy's encoder by the relay-side decoder and by hand where it matters.
+ */
+#include "testutil.h"
+#include "simnet.h"
+#include "stats.h"
+
+typedef struct world {
+    sim w;
+    int id, cfd;
+    sim_sock *client, *relay;
+} world;
+
+static world *up(const char *const *settings, size_t client_out_cap)
+{
+    world *t = calloc(1, sizeof *t);
+    assert_non_null(t);
+    assert_true(sim_init(&t->w, settings));
+    t->w.quiet = getenv("AZR_TEST_VERBOSE") == NULL;
+    t->id = sim_accept(&t->w, &t->cfd, client_out_cap);
+    assert_true(t->id > 0);
+    t->client = sim_sock_of(&t->w, t->cfd);
+    sim_turns(&t->w, 3);
+    t->relay = sim_relay(&t->w);
+    assert_non_null(t->relay);
+    assert_true(sim_upgrade(t->relay));
+    sim_turns(&t->w, 3);
+    assert_int_equal(t->w.connected[t->id], 1);
+    return t;
+}
+
+static void down(world *t)
+{
+    sim_free(&t->w);
+    assert_int_equal(t->client->misuse, 0);
+    assert_int_equal(t->relay->misuse, 0);
+    free(t);
+}
+
+static void fill(uint8_t *b, size_t n, unsigned seed)
+{
+    uint32_t x = seed * 2654435761u + 1;
+    for (size_t i = 0; i < n; i++) {
+        x = x * 1103515245u + 12345u;
+        b[i] = (uint8_t)(x >> 16);
+    }
+}
+
+/* The relay's side, by hand (RFC 6455 §5.2), not through ws.c: whole masked
+ * binary frames taken off the relay socket; their unmasked payload appended
+ * to got, their lengths to sizes. Returns false on anything else. */
+typedef struct frames {
+    uint8_t *got;
+    size_t len, cap;
+    size_t sizes[4096];
+    size_t n;
+} frames;
+
+static bool take_frames(sim_sock *r, frames *f)
+{
+    size_t off = 0;
+    const uint8_t *b = r->out.buf;
+    for (;;) {
+        size_t have = r->out.len - off;
+        if (have < 2)
+            break;
+        if (b[off] != 0x82 || !(b[off + 1] & 0x80))
+            return false; /* FIN + binary, masked */
+        uint64_t len = b[off + 1] & 0x7f;
+        size_t h = 2;
+        if (len == 126) {
+            if (have < 4)
+                break;
+            len = (uint64_t)b[off + 2] << 8 | b[off + 3];
+            h = 4;
+            if (len < 126)
+                return false; /* not the minimal form */
+        } else if (len == 127) {
+            if (have < 10)
+                break;
+            len = 0;
+            for (int i = 0; i < 8; i++)
+                len = len << 8 | b[off + 2 + i];
+            h = 10;
+            if (len < 65536)
+                return false;
+        }
+        if (have < h + 4 + len)
+            break;
+        const uint8_t *m = b + off + h;
+        if (f->len + len > f->cap || f->n == 4096)
+            return false;
+        for (size_t i = 0; i < len; i++)
+            f->got[f->len + i] = b[off + h + 4 + i] ^ m[i % 4];
+        f->len += (size_t)len;
+        f->sizes[f->n++] = (size_t)len;
+        off += h + 4 + (size_t)len;
+    }
+    sim_take(&r->out, off);
+    return true;
+}
+
+/* ------------------------------------------------------------------ cases */
+
+/* The frame for a room: the longest payload whose minimal header fits. */
+static void test_splice_frame_fit_every_header_size(void **st)
+{
+    (void)st;
+    size_t h;
+    assert_int_equal(azr_splice_frame_fit(6, 100, &h), 0); /* not even one byte */
+    assert_int_equal(h, 0);
+    assert_int_equal(azr_splice_frame_fit(7, 100, &h), 1);
+    assert_int_equal(h, 6);
+    assert_int_equal(azr_splice_frame_fit(131, 1000, &h), 125); /* 7-bit length */
+    assert_int_equal(h, 6);
+    assert_int_equal(azr_splice_frame_fit(133, 1000, &h), 125); /* 126 needs 8 + 126 */
+    assert_int_equal(h, 6);
+    assert_int_equal(azr_splice_frame_fit(134, 1000, &h), 126); /* 16-bit length */
+    assert_int_equal(h, 8);
+    assert_int_equal(azr_splice_frame_fit(4096, 100, &h), 100); /* the limit */
+    assert_int_equal(h, 6);
+    assert_int_equal(azr_splice_frame_fit(65543, 1 << 20, &h), 65535);
+    assert_int_equal(h, 8);
+    assert_int_equal(azr_splice_frame_fit(65549, 1 << 20, &h), 65535); /* 65536 needs 14 */
+    assert_int_equal(h, 8);
+    assert_int_equal(azr_splice_frame_fit(65550, 1 << 20, &h), 65536); /* 64-bit length */
+    assert_int_equal(h, 14);
+    assert_int_equal(azr_splice_frame_fit(200000, 1 << 20, &h), 200000 - 14);
+    assert_int_equal(h, 14);
+}
+
+/* Client writes of 1, 125, 126, 1000 and 16000 bytes, each read straight
+ * into the relay output: each frame carries its bytes with the minimal
+ * header (a payload read behind the 8-byte reservation moves down onto a
+ * 6-byte header). */
+static void test_splice_upload_header_sizes_and_content(void **st)
+{
+    (void)st;
+    world *t = up(NULL, 1 << 18);
+    static uint8_t sent[20000], got[20000];
+    frames f = {.got = got, .cap = sizeof got};
+    const size_t sizes[] = {1, 125, 126, 1000, 16000, 3};
+    size_t total = 0;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        fill(sent + total, sizes[i], (unsigned)i);
+        sim_put(&t->client->in, sent + total, sizes[i]);
+        total += sizes[i];
+        sim_turns(&t->w, 3);
+        assert_true(take_frames(t->relay, &f));
+        assert_int_equal(f.n, i + 1); /* one write, one frame */
+        assert_int_equal(f.sizes[i], sizes[i]);
+    }
+    assert_int_equal(f.len, total);
+    assert_memory_equal(got, sent, total);
+    down(t);
+}
+
+/* A relay that takes a few KiB at a time: the client's bytes wait in the
+ * client's socket (never read ahead of the room), arrive whole and in order,
+ * and no frame is small but the last one. */
+static void test_splice_upload_backpressure_and_no_small_frames(void **st)
+{
+    (void)st;
+    world *t = up(NULL, 1 << 18);
+    enum { N = 200000 };
+    static uint8_t sent[N], got[N];
+    frames f = {.got = got, .cap = sizeof got};
+    fill(sent, N, 7);
+    sim_put(&t->client->in, sent, N);
+    size_t base = t->relay->out.len;
+    for (int i = 0; i < 2000 && f.len < N; i++) {
+        t->relay->out.cap = base + 3000; /* the relay's socket takes 3000 bytes a turn */
+        sim_turns(&t->w, 1);
+        /* back-pressure: what the proxy holds is bounded by its buffers */
+        /* back-pressure: what left the client's socket and is not on the
+         * relay's wire is bounded by the proxy's relay output buffer */
+        size_t held = N - t->client->in.len - f.len;
+        assert_true(held <= 16384 + 14 + t->relay->out.len);
+        assert_true(take_frames(t->relay, &f));
+        base = t->relay->out.len;
+    }
+    assert_int_equal(f.len, N);
+    assert_memory_equal(got, sent, N);
+    for (size_t i = 0; i + 1 < f.n; i++)
+        assert_true(f.sizes[i] >= AZR_SPLICE_GOOD_FRAME);
+    print_message("%zu frames for %d bytes through a relay taking 3000 bytes a turn\n", f.n, N);
+    down(t);
+}
+
+/* The relay sends frames with 7-, 16- and 64-bit lengths to a client whose
+ * socket takes 1000 bytes at a time: every byte arrives in order, the
+ * payload goes out where it lies (partial writes commit what was sent), and
+ * the relay is not read beyond the proxy's input buffer meanwhile. */
+static void test_splice_download_partial_writes_every_header_size(void **st)
+{
+    (void)st;
+    world *t = up(NULL, 1000);
+    const size_t sizes[] = {100, 125, 126, 1000, 65535, 65536, 100000, 1};
+    static uint8_t sent[300000], got[300000];
+    size_t total = 0, have = 0;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        fill(sent + total, sizes[i], 100 + (unsigned)i);
+        sim_frame(t->relay, 0x82, sent + total, sizes[i]);
+        total += sizes[i];
+    }
+    size_t queued = t->relay->in.len;
+    sim_turns(&t->w, 3);
+    assert_int_equal(t->client->out.len, 1000);
+    /* back-pressure: the proxy took at most its input buffer off the relay */
+    assert_true(queued - t->relay->in.len <= AZR_CONN_IO_BUF);
+    for (int i = 0; i < 5000 && have < total; i++) {
+        memcpy(got + have, t->client->out.buf, t->client->out.len);
+        have += t->client->out.len;
+        sim_take(&t->client->out, t->client->out.len);
+        sim_turns(&t->w, 1);
+    }
+    assert_int_equal(have, total);
+    assert_memory_equal(got, sent, total);
+    assert_int_equal(t->w.disconnected[t->id], 0);
+    azr_proxy_stats s;
+    azr_stats_get(&t->w.p, &s);
+    assert_int_equal(s.bytes_to_client, total);
+    assert_int_equal(s.frames_to_client, sizeof sizes / sizeof sizes[0]);
+    down(t);
+}
+
+/* Control frames between and inside the data stream still come out right
+ * when the payload around them is sent in place: a ping in the middle of a
+ * fragmented message is answered, and the client gets the data only. */
+static void test_splice_download_control_between_fragments(void **st)
+{
+    (void)st;
+    world *t = up(NULL, 700);
+    static uint8_t a[3000], b[2000];
+    fill(a, sizeof a, 1);
+    fill(b, sizeof b, 2);
+    sim_frame(t->relay, 0x02, a, sizeof a); /* binary, not FIN */
+    sim_frame(t->relay, 0x89, "p1", 2);     /* ping */
+    sim_frame(t->relay, 0x80, b, sizeof b); /* continuation, FIN */
+    static uint8_t got[5000];
+    size_t have = 0;
+    for (int i = 0; i < 100 && have < sizeof got; i++) {
+        sim_turns(&t->w, 1);
+        memcpy(got + have, t->client->out.buf, t->client->out.len);
+        have += t->client->out.len;
+        sim_take(&t->client->out, t->client->out.len);
+    }
+    assert_int_equal(have, sizeof got);
+    assert_memory_equal(got, a, sizeof a);
+    assert_memory_equal(got + sizeof a, b, sizeof b);
+    azr_ws_dec d;
+    sim_seen seen = {0};
+    azr_ws_dec_init(&d, 0, false);
+    azr_ws_dec_server(&d);
+    sim_relay_reads(t->relay, &d, &seen, NULL, 0);
+    assert_int_equal(seen.pongs, 1);
+    assert_string_equal(seen.last_pong, "p1");
+    down(t);
+}
+
+/* A client that dribbles: one byte a turn is framed as it comes (the input
+ * is idle after each), nothing is held back waiting for a fuller frame. */
+static void test_splice_dribbling_client_is_not_held_back(void **st)
+{
+    (void)st;
+    world *t = up(NULL, 1 << 18);
+    static uint8_t got[64];
+    frames f = {.got = got, .cap = sizeof got};
+    for (int i = 0; i < 10; i++) {
+        uint8_t c = (uint8_t)('a' + i);
+        sim_put(&t->client->in, &c, 1);
+        sim_wait(&t->w, 10, 5);
+        assert_true(take_frames(t->relay, &f));
+        assert_int_equal(f.len, (size_t)i + 1);
+    }
+    assert_memory_equal(got, "abcdefghij", 10);
+    down(t);
+}
+
+/* Before the relay is open a plain client is not read: its bytes wait in
+ * its socket and all arrive once the upgrade is done, its FIN after them. */
+static void test_splice_bytes_before_open_wait_in_the_socket(void **st)
+{
+    (void)st;
+    sim *w = calloc(1, sizeof *w); /* 8 MiB of pipes: not on the stack */
+    int cfd;
+    assert_non_null(w);
+    assert_true(sim_init(w, NULL));
+    w->quiet = getenv("AZR_TEST_VERBOSE") == NULL;
+    int id = sim_accept(w, &cfd, 1 << 18);
+    assert_true(id > 0);
+    sim_sock *client = sim_sock_of(w, cfd);
+    static uint8_t sent[50000], got[50000];
+    fill(sent, sizeof sent, 9);
+    sim_put(&client->in, sent, sizeof sent);
+    client->in_eof = true;
+    sim_turns(w, 5);
+    assert_int_equal(client->in.len, sizeof sent); /* nothing read yet */
+    assert_int_equal(w->disconnected[id], 0);      /* bytes then FIN: not "left" */
+    sim_sock *relay = sim_relay(w);
+    assert_non_null(relay);
+    assert_true(sim_upgrade(relay));
+    frames f = {.got = got, .cap = sizeof got};
+    azr_ws_dec d;
+    sim_seen seen = {0};
+    azr_ws_dec_init(&d, 0, false);
+    azr_ws_dec_server(&d);
+    for (int i = 0; i < 50 && f.len < sizeof sent; i++) {
+        sim_turns(w, 1);
+        assert_true(take_frames(relay, &f) || relay->out.len > 0);
+        if (relay->out.len && relay->out.buf[0] == 0x88)
+            break;
+    }
+    assert_int_equal(f.len, sizeof sent);
+    assert_memory_equal(got, sent, sizeof sent);
+    sim_turns(w, 3);
+    sim_relay_reads(relay, &d, &seen, NULL, 0);
+    assert_int_equal(seen.closes, 1);
+    assert_int_equal(seen.close_code, 1000);
+    sim_free(w);
+    free(w);
+}
+
+/* A client that leaves during the dial (FIN, no bytes) ends it at once. */
+static void test_splice_client_leaving_during_dial_is_seen(void **st)
+{
+    (void)st;
+    sim *w = calloc(1, sizeof *w); /* 8 MiB of pipes: not on the stack */
+    int cfd;
+    assert_non_null(w);
+    assert_true(sim_init(w, NULL));
+    w->quiet = getenv("AZR_TEST_VERBOSE") == NULL;
+    int id = sim_accept(w, &cfd, 1 << 18);
+    assert_true(id > 0);
+    sim_turns(w, 3);
+    sim_sock_of(w, cfd)->in_eof = true;
+    sim_turns(w, 3);
+    assert_int_equal(w->disconnected[id], 1);
+    assert_non_null(strstr(w->reason[id], "client left"));
+    sim_free(w);
+    free(w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_splice_frame_fit_every_header_size),
+        cmocka_unit_test(test_splice_upload_header_sizes_and_content),
+        cmocka_unit_test(test_splice_upload_backpressure_and_no_small_frames),
+        cmocka_unit_test(test_splice_download_partial_writes_every_header_size),
+        cmocka_unit_test(test_splice_download_control_between_fragments),
+        cmocka_unit_test(test_splice_dribbling_client_is_not_held_back),
+        cmocka_unit_test(test_splice_bytes_before_open_wait_in_the_socket),
+        cmocka_unit_test(test_splice_client_leaving_during_dial_is_seen),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
