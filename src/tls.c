@@ -456,6 +456,29 @@ void azr_tls_server_init(br_ssl_server_context *sc, const azr_tls_creds *c)
         br_ssl_server_init_full_ec(sc, c->chain, c->n, (unsigned)c->issuer_key_type, &c->ec);
 }
 
+/* ------------------------------------------------------ cipher order by CPU */
+
+bool azr_tls_aes_hw(void)
+{
+    /* GCM runs on the CTR vtable, CCM on CTR+CBC-MAC: either one counts */
+    return br_aes_x86ni_ctr_get_vtable() || br_aes_x86ni_ctrcbc_get_vtable() ||
+           br_aes_pwr8_ctr_get_vtable() || br_aes_pwr8_ctrcbc_get_vtable();
+}
+
+void azr_tls_suites_for_cpu(azr_tls_suites *su, bool hw, char *why, size_t cap)
+{
+    bool chacha = azr_tls_suites_order(su, hw);
+    const char *first = su->n ? azr_tls_suite_name(su->id[0]) : "none";
+    const char *cpu = hw ? "the CPU has AES instructions (AES-NI or POWER8)"
+                         : "the CPU has no AES instructions BearSSL can use";
+    if (!su->automatic)
+        snprintf(why, cap, "%s first, as SSLEnabledCipherSuites names them (%s)", first, cpu);
+    else if (chacha)
+        snprintf(why, cap, "ChaCha20-Poly1305 first (%s): %s", first, cpu);
+    else
+        snprintf(why, cap, "AES-GCM first (%s): %s", first, cpu);
+}
+
 const char *azr_tls_error_text(int code)
 {
     if (code >= BR_ERR_SEND_FATAL_ALERT)

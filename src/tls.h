@@ -8,6 +8,7 @@
 #define AZR_TLS_H
 
 #include "err.h"
+#include "tlsparams.h"
 #include <bearssl.h>
 
 typedef struct azr_tls_anchors {
@@ -70,6 +71,17 @@ bool azr_tls_cert_cn(const br_x509_certificate *cert, char *out, size_t cap);
  * cn gets the leaf's CN ("none"), escaped the same way. */
 bool azr_tls_subject_matches(const br_x509_certificate *leaf, const char *want, char *cn,
                              size_t cap);
+
+/* Whether BearSSL has AES instructions on this CPU (x86 AES-NI, POWER8):
+ * its AES-NI and POWER8 CTR and CTR+CBC-MAC vtable getters return NULL
+ * where they cannot run. */
+bool azr_tls_aes_hw(void);
+
+/* The cipher suite order for this CPU: azr_tls_suites_order(su, aes_hw)
+ * (pass azr_tls_aes_hw()), and why[cap] a sentence for the debug log
+ * saying which suite leads and why (the CPU, or SSLEnabledCipherSuites
+ * naming the order). */
+void azr_tls_suites_for_cpu(azr_tls_suites *su, bool aes_hw, char *why, size_t cap);
 
 /* A sentence for a BearSSL error code (engine or X.509), never NULL. */
 const char *azr_tls_error_text(int code);

@@ -96,10 +96,12 @@ const char *azr_tls_suite_name(uint16_t id)
 azr_err azr_tls_suites_parse(const char *text, azr_tls_suites *out, char *err, size_t cap)
 {
     out->n = 0;
+    out->automatic = false;
     const char *p = text;
     size_t len = strlen(text);
     azr_text_trim(&p, &len);
     if (len == 0 || (len == 1 && *p == '*')) {
+        out->automatic = true;
         for (size_t i = 0; i < NSUITES && out->n < AZR_TLS_MAX_SUITES; i++)
             if (len == 1 || suites[i].safe)
                 out->id[out->n++] = suites[i].id;
@@ -138,6 +140,29 @@ azr_err azr_tls_suites_parse(const char *text, azr_tls_suites *out, char *err, s
         return AZR_E_ARG;
     }
     return AZR_OK;
+}
+
+static bool is_chacha(uint16_t id)
+{
+    return id == BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 ||
+           id == BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256;
+}
+
+bool azr_tls_suites_order(azr_tls_suites *su, bool aes_hw)
+{
+    if (!su->automatic || aes_hw)
+        return su->n > 0 && is_chacha(su->id[0]);
+    /* a stable partition: ChaCha20 suites first, the others after in their order */
+    uint16_t rest[AZR_TLS_MAX_SUITES];
+    size_t k = 0, r = 0;
+    for (size_t i = 0; i < su->n; i++) {
+        if (is_chacha(su->id[i]))
+            su->id[k++] = su->id[i];
+        else
+            rest[r++] = su->id[i];
+    }
+    memcpy(su->id + k, rest, r * sizeof rest[0]);
+    return k > 0;
 }
 
 azr_err azr_tls_versions(long bits, unsigned *min, unsigned *max, char *err, size_t cap)

@@ -22,6 +22,7 @@
 typedef struct azr_tls_suites {
     uint16_t id[AZR_TLS_MAX_SUITES];
     size_t n;
+    bool automatic; /* "" or "*": the order is ours (azr_tls_suites_order may change it) */
 } azr_tls_suites;
 
 /*
@@ -29,9 +30,20 @@ typedef struct azr_tls_suites {
  * TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256) separated by ';' or ',', in order
  * of preference; "" the safe default (ECDHE with AEAD only); "*" every
  * suite BearSSL has. AZR_E_ARG names an unknown or unsupported suite.
+ * out->automatic tells the two automatic lists from a named one.
  */
 AZR_MUST_CHECK azr_err azr_tls_suites_parse(const char *text, azr_tls_suites *out, char *err,
                                             size_t cap);
+
+/*
+ * The automatic order for this CPU: with AES instructions (aes_hw) the
+ * list stays as parsed, AES-GCM first; without, the ChaCha20-Poly1305
+ * suites move ahead of every other (the rest keep their order), as
+ * BearSSL's constant-time software AES-GCM is several times slower than
+ * its ChaCha20-Poly1305. A named list (su->automatic false) is the
+ * user's order and is left alone. Returns whether ChaCha20 now leads.
+ */
+bool azr_tls_suites_order(azr_tls_suites *su, bool aes_hw);
 
 /* SSLEnabledProtocols bits -> BearSSL version range. AZR_E_UNSUPPORTED for
  * TLS 1.3 alone, SSL 2/3, or gaps (BearSSL takes a contiguous range). */

@@ -185,6 +185,48 @@ static void test_tls_key_not_left_in_freed_memory(void **s)
                  keyscan.hits[0], keyscan.hits[1]);
 }
 
+/* Issue 13: the AES probe agrees with what the kernel says of this CPU
+ * (the "aes" flag of /proc/cpuinfo on x86, where POWER8 code cannot run),
+ * and the debug log's sentence names the order and its reason. */
+static void test_tls_aes_probe_and_order(void **s)
+{
+    (void)s;
+#if defined(__x86_64__) || defined(__i386__)
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f) {
+        char line[4096];
+        bool flag = false, seen = false;
+        while (!seen && fgets(line, sizeof line, f)) {
+            if (strncmp(line, "flags", 5) == 0) {
+                seen = true;
+                flag = strstr(line, " aes ") || strstr(line, " aes\n");
+            }
+        }
+        fclose(f);
+        if (seen)
+            assert_int_equal(azr_tls_aes_hw(), flag);
+    }
+#endif
+    azr_tls_suites su;
+    char err[200], why[200];
+    assert_int_equal(azr_tls_suites_parse("", &su, err, sizeof err), AZR_OK);
+    azr_tls_suites_for_cpu(&su, true, why, sizeof why);
+    assert_int_equal(su.id[0], BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256);
+    assert_non_null(strstr(why, "AES-GCM first"));
+    assert_non_null(strstr(why, "has AES instructions"));
+    azr_tls_suites_for_cpu(&su, false, why, sizeof why);
+    assert_int_equal(su.id[0], BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256);
+    assert_non_null(strstr(why, "ChaCha20-Poly1305 first"));
+    assert_non_null(strstr(why, "no AES instructions"));
+    assert_int_equal(
+        azr_tls_suites_parse("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", &su, err, sizeof err),
+        AZR_OK);
+    azr_tls_suites_for_cpu(&su, false, why, sizeof why);
+    assert_int_equal(su.id[0], BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384);
+    assert_non_null(strstr(why, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 first, as "
+                                "SSLEnabledCipherSuites names them"));
+}
+
 /* The TLS code runs inside BearSSL's callbacks, once per connection, for
  * proxies that may live on different threads: it keeps no writable statics
  * (they held a certificate password and a client's names between
@@ -233,6 +275,7 @@ int main(void)
         cmocka_unit_test(test_tls_creds_one_file),
         cmocka_unit_test(test_tls_creds_refusals),
         cmocka_unit_test(test_tls_anchors_pem_text_trimmed),
+        cmocka_unit_test(test_tls_aes_probe_and_order),
         cmocka_unit_test(test_tls_no_writable_statics),
         cmocka_unit_test(test_tls_key_not_left_in_freed_memory),
     };
