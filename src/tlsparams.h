@@ -13,6 +13,18 @@
 
 #define AZR_TLS_MAX_SUITES 32
 
+/*
+ * A build option for firmware: with AZR_TLS_AEAD_ONLY=1 (CFLAGS=
+ * -DAZR_TLS_AEAD_ONLY=1) azrelay speaks ECDHE with AES-GCM or
+ * ChaCha20-Poly1305 and TLS 1.2 only. The suite table, "*" and
+ * SSLEnabledProtocols shrink to that, and a static link leaves out
+ * BearSSL's CBC, CCM and 3DES records, the RSA key exchange and the TLS
+ * 1.0/1.1 PRF. The default (0) keeps every suite of the table.
+ */
+#ifndef AZR_TLS_AEAD_ONLY
+#define AZR_TLS_AEAD_ONLY 0
+#endif
+
 /* SSLEnabledProtocols bits, as the class defines them */
 #define AZR_TLS_PROTO_TLS10 0xC0
 #define AZR_TLS_PROTO_TLS11 0x300
