@@ -266,9 +266,13 @@ int azr_proxy_start_listening(azr_proxy *px)
     if (e != AZR_OK)
         return result(p, code_of(e), "%s", err);
     e = azr_tls_suites_parse(p->set.ssl_enabled_cipher_suites, &p->suites, err, sizeof err);
-    if (e == AZR_OK)
+    if (e == AZR_OK) {
+        char why[200];
+        azr_tls_suites_for_cpu(&p->suites, azr_tls_aes_hw(), why, sizeof why);
+        azr_proxy_log(p, 0, 3, "TLS cipher suites, both sides: %s", why);
         e = azr_tls_versions(p->set.ssl_enabled_protocols, &p->tls_min, &p->tls_max, err,
                              sizeof err);
+    }
     if (e != AZR_OK)
         return result(p, code_of(e), "%s", err);
     if (p->set.ssl_start_mode == 2)

@@ -274,7 +274,11 @@ const azr_conf_def azr_config_table[] = {
      "Cipher suites offered, both sides, by IANA name in order of preference, separated by "
      "';' (e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256). Empty: the safe set, ECDHE key "
      "exchange with AES-GCM or ChaCha20-Poly1305 only; '*': every suite BearSSL has, "
-     "including RSA key exchange, CBC and 3DES."},
+     "including RSA key exchange, CBC and 3DES. For these two the order follows the CPU: "
+     "AES-GCM first where it has AES instructions (x86 AES-NI, POWER8), ChaCha20-Poly1305 "
+     "first where it has not (BearSSL's software AES is several times slower); a named list "
+     "keeps its own order. Our order wins over the client's on the local side; LogLevel 3 "
+     "logs the one chosen and why."},
     {"SSLEnabledProtocols", AZR_CT_INT, 0, 0, 16383, "3072", OFF(ssl_enabled_protocols), 0, NULL,
      "TLS versions, both sides, as the class's bits: 3072 (0xC00) TLS 1.2, 768 (0x300) "
      "TLS 1.1, 192 (0xC0) TLS 1.0; add them up. TLS 1.3 (12288) is not available in "

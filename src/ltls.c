@@ -222,11 +222,9 @@ azr_verdict azr_ltls_start(azr_conn *c)
                             BR_OPT_ENFORCE_SERVER_PREFERENCES | BR_OPT_NO_RENEGOTIATION);
     if (p->set.ssl_authenticate_clients) {
         azr_hs *hs = c->hs;
-        br_x509_minimal_init_full(&hs->xm, p->client_cas.ta, p->client_cas.n);
+        azr_tls_x509_init(&hs->xm, p->client_cas.ta, p->client_cas.n);
         azr_x509v_init(&hs->v, &hs->xm, hs->leaf, sizeof hs->leaf, client_judge, c);
         br_ssl_engine_set_x509(&l->sc.eng, &hs->v.vtable);
-        br_ssl_engine_set_default_rsavrfy(&l->sc.eng);
-        br_ssl_engine_set_default_ecdsa(&l->sc.eng);
         br_ssl_server_set_trust_anchor_names_alt(&l->sc, p->client_cas.ta, p->client_cas.n);
     }
     br_ssl_engine_set_buffers_bidi(&l->sc.eng, l->io, BR_SSL_BUFSIZE_INPUT,

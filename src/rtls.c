@@ -40,7 +40,7 @@ azr_verdict azr_rtls_start(azr_conn *c)
     azr_rtls *t = c->tls;
     uint32_t flags = p->set.ssl_security_flags;
     azr_hs *hs = c->hs;
-    br_ssl_client_init_full(&t->cc, &hs->xm, p->anchors.ta, p->anchors.n);
+    azr_tls_client_init(&t->cc, &hs->xm, p->anchors.ta, p->anchors.n);
     azr_x509v_init(&hs->v, &hs->xm, (flags & FLAG_TIME) ? hs->leaf : NULL, sizeof hs->leaf, judge,
                    c);
     hs->v.hold = (flags & FLAG_TIME) != 0;

@@ -448,12 +448,111 @@ void azr_tls_creds_free(azr_tls_creds *c)
     memset(c, 0, sizeof *c);
 }
 
+/* --------------------------------------------------------- BearSSL engines */
+
+/*
+ * The engine's algorithms, what the suite table's suites and versions need:
+ * ECDHE (X25519, P-256, P-384, P-521: BearSSL's default EC code) with RSA or
+ * ECDSA signatures, both made and verified; AES-GCM, ChaCha20-Poly1305,
+ * AES-CCM, AES-CBC and 3DES records; the TLS 1.0/1.1 PRF (MD5 and SHA-1)
+ * and TLS 1.2's (SHA-256, SHA-384). SHA-224 and SHA-512 share their code
+ * with SHA-256 and SHA-384: registered, they cost nothing and keep the
+ * client's signature algorithms what SSLConnectionRequest reports. The
+ * _default_ setters take the fastest constant-time code this CPU runs
+ * (AES-NI, PCLMUL, SSE2 or portable). Not linked: ECDH (static) and
+ * DHE suites, which the table does not name, and BearSSL's other
+ * implementations of each primitive; with AZR_TLS_AEAD_ONLY (tlsparams.h)
+ * neither CCM, CBC, 3DES, the RSA key exchange nor TLS 1.0/1.1.
+ */
+static void engine_algos(br_ssl_engine_context *eng)
+{
+    static const br_hash_class *const hashes[] = {&br_md5_vtable,    &br_sha1_vtable,
+                                                  &br_sha224_vtable, &br_sha256_vtable,
+                                                  &br_sha384_vtable, &br_sha512_vtable};
+    for (int id = br_md5_ID; id <= br_sha512_ID; id++)
+        br_ssl_engine_set_hash(eng, id, hashes[id - br_md5_ID]);
+    br_ssl_engine_set_versions(eng, AZR_TLS_AEAD_ONLY ? BR_TLS12 : BR_TLS10, BR_TLS12);
+#if !AZR_TLS_AEAD_ONLY
+    br_ssl_engine_set_prf10(eng, &br_tls10_prf);
+#endif
+    br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
+    br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
+    br_ssl_engine_set_default_ec(eng);
+    br_ssl_engine_set_default_rsavrfy(eng);
+    br_ssl_engine_set_default_ecdsa(eng);
+    br_ssl_engine_set_default_aes_gcm(eng);
+    br_ssl_engine_set_default_chapol(eng);
+#if !AZR_TLS_AEAD_ONLY
+    br_ssl_engine_set_default_aes_ccm(eng);
+    br_ssl_engine_set_default_aes_cbc(eng);
+    br_ssl_engine_set_default_des_cbc(eng);
+#endif
+    azr_tls_suites all;
+    if (azr_tls_suites_parse("*", &all, NULL, 0) != AZR_OK)
+        all.n = 0; /* never: "*" is the table */
+    br_ssl_engine_set_suites(eng, all.id, all.n);
+}
+
+void azr_tls_x509_init(br_x509_minimal_context *xc, const br_x509_trust_anchor *ta, size_t n)
+{
+    /* SHA-256 names the DNs the engine compares */
+    br_x509_minimal_init(xc, &br_sha256_vtable, ta, n);
+    br_x509_minimal_set_hash(xc, br_sha1_ID, &br_sha1_vtable);
+    br_x509_minimal_set_hash(xc, br_sha224_ID, &br_sha224_vtable);
+    br_x509_minimal_set_hash(xc, br_sha256_ID, &br_sha256_vtable);
+    br_x509_minimal_set_hash(xc, br_sha384_ID, &br_sha384_vtable);
+    br_x509_minimal_set_hash(xc, br_sha512_ID, &br_sha512_vtable);
+    /* the engine's own verifiers, not a second implementation of each */
+    br_x509_minimal_set_rsa(xc, br_rsa_pkcs1_vrfy_get_default());
+    br_x509_minimal_set_ecdsa(xc, br_ec_get_default(), br_ecdsa_vrfy_asn1_get_default());
+}
+
+void azr_tls_client_init(br_ssl_client_context *cc, br_x509_minimal_context *xc,
+                         const br_x509_trust_anchor *ta, size_t n)
+{
+    br_ssl_client_zero(cc);
+    engine_algos(&cc->eng);
+#if !AZR_TLS_AEAD_ONLY
+    br_ssl_client_set_default_rsapub(cc); /* the TLS_RSA_* suites' key exchange */
+#endif
+    azr_tls_x509_init(xc, ta, n);
+    br_ssl_engine_set_x509(&cc->eng, &xc->vtable);
+}
+
 void azr_tls_server_init(br_ssl_server_context *sc, const azr_tls_creds *c)
 {
+    br_ssl_server_zero(sc);
+    engine_algos(&sc->eng);
     if (c->key_type == BR_KEYTYPE_RSA)
-        br_ssl_server_init_full_rsa(sc, c->chain, c->n, &c->rsa);
+        br_ssl_server_set_single_rsa(sc, c->chain, c->n, &c->rsa, BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN,
+                                     br_rsa_private_get_default(), br_rsa_pkcs1_sign_get_default());
     else
-        br_ssl_server_init_full_ec(sc, c->chain, c->n, (unsigned)c->issuer_key_type, &c->ec);
+        br_ssl_server_set_single_ec(sc, c->chain, c->n, &c->ec, BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN,
+                                    (unsigned)c->issuer_key_type, br_ssl_engine_get_ec(&sc->eng),
+                                    br_ecdsa_sign_asn1_get_default());
+}
+
+/* ------------------------------------------------------ cipher order by CPU */
+
+bool azr_tls_aes_hw(void)
+{
+    /* GCM's CTR vtables; the CTR+CBC-MAC ones (CCM) need the same
+     * instructions, and asking them would link CCM's code into every build */
+    return br_aes_x86ni_ctr_get_vtable() || br_aes_pwr8_ctr_get_vtable();
+}
+
+void azr_tls_suites_for_cpu(azr_tls_suites *su, bool hw, char *why, size_t cap)
+{
+    bool chacha = azr_tls_suites_order(su, hw);
+    const char *first = su->n ? azr_tls_suite_name(su->id[0]) : "none";
+    const char *cpu = hw ? "the CPU has AES instructions (AES-NI or POWER8)"
+                         : "the CPU has no AES instructions BearSSL can use";
+    if (!su->automatic)
+        snprintf(why, cap, "%s first, as SSLEnabledCipherSuites names them (%s)", first, cpu);
+    else if (chacha)
+        snprintf(why, cap, "ChaCha20-Poly1305 first (%s): %s", first, cpu);
+    else
+        snprintf(why, cap, "AES-GCM first (%s): %s", first, cpu);
 }
 
 const char *azr_tls_error_text(int code)

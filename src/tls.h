@@ -8,6 +8,7 @@
 #define AZR_TLS_H
 
 #include "err.h"
+#include "tlsparams.h"
 #include <bearssl.h>
 
 typedef struct azr_tls_anchors {
@@ -52,9 +53,25 @@ AZR_MUST_CHECK azr_err azr_tls_creds_load_pem(azr_tls_creds *c, const char *pem,
                                               char *err, size_t cap);
 void azr_tls_creds_free(azr_tls_creds *c);
 
-/* br_ssl_server_init_full_rsa/_ec for the credentials (the caller then sets
- * buffers and resets). c must outlive the context. */
+/*
+ * BearSSL contexts with only what azrelay offers (what the suite table in
+ * tlsparams.c can name), so a static link leaves the rest of BearSSL out,
+ * where br_ssl_*_init_full and br_x509_minimal_init_full link every
+ * algorithm it has. The suites are every one of the table ("*"), TLS 1.0
+ * to 1.2: the caller narrows both (SSLEnabledCipherSuites,
+ * SSLEnabledProtocols), then sets buffers and resets.
+ */
+/* A server answering with the credentials' chain and key (RSA or EC); c
+ * must outlive the context. Verifies RSA and ECDSA signatures (a client's
+ * CertificateVerify) once an X.509 engine is set. */
 void azr_tls_server_init(br_ssl_server_context *sc, const azr_tls_creds *c);
+/* A client whose X.509 engine is xc (azr_tls_x509_init with the anchors),
+ * already set in the engine; ta must outlive both. */
+void azr_tls_client_init(br_ssl_client_context *cc, br_x509_minimal_context *xc,
+                         const br_x509_trust_anchor *ta, size_t n);
+/* An X.509 validator over the anchors: RSA and ECDSA (P-256, P-384, P-521)
+ * signatures with SHA-1 to SHA-512 (BearSSL refuses MD5 in chains). */
+void azr_tls_x509_init(br_x509_minimal_context *xc, const br_x509_trust_anchor *ta, size_t n);
 
 /* The same for errors on our server side (local TLS): what the client did. */
 const char *azr_tls_client_error_text(int code);
@@ -70,6 +87,17 @@ bool azr_tls_cert_cn(const br_x509_certificate *cert, char *out, size_t cap);
  * cn gets the leaf's CN ("none"), escaped the same way. */
 bool azr_tls_subject_matches(const br_x509_certificate *leaf, const char *want, char *cn,
                              size_t cap);
+
+/* Whether BearSSL has AES instructions on this CPU (x86 AES-NI, POWER8):
+ * its AES-NI and POWER8 CTR vtable getters (the AES-GCM code) return NULL
+ * where they cannot run. */
+bool azr_tls_aes_hw(void);
+
+/* The cipher suite order for this CPU: azr_tls_suites_order(su, aes_hw)
+ * (pass azr_tls_aes_hw()), and why[cap] a sentence for the debug log
+ * saying which suite leads and why (the CPU, or SSLEnabledCipherSuites
+ * naming the order). */
+void azr_tls_suites_for_cpu(azr_tls_suites *su, bool aes_hw, char *why, size_t cap);
 
 /* A sentence for a BearSSL error code (engine or X.509), never NULL. */
 const char *azr_tls_error_text(int code);

@@ -35,6 +35,7 @@ static const suite_def suites[] = {
      "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "CHACHA20-POLY1305", 256, "ECDHE", true},
     {BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
      "CHACHA20-POLY1305", 256, "ECDHE", true},
+#if !AZR_TLS_AEAD_ONLY
     {BR_TLS_ECDHE_ECDSA_WITH_AES_128_CCM, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM", "AES-CCM", 128,
      "ECDHE", false},
     {BR_TLS_ECDHE_ECDSA_WITH_AES_256_CCM, "TLS_ECDHE_ECDSA_WITH_AES_256_CCM", "AES-CCM", 256,
@@ -76,6 +77,7 @@ static const suite_def suites[] = {
     {BR_TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA, "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA", "3DES", 112,
      "ECDHE", false},
     {BR_TLS_RSA_WITH_3DES_EDE_CBC_SHA, "TLS_RSA_WITH_3DES_EDE_CBC_SHA", "3DES", 112, "RSA", false},
+#endif
 };
 #define NSUITES (sizeof suites / sizeof suites[0])
 
@@ -96,10 +98,12 @@ const char *azr_tls_suite_name(uint16_t id)
 azr_err azr_tls_suites_parse(const char *text, azr_tls_suites *out, char *err, size_t cap)
 {
     out->n = 0;
+    out->automatic = false;
     const char *p = text;
     size_t len = strlen(text);
     azr_text_trim(&p, &len);
     if (len == 0 || (len == 1 && *p == '*')) {
+        out->automatic = true;
         for (size_t i = 0; i < NSUITES && out->n < AZR_TLS_MAX_SUITES; i++)
             if (len == 1 || suites[i].safe)
                 out->id[out->n++] = suites[i].id;
@@ -119,9 +123,12 @@ azr_err azr_tls_suites_parse(const char *text, azr_tls_suites *out, char *err, s
                     s = &suites[i];
             if (!s) {
                 snprintf(err, cap,
-                         "SSLEnabledCipherSuites: '%.*s' is not a cipher suite BearSSL has (IANA "
+                         "SSLEnabledCipherSuites: '%.*s' is not a cipher suite %s (IANA "
                          "names such as TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256; '*' for all)",
-                         (int)(nl < 80 ? nl : 80), name);
+                         (int)(nl < 80 ? nl : 80), name,
+                         AZR_TLS_AEAD_ONLY ? "of this build (AZR_TLS_AEAD_ONLY: ECDHE with "
+                                             "AES-GCM or ChaCha20-Poly1305)"
+                                           : "BearSSL has");
                 return AZR_E_ARG;
             }
             bool dup = false;
@@ -138,6 +145,29 @@ azr_err azr_tls_suites_parse(const char *text, azr_tls_suites *out, char *err, s
         return AZR_E_ARG;
     }
     return AZR_OK;
+}
+
+static bool is_chacha(uint16_t id)
+{
+    return id == BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 ||
+           id == BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256;
+}
+
+bool azr_tls_suites_order(azr_tls_suites *su, bool aes_hw)
+{
+    if (!su->automatic || aes_hw)
+        return su->n > 0 && is_chacha(su->id[0]);
+    /* a stable partition: ChaCha20 suites first, the others after in their order */
+    uint16_t rest[AZR_TLS_MAX_SUITES];
+    size_t k = 0, r = 0;
+    for (size_t i = 0; i < su->n; i++) {
+        if (is_chacha(su->id[i]))
+            su->id[k++] = su->id[i];
+        else
+            rest[r++] = su->id[i];
+    }
+    memcpy(su->id + k, rest, r * sizeof rest[0]);
+    return k > 0;
 }
 
 azr_err azr_tls_versions(long bits, unsigned *min, unsigned *max, char *err, size_t cap)
@@ -174,6 +204,17 @@ azr_err azr_tls_versions(long bits, unsigned *min, unsigned *max, char *err, siz
             gap = true;
         }
     }
+#if AZR_TLS_AEAD_ONLY
+    /* its suites are TLS 1.2's (RFC 5246 §1.2 brought AEAD) */
+    if (*max && *max < BR_TLS12) {
+        snprintf(err, cap,
+                 "SSLEnabledProtocols: this build speaks TLS 1.2 only "
+                 "(AZR_TLS_AEAD_ONLY): enable TLS 1.2 (3072)");
+        return AZR_E_UNSUPPORTED;
+    }
+    if (*max)
+        *min = BR_TLS12;
+#endif
     if (!*max) {
         snprintf(err, cap, "SSLEnabledProtocols: %s",
                  bits & AZR_TLS_PROTO_TLS13 ? "TLS 1.3 is not available (BearSSL speaks up to TLS "

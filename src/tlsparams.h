@@ -13,6 +13,18 @@
 
 #define AZR_TLS_MAX_SUITES 32
 
+/*
+ * A build option for firmware: with AZR_TLS_AEAD_ONLY=1 (CFLAGS=
+ * -DAZR_TLS_AEAD_ONLY=1) azrelay speaks ECDHE with AES-GCM or
+ * ChaCha20-Poly1305 and TLS 1.2 only. The suite table, "*" and
+ * SSLEnabledProtocols shrink to that, and a static link leaves out
+ * BearSSL's CBC, CCM and 3DES records, the RSA key exchange and the TLS
+ * 1.0/1.1 PRF. The default (0) keeps every suite of the table.
+ */
+#ifndef AZR_TLS_AEAD_ONLY
+#define AZR_TLS_AEAD_ONLY 0
+#endif
+
 /* SSLEnabledProtocols bits, as the class defines them */
 #define AZR_TLS_PROTO_TLS10 0xC0
 #define AZR_TLS_PROTO_TLS11 0x300
@@ -22,6 +34,7 @@
 typedef struct azr_tls_suites {
     uint16_t id[AZR_TLS_MAX_SUITES];
     size_t n;
+    bool automatic; /* "" or "*": the order is ours (azr_tls_suites_order may change it) */
 } azr_tls_suites;
 
 /*
@@ -29,9 +42,20 @@ typedef struct azr_tls_suites {
  * TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256) separated by ';' or ',', in order
  * of preference; "" the safe default (ECDHE with AEAD only); "*" every
  * suite BearSSL has. AZR_E_ARG names an unknown or unsupported suite.
+ * out->automatic tells the two automatic lists from a named one.
  */
 AZR_MUST_CHECK azr_err azr_tls_suites_parse(const char *text, azr_tls_suites *out, char *err,
                                             size_t cap);
+
+/*
+ * The automatic order for this CPU: with AES instructions (aes_hw) the
+ * list stays as parsed, AES-GCM first; without, the ChaCha20-Poly1305
+ * suites move ahead of every other (the rest keep their order), as
+ * BearSSL's constant-time software AES-GCM is several times slower than
+ * its ChaCha20-Poly1305. A named list (su->automatic false) is the
+ * user's order and is left alone. Returns whether ChaCha20 now leads.
+ */
+bool azr_tls_suites_order(azr_tls_suites *su, bool aes_hw);
 
 /* SSLEnabledProtocols bits -> BearSSL version range. AZR_E_UNSUPPORTED for
  * TLS 1.3 alone, SSL 2/3, or gaps (BearSSL takes a contiguous range). */

@@ -12,6 +12,7 @@
 #include "testutil.h"
 #include "peers.h"
 #include "harness.h"
+#include "tls.h"
 
 #define CERTS "../build/test-certs/"
 
@@ -123,6 +124,25 @@ static int count(const char *hay, const char *needle)
     return n;
 }
 
+/* Issue 13: towards the relay we offer the order the local side uses.
+ * s_server takes the client's order (no -serverpref), so the suite it
+ * picks is the first we offer: AES-GCM with AES instructions, ChaCha20
+ * without. */
+static void test_rtls_offers_cpu_order(void **st)
+{
+    (void)st;
+    static seen s;
+    s_server(CERTS "server.pem", CERTS "server.key");
+    one("0", "False", &s, 1);
+    const char *want = azr_tls_aes_hw()
+                           ? "TLS 1.2, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, full handshake"
+                           : "TLS 1.2, TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, full "
+                             "handshake";
+    if (!strstr(s.ssl_status, want))
+        fail_msg("wanted '%s' in\n%s", want, s.ssl_status);
+    relay_stop(&srv);
+}
+
 /* ReuseSSLSession against s_server's session cache: the first connection
  * makes a session, the next two resume it; without the setting, none does. */
 static void test_rtls_reuse_session_s_server(void **st)
@@ -202,6 +222,7 @@ int main(void)
         cmocka_unit_test_teardown(test_rtls_wrong_host_name, reap),
         cmocka_unit_test_teardown(test_rtls_expired, reap),
         cmocka_unit_test_teardown(test_rtls_unknown_ca, reap),
+        cmocka_unit_test_teardown(test_rtls_offers_cpu_order, reap),
         cmocka_unit_test_teardown(test_rtls_reuse_session_s_server, reap),
         cmocka_unit_test_teardown(test_rtls_reuse_session_emulator, reap),
     };

@@ -6,6 +6,7 @@
  */
 #include "testutil.h"
 #include "tls.h"
+#include "tlsparams.h"
 
 #define CERTS "../build/test-certs/"
 #define OBJ   "../build/test/obj/" /* the sanitizer build this suite links */
@@ -185,6 +186,191 @@ static void test_tls_key_not_left_in_freed_memory(void **s)
                  keyscan.hits[0], keyscan.hits[1]);
 }
 
+/* Issue 13: the AES probe agrees with what the kernel says of this CPU
+ * (the "aes" flag of /proc/cpuinfo on x86, where POWER8 code cannot run),
+ * and the debug log's sentence names the order and its reason. */
+static void test_tls_aes_probe_and_order(void **s)
+{
+    (void)s;
+#if defined(__x86_64__) || defined(__i386__)
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f) {
+        char line[4096];
+        bool flag = false, seen = false;
+        while (!seen && fgets(line, sizeof line, f)) {
+            if (strncmp(line, "flags", 5) == 0) {
+                seen = true;
+                flag = strstr(line, " aes ") || strstr(line, " aes\n");
+            }
+        }
+        fclose(f);
+        if (seen)
+            assert_int_equal(azr_tls_aes_hw(), flag);
+    }
+#endif
+    azr_tls_suites su;
+    char err[200], why[200];
+    assert_int_equal(azr_tls_suites_parse("", &su, err, sizeof err), AZR_OK);
+    azr_tls_suites_for_cpu(&su, true, why, sizeof why);
+    assert_int_equal(su.id[0], BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256);
+    assert_non_null(strstr(why, "AES-GCM first"));
+    assert_non_null(strstr(why, "has AES instructions"));
+    azr_tls_suites_for_cpu(&su, false, why, sizeof why);
+    assert_int_equal(su.id[0], BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256);
+    assert_non_null(strstr(why, "ChaCha20-Poly1305 first"));
+    assert_non_null(strstr(why, "no AES instructions"));
+    assert_int_equal(
+        azr_tls_suites_parse("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", &su, err, sizeof err),
+        AZR_OK);
+    azr_tls_suites_for_cpu(&su, false, why, sizeof why);
+    assert_int_equal(su.id[0], BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384);
+    assert_non_null(strstr(why, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 first, as "
+                                "SSLEnabledCipherSuites names them"));
+}
+
+/* ---------------------------------------- the slim engines, back to back */
+
+typedef struct pair {
+    br_ssl_client_context cc;
+    br_x509_minimal_context xm;
+    br_ssl_server_context sc;
+    unsigned char cbuf[BR_SSL_BUFSIZE_BIDI], sbuf[BR_SSL_BUFSIZE_BIDI];
+} pair;
+
+/* Records from one engine to the other until neither moves; both open? */
+static bool pump(br_ssl_engine_context *a, br_ssl_engine_context *b)
+{
+    for (int round = 0; round < 1000; round++) {
+        bool moved = false;
+        br_ssl_engine_context *from[2] = {a, b}, *to[2] = {b, a};
+        for (int k = 0; k < 2; k++) {
+            size_t n, m;
+            unsigned char *out = br_ssl_engine_sendrec_buf(from[k], &n);
+            unsigned char *in = out ? br_ssl_engine_recvrec_buf(to[k], &m) : NULL;
+            if (in && n > 0 && m > 0) {
+                size_t c = n < m ? n : m;
+                memcpy(in, out, c);
+                br_ssl_engine_sendrec_ack(from[k], c);
+                br_ssl_engine_recvrec_ack(to[k], c);
+                moved = true;
+            }
+        }
+        if (!moved)
+            break;
+    }
+    return (br_ssl_engine_current_state(a) & BR_SSL_SENDAPP) &&
+           (br_ssl_engine_current_state(b) & BR_SSL_SENDAPP);
+}
+
+/* One handshake of azr_tls_client_init against azr_tls_server_init offering
+ * only suite (resuming params when given); the suite they agreed on, 0 when
+ * the handshake failed. */
+static uint16_t handshake(pair *pr, const azr_tls_anchors *ta, const azr_tls_creds *cr,
+                          uint16_t suite, br_ssl_session_cache_lru *cache,
+                          const br_ssl_session_parameters *resume)
+{
+    azr_tls_client_init(&pr->cc, &pr->xm, ta->ta, ta->n);
+    br_ssl_engine_set_suites(&pr->cc.eng, &suite, 1);
+    br_ssl_engine_set_buffer(&pr->cc.eng, pr->cbuf, sizeof pr->cbuf, 1);
+    if (resume)
+        br_ssl_engine_set_session_parameters(&pr->cc.eng, resume);
+    assert_true(br_ssl_client_reset(&pr->cc, "localhost", resume != NULL));
+    azr_tls_server_init(&pr->sc, cr);
+    br_ssl_server_set_cache(&pr->sc, &cache->vtable);
+    br_ssl_engine_set_buffer(&pr->sc.eng, pr->sbuf, sizeof pr->sbuf, 1);
+    assert_true(br_ssl_server_reset(&pr->sc));
+    if (!pump(&pr->cc.eng, &pr->sc.eng)) {
+        fprintf(stderr, "  %s: client error %d, server error %d\n", azr_tls_suite_name(suite),
+                br_ssl_engine_last_error(&pr->cc.eng), br_ssl_engine_last_error(&pr->sc.eng));
+        return 0;
+    }
+    assert_int_equal(pr->sc.eng.session.cipher_suite, pr->cc.eng.session.cipher_suite);
+    return pr->cc.eng.session.cipher_suite;
+}
+
+/* Issue 14: the engines azrelay builds without BearSSL's *_init_full
+ * profiles still speak every suite of the table ("*"), both directions,
+ * including those no openssl here has (3DES) and the RSA key exchange;
+ * a session resumes; and TLS 1.0 works where the table allows it. */
+static void test_tls_slim_engines_speak_every_suite(void **s)
+{
+    (void)s;
+    static pair pr;
+    static unsigned char cache_mem[4096];
+    br_ssl_session_cache_lru cache;
+    br_ssl_session_cache_lru_init(&cache, cache_mem, sizeof cache_mem);
+    azr_tls_anchors ta = {0};
+    size_t added;
+    char err[256];
+    assert_int_equal(azr_tls_anchors_add_file(&ta, CERTS "ca.pem", &added, err, sizeof err),
+                     AZR_OK);
+    azr_tls_creds ec, rsa;
+    assert_int_equal(azr_tls_creds_load_files(&ec, CERTS "both.pem", NULL, err, sizeof err),
+                     AZR_OK);
+    assert_int_equal(azr_tls_creds_load_files(&rsa, CERTS "rsa-both.pem", NULL, err, sizeof err),
+                     AZR_OK);
+    azr_tls_suites all;
+    assert_int_equal(azr_tls_suites_parse("*", &all, err, sizeof err), AZR_OK);
+    int ok = 0;
+    for (size_t i = 0; i < all.n; i++) {
+        const char *name = azr_tls_suite_name(all.id[i]);
+        const azr_tls_creds *cr = strstr(name, "_ECDSA_") ? &ec : &rsa;
+        if (handshake(&pr, &ta, cr, all.id[i], &cache, NULL) == all.id[i])
+            ok++;
+    }
+    assert_int_equal(ok, (int)all.n);
+
+    /* ReuseSSLSession's path: the kept parameters, offered again */
+    uint16_t gcm = BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256;
+    assert_int_equal(handshake(&pr, &ta, &ec, gcm, &cache, NULL), gcm);
+    br_ssl_session_parameters sp;
+    br_ssl_engine_get_session_parameters(&pr.cc.eng, &sp);
+    assert_true(sp.session_id_len > 0);
+    assert_int_equal(handshake(&pr, &ta, &ec, gcm, &cache, &sp), gcm);
+    br_ssl_session_parameters again;
+    br_ssl_engine_get_session_parameters(&pr.cc.eng, &again);
+    assert_memory_equal(again.session_id, sp.session_id, sp.session_id_len);
+
+#if !AZR_TLS_AEAD_ONLY
+    /* TLS 1.0 (the MD5/SHA-1 PRF), with a CBC suite */
+    azr_tls_client_init(&pr.cc, &pr.xm, ta.ta, ta.n);
+    uint16_t cbc = BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA;
+    br_ssl_engine_set_versions(&pr.cc.eng, BR_TLS10, BR_TLS10);
+    br_ssl_engine_set_suites(&pr.cc.eng, &cbc, 1);
+    br_ssl_engine_set_buffer(&pr.cc.eng, pr.cbuf, sizeof pr.cbuf, 1);
+    assert_true(br_ssl_client_reset(&pr.cc, "localhost", 0));
+    azr_tls_server_init(&pr.sc, &rsa);
+    br_ssl_engine_set_buffer(&pr.sc.eng, pr.sbuf, sizeof pr.sbuf, 1);
+    assert_true(br_ssl_server_reset(&pr.sc));
+    assert_true(pump(&pr.cc.eng, &pr.sc.eng));
+    assert_int_equal(br_ssl_engine_get_version(&pr.cc.eng), BR_TLS10);
+#endif
+    azr_tls_creds_free(&ec);
+    azr_tls_creds_free(&rsa);
+    azr_tls_anchors_free(&ta);
+}
+
+/* Issue 14: no azrelay object asks for BearSSL's "full" profiles, which
+ * would link every algorithm BearSSL has (nm -u: what each object needs). */
+static void test_tls_no_full_profiles(void **s)
+{
+    (void)s;
+    FILE *p = popen("nm -u " OBJ "*.o 2>&1", "r");
+    assert_non_null(p);
+    char line[512];
+    int bad = 0, lines = 0;
+    while (fgets(line, sizeof line, p)) {
+        lines++;
+        if (strstr(line, "_init_full")) {
+            fprintf(stderr, "  %s", line);
+            bad++;
+        }
+    }
+    assert_int_equal(pclose(p), 0);
+    assert_true(lines > 100);
+    assert_int_equal(bad, 0);
+}
+
 /* The TLS code runs inside BearSSL's callbacks, once per connection, for
  * proxies that may live on different threads: it keeps no writable statics
  * (they held a certificate password and a client's names between
@@ -233,6 +419,9 @@ int main(void)
         cmocka_unit_test(test_tls_creds_one_file),
         cmocka_unit_test(test_tls_creds_refusals),
         cmocka_unit_test(test_tls_anchors_pem_text_trimmed),
+        cmocka_unit_test(test_tls_aes_probe_and_order),
+        cmocka_unit_test(test_tls_slim_engines_speak_every_suite),
+        cmocka_unit_test(test_tls_no_full_profiles),
         cmocka_unit_test(test_tls_no_writable_statics),
         cmocka_unit_test(test_tls_key_not_left_in_freed_memory),
     };

@@ -37,6 +37,60 @@ static void test_tlsparams_default_is_ecdhe_aead(void **s)
     assert_true(su.n > 20);
 }
 
+/* Issue 13: without AES instructions BearSSL's AES-GCM is constant-time
+ * software, several times slower than ChaCha20-Poly1305; the automatic
+ * lists then lead with ChaCha20 (ids: RFC 7905), a named list never moves. */
+static void test_tlsparams_order_by_cpu(void **s)
+{
+    (void)s;
+    azr_tls_suites su, before;
+    char err[256];
+    assert_int_equal(azr_tls_suites_parse("", &su, err, sizeof err), AZR_OK);
+    assert_true(su.automatic);
+    before = su;
+    assert_false(azr_tls_suites_order(&su, true)); /* AES hardware: AES-GCM stays first */
+    assert_memory_equal(su.id, before.id, sizeof su.id);
+    assert_true(azr_tls_suites_order(&su, false));
+    assert_int_equal(su.n, 6);
+    assert_int_equal(su.id[0], 0xCCA9); /* ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 */
+    assert_int_equal(su.id[1], 0xCCA8); /* ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 */
+    assert_int_equal(su.id[2], 0xC02B); /* then AES-GCM in its order: RFC 5289 */
+    assert_int_equal(su.id[3], 0xC02F);
+    assert_int_equal(su.id[4], 0xC02C);
+    assert_int_equal(su.id[5], 0xC030);
+    assert_true(azr_tls_suites_order(&su, false)); /* idempotent */
+    assert_int_equal(su.id[0], 0xCCA9);
+    assert_int_equal(su.id[2], 0xC02B);
+
+    /* "*": ChaCha20 first, every other suite after it in the table's order */
+    assert_int_equal(azr_tls_suites_parse("*", &su, err, sizeof err), AZR_OK);
+    assert_true(su.automatic);
+    before = su;
+    assert_true(azr_tls_suites_order(&su, false));
+    assert_int_equal(su.n, before.n);
+    assert_int_equal(su.id[0], 0xCCA9);
+    assert_int_equal(su.id[1], 0xCCA8);
+    for (size_t i = 0, k = 2; i < before.n; i++)
+        if (before.id[i] != 0xCCA9 && before.id[i] != 0xCCA8)
+            assert_int_equal(su.id[k++], before.id[i]);
+
+    /* a named list is the user's order, whatever the CPU */
+    assert_int_equal(azr_tls_suites_parse("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256;"
+                                          "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+                                          &su, err, sizeof err),
+                     AZR_OK);
+    assert_false(su.automatic);
+    assert_false(azr_tls_suites_order(&su, false));
+    assert_int_equal(su.id[0], 0xC02F);
+    assert_int_equal(su.id[1], 0xCCA8);
+    assert_int_equal(azr_tls_suites_parse("TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256;"
+                                          "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                                          &su, err, sizeof err),
+                     AZR_OK);
+    assert_true(azr_tls_suites_order(&su, true)); /* named ChaCha20 first stays first */
+    assert_int_equal(su.id[0], 0xCCA8);
+}
+
 static void test_tlsparams_names(void **s)
 {
     (void)s;
@@ -256,6 +310,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tlsparams_default_is_ecdhe_aead),
+        cmocka_unit_test(test_tlsparams_order_by_cpu),
         cmocka_unit_test(test_tlsparams_names),
         cmocka_unit_test(test_tlsparams_protocol_bits),
         cmocka_unit_test(test_tlsparams_fields),
