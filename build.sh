@@ -177,6 +177,8 @@ need_test() {
     command -v npm >/dev/null 2>&1 || want_pkg npm
     command -v openssl >/dev/null 2>&1 || want_pkg openssl
     command -v ps >/dev/null 2>&1 || want_pkg procps # test_secrets reads `ps -o args=`
+    # test_local_tls runs the daemon as a CPU without AES instructions
+    [ "$(uname -m)" != x86_64 ] || [ -x /usr/bin/qemu-x86_64-static ] || want_pkg qemu-user-static
     # test_daemon_status parses /metrics with Prometheus's own parser (tests/prom_parse.py)
     /usr/bin/python3 -c 'import prometheus_client.parser' >/dev/null 2>&1 ||
         want_pkg python3-prometheus-client
