@@ -90,6 +90,53 @@ static void test_cli_check(void **s)
     assert_non_null(strstr(out, "unknown option '--bogus'"));
 }
 
+/* --check loads the CAs a wss:// relay needs, as listening does (issue 14): a
+ * firmware image without a CA bundle fails --check, and the daemon stops with
+ * the same words before it listens; ws:// needs none. */
+static void test_cli_check_needs_relay_cas(void **s)
+{
+    (void)s;
+    static char out[8192];
+    const char *base = "LocalPort=5000 NamespaceAddress=myrelay.servicebus.windows.net "
+                       "HybridConnection=hc1 AccessKeyName=send AccessKey=" KEY;
+    char args[1024];
+    snprintf(args, sizeof args, "--check %s 'SSLCACertFilePaths=/nonexistent/ca.pem;/nope.crt'",
+             base);
+    assert_int_equal(run(args, out, sizeof out), 1);
+    assert_non_null(strstr(out, "no CA certificates for wss://"));
+    assert_non_null(strstr(out, "/nonexistent/ca.pem;/nope.crt"));
+    assert_null(strstr(out, "settings OK"));
+    /* the daemon itself stops before listening, with the same words */
+    snprintf(args, sizeof args, "%s SSLCACertFilePaths=/nonexistent/ca.pem", base);
+    assert_int_equal(run(args, out, sizeof out), 1);
+    assert_non_null(strstr(out, "no CA certificates for wss://"));
+    /* SSLServerCACerts alone is enough */
+    snprintf(args, sizeof args,
+             "--check %s SSLCACertFilePaths=/nonexistent/ca.pem "
+             "SSLServerCACerts=../build/test-certs/ca.pem",
+             base);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    assert_non_null(strstr(out, "settings OK"));
+    /* a bundle that is there but holds no certificate is refused, named */
+    char path[] = "/tmp/azrelay-test-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "not a certificate\n", 18), 18);
+    close(fd);
+    snprintf(args, sizeof args, "--check %s SSLCACertFilePaths=%s", base, path);
+    assert_int_equal(run(args, out, sizeof out), 1);
+    assert_non_null(strstr(out, "SSLCACertFilePaths:"));
+    assert_null(strstr(out, "settings OK"));
+    unlink(path);
+    /* ws:// (an emulator) needs no CA */
+    assert_int_equal(run("--check LocalPort=5000 NamespaceAddress=ws://127.0.0.1:9090 "
+                         "HybridConnection=hc1 AccessKeyName=send AccessKey=" KEY
+                         " SSLCACertFilePaths=/nonexistent/ca.pem",
+                         out, sizeof out),
+                     0);
+    assert_non_null(strstr(out, "settings OK"));
+}
+
 static void test_cli_config_file_and_precedence(void **s)
 {
     (void)s;
@@ -502,6 +549,7 @@ int main(void)
         cmocka_unit_test(test_cli_version),
         cmocka_unit_test(test_cli_check),
         cmocka_unit_test(test_cli_check_shows_the_proxy_route),
+        cmocka_unit_test(test_cli_check_needs_relay_cas),
         cmocka_unit_test(test_cli_config_file_and_precedence),
         cmocka_unit_test(test_cli_config_line_over_the_limit_is_refused),
         cmocka_unit_test(test_cli_config_must_be_a_regular_file),

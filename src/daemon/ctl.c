@@ -407,15 +407,15 @@ static int status_listen(const char *path, dev_t *dev, ino_t *ino, char *err, si
     memset(&a, 0, sizeof a);
     a.sun_family = AF_UNIX;
     if (strlen(path) >= sizeof a.sun_path) {
-        snprintf(err, cap, "StatusSocket %s: longer than a unix socket's path (%zu bytes)", path,
-                 sizeof a.sun_path - 1);
+        snprintf(err, cap, "StatusSocket %.200s: longer than a unix socket's path (%zu bytes)",
+                 path, sizeof a.sun_path - 1);
         return -1;
     }
     memcpy(a.sun_path, path, strlen(path) + 1);
     struct stat st;
     if (lstat(path, &st) == 0) {
         if (!S_ISSOCK(st.st_mode)) {
-            snprintf(err, cap, "StatusSocket %s: the file exists and is not a socket", path);
+            snprintf(err, cap, "StatusSocket %.200s: the file exists and is not a socket", path);
             return -1;
         }
         int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -430,7 +430,7 @@ static int status_listen(const char *path, dev_t *dev, ino_t *ino, char *err, si
             return -1;
         }
         if (why != ECONNREFUSED || unlink(path) != 0) {
-            snprintf(err, cap, "StatusSocket %s: cannot replace the old socket: %s", path,
+            snprintf(err, cap, "StatusSocket %.200s: cannot replace the old socket: %s", path,
                      strerror(why != ECONNREFUSED ? why : errno));
             return -1;
         }
@@ -439,7 +439,7 @@ static int status_listen(const char *path, dev_t *dev, ino_t *ino, char *err, si
     if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || chmod(path, 0660) != 0 ||
         listen(fd, 16) != 0 || stat(path, &st) != 0) {
         int why = errno;
-        snprintf(err, cap, "StatusSocket %s: %s%s", path, strerror(why),
+        snprintf(err, cap, "StatusSocket %.200s: %s%s", path, strerror(why),
                  why == ENOENT ? " (create the directory; under systemd, RuntimeDirectory=)" : "");
         if (fd >= 0) {
             close(fd);
@@ -492,7 +492,7 @@ static bool status_set(azr_ctl *c, const char *path, char *err, size_t cap)
     if (path[0] && (fd = status_listen(path, &dev, &ino, err, cap)) < 0)
         return false;
     if (fd >= 0 && azr_loop_watch_fd(c->loop, fd) != 0) {
-        snprintf(err, cap, "StatusSocket %s: the event loop refuses its descriptor", path);
+        snprintf(err, cap, "StatusSocket %.200s: the event loop refuses its descriptor", path);
         close(fd);
         (void)unlink(path);
         return false;
