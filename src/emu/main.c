@@ -51,6 +51,10 @@ static void on_accept(azr_reactor *r, int fd, unsigned ev, void *ud)
             return;
         char host[64];
         uint16_t port;
+        /* as Azure's front ends: no Nagle, so a TLS flight written as
+         * several records is not held for the peer's delayed ACK */
+        azr_net_opts o = {.no_delay = true, .linger = true};
+        (void)azr_net_set_opts(cfd, &o);
         azr_net_addr_text(&peer, host, sizeof host, &port);
         emu_peer_accepted(cfd, host, port);
     }
