@@ -469,6 +469,8 @@ typedef struct side {
 
 typedef struct pair {
     side s[2]; /* 0: the client (the proxy), 1: the upstream (the relay) */
+    bool dead; /* closed; freed after the batch of events, which may still name it */
+    struct pair *next_dead;
 } pair;
 
 static volatile sig_atomic_t tap_stop;
@@ -504,13 +506,17 @@ static const char *cipher_name(unsigned c)
     }
 }
 
-static void pair_free(int ep, pair *pr)
+static pair *graveyard;
+
+static void pair_end(int ep, pair *pr)
 {
     for (int i = 0; i < 2; i++) {
         epoll_ctl(ep, EPOLL_CTL_DEL, pr->s[i].fd, NULL);
         close(pr->s[i].fd);
     }
-    free(pr);
+    pr->dead = true;
+    pr->next_dead = graveyard;
+    graveyard = pr;
 }
 
 /* Moves what it can both ways; false when the pair is finished. */
@@ -615,8 +621,13 @@ static int tap(const char *mode, int port, const char *ups)
                 }
                 continue;
             }
-            if (!pair_pump(ep, pr))
-                pair_free(ep, pr);
+            if (!pr->dead && !pair_pump(ep, pr))
+                pair_end(ep, pr);
+        }
+        while (graveyard) {
+            pair *pr = graveyard;
+            graveyard = pr->next_dead;
+            free(pr);
         }
     }
     const char *unit = tap_mode == TLS ? "records" : "frames";

@@ -11,8 +11,8 @@
 #   node         tests/node/node-proxy.js (Node's ws) -> azrelay-emu --sink
 #   azrelay      azrelay-proxy -> azrelay-emu --sink, ws:// and wss://
 # Echo throughput: BENCH_MIB MiB echoed (client -> proxy -> azrelay-emu --echo
-#   and back) through azrelay ws://, wss://, node, socat (32 KiB buffers:
-#   64 KiB makes socat's PIPE echo deadlock).
+#   and back) through azrelay ws://, wss://, node, socat (a forwarder in
+#   front of socat EXEC:cat: socat's PIPE echo deadlocks now and then).
 # Frames and records towards the relay: `bench tap` between a proxy and the
 #   emulator (and between socat and its TLS sink) counts WebSocket frames
 #   (ws://) and TLS records (wss://) per direction, and the cipher suite.
@@ -34,7 +34,8 @@
 # Usage: run.sh BUILD_DIR. Variables: BENCH_MIB (echo, 64), BENCH_UP_MIB
 # (upload, 256), BENCH_RUNS (3), BENCH_CONNS ("1000 10000"), BENCH_SETUP_N
 # (connections for setup times, 200), BENCH_TAP_MIB (32), BENCH_CG_MIB (16),
-# BENCH_PORT (7300: ports from there to +99).
+# BENCH_PORT (7300: ports from there to +99), BENCH_KEEP=1 (keep the scratch
+# directory: tap reports, callgrind files).
 set -euo pipefail
 B=$1
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -51,9 +52,13 @@ CERTS=$B/test-certs
 T=$(mktemp -d /tmp/bench-run.XXXXXX)
 pids=()
 cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    # a forking socat's children outlive it (one stuck in an echo would stay)
+    for p in "${pids[@]}"; do
+        for c in $(ps -o pid= --ppid "$p" 2>/dev/null); do kill "$c" 2>/dev/null || true; done
+        kill "$p" 2>/dev/null || true
+    done
     wait 2>/dev/null || true
-    rm -rf "$T"
+    [ -n "${BENCH_KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
 
@@ -114,8 +119,8 @@ both_pid=$last
 start $((P + 13)) node "$ROOT/tests/node/node-proxy.js" --port $((P + 13)) --relay ws://127.0.0.1:$((P + 1)) \
     --hc hc1 --key-name bench --key $KEY
 node_pid=${pids[-1]}
-start $((P + 21)) socat -b 32768 TCP-LISTEN:$((P + 21)),reuseaddr,fork PIPE
-start $((P + 22)) socat -b 32768 TCP-LISTEN:$((P + 22)),reuseaddr,fork TCP:127.0.0.1:$((P + 21))
+start $((P + 21)) socat -b 65536 TCP-LISTEN:$((P + 21)),reuseaddr,fork EXEC:cat
+start $((P + 22)) socat -b 65536 TCP-LISTEN:$((P + 22)),reuseaddr,fork TCP:127.0.0.1:$((P + 21))
 
 # --------------------------------------------------------- CPU per GiB
 # sinks, then the forwarders under measurement
@@ -161,7 +166,7 @@ r_socat=$(rate $((P + 22)))
 
 # ---------------------------------------------- frames and TLS records
 echo "bench: frames and records through bench tap ($TAP_MIB MiB)"
-tapped() { # mode tap_port upstream_port run... : the tap's report
+tapped() { # mode tap_port upstream_port run... : the tap's report in $T/tap.PORT
     local mode=$1 tport=$2 uport=$3
     shift 3
     "$B/bench" tap "$mode" "$tport" "$uport" >"$T/tap.$tport" 2>&1 &
@@ -169,23 +174,25 @@ tapped() { # mode tap_port upstream_port run... : the tap's report
     pids+=($tap)
     wait_port "$tport"
     "$@" >/dev/null || echo "bench: a run through the tap on $tport failed" >&2
-    kill -TERM "$tap"
+    kill -TERM "$tap" 2>/dev/null || echo "bench: the tap on $tport ended early" >&2
     wait "$tap" || true
-    cat "$T/tap.$tport"
 }
-tap_proxy() { # port ns-settings... -> runs an echo and an upload through it, then stops it
-    local port=$1
+tap_proxy() { # port ns-settings...: an echo through a proxy started for it
+    local port=$1 rc=0
     shift
     proxy "$port" "$@" HybridConnection=hc1
-    local px=$last
-    "$B/bench" echo "$port" "$TAP_MIB" && stop "$px"
+    "$B/bench" echo "$port" "$TAP_MIB" || rc=$?
+    stop "$last"
+    return $rc
 }
-tap_ws=$(tapped ws $((P + 51)) $((P + 1)) tap_proxy $((P + 53)) NamespaceAddress=ws://127.0.0.1:$((P + 51)))
-tap_wss=$(tapped tls $((P + 52)) $((P + 2)) tap_proxy $((P + 54)) NamespaceAddress=wss://localhost:$((P + 52)) \
-    SSLCACertFilePaths= SSLServerCACerts="$CERTS/ca.pem")
+tapped ws $((P + 51)) $((P + 1)) tap_proxy $((P + 53)) NamespaceAddress=ws://127.0.0.1:$((P + 51))
+tap_ws=$(<"$T/tap.$((P + 51))")
+tapped tls $((P + 52)) $((P + 2)) tap_proxy $((P + 54)) NamespaceAddress=wss://localhost:$((P + 52)) \
+    SSLCACertFilePaths= SSLServerCACerts="$CERTS/ca.pem"
+tap_wss=$(<"$T/tap.$((P + 52))")
 start $((P + 45)) socat -b 65536 TCP-LISTEN:$((P + 45)),reuseaddr,fork OPENSSL:127.0.0.1:$((P + 46)),verify=0
-socat_tap_fwd=${pids[-1]}
-tap_socat=$(tapped tls $((P + 46)) $((P + 43)) "$B/bench" upload $((P + 45)) "$TAP_MIB" "$socat_tap_fwd")
+tapped tls $((P + 46)) $((P + 43)) "$B/bench" upload $((P + 45)) "$TAP_MIB" "${pids[-1]}"
+tap_socat=$(<"$T/tap.$((P + 46))")
 tapline() { # report direction -> "N frames (N data, avg N B payload), N other"
     sed 's/[(),]//g' <<<"$1" | awk -v d="$2" '$1 == d {printf "%s %s (%s %s, avg %s B payload), %s other", $4, $5, $6, $7, $9, $12}'
 }
@@ -246,7 +253,7 @@ for i in 1 2 3; do start $((P + 60 + i)) "${EMU[@]}" --port $((P + 60 + i)) "${T
 } >"$T/scale.conf"
 chmod 600 "$T/scale.conf"
 scale_ports=$((P + 71)),$((P + 72)),$((P + 73))
-scale() { # n kib -> "n KiB/conn seconds [note]"
+scale() { # n kib -> scale_out="n KiB/conn seconds before after [note]"
     local n=$1 kib=$2 note=""
     "$B/azrelay-proxy" -c "$T/scale.conf" >/dev/null 2>"$T/scale.log" &
     local px=$!
@@ -269,15 +276,19 @@ scale() { # n kib -> "n KiB/conn seconds [note]"
     wait "$SHOLD_PID" 2>/dev/null || true
     stop "$px"
     case $line in
-    HELD*) echo "$n $(awk -v a="$before" -v b="$after" -v n="$n" 'BEGIN {printf "%.1f", (b - a) / n}') \
+    HELD*) scale_out="$n $(awk -v a="$before" -v b="$after" -v n="$n" 'BEGIN {printf "%.1f", (b - a) / n}') \
 $(awk '{print $3}' <<<"$line") $before $after $note" ;;
-    *) echo "$n n/a n/a 0 0 (failed: $line)" ;;
+    *) scale_out="$n n/a n/a 0 0 (failed: $line)" ;;
     esac
 }
 echo "bench: wss:// connections held at once: $CONNS (64 KiB each) and 1000 idle"
 scale_rows=()
-for n in $CONNS; do scale_rows+=("$(scale "$n" 64)"); done
-scale_idle=$(scale 1000 0)
+for n in $CONNS; do
+    scale "$n" 64
+    scale_rows+=("$scale_out")
+done
+scale 1000 0
+scale_idle=$scale_out
 
 # ---------------------------------------------------------- callgrind
 cg_note="" cg_per_mib="" cg_top=""
@@ -285,23 +296,37 @@ if ! command -v valgrind >/dev/null 2>&1; then
     cg_note="valgrind not installed (apt-get install valgrind)"
 else
     echo "bench: callgrind, $CG_MIB MiB and 1 MiB uploads through azrelay ws://"
-    cg_run() { # mib -> instructions (Ir) of the whole proxy process
+    cg_run() { # mib -> cg_ir: instructions (Ir) of the whole proxy process
+        cg_ir=""
         valgrind --tool=callgrind --callgrind-out-file="$T/cg.$1" "$B/azrelay-proxy" LocalPort=$((P + 81)) \
-            "${common[@]}" "${WS[@]}" HybridConnection=hc2 >/dev/null 2>&1 &
+            "${common[@]}" "${WS[@]}" HybridConnection=hc2 >"$T/cg.$1.log" 2>&1 &
         local px=$!
         pids+=($px)
         wait_port $((P + 81)) 30
-        "$B/bench" upload $((P + 81)) "$1" "$px" >/dev/null
+        "$B/bench" upload $((P + 81)) "$1" "$px" >/dev/null || echo "bench: the callgrind upload failed" >&2
         stop "$px"
-        awk '/^(summary|totals):/ {print $2; exit}' "$T/cg.$1"
+        cg_ir=$(awk '/^(summary|totals):/ {print $2; exit}' "$T/cg.$1" 2>/dev/null || true)
     }
-    cg_small=$(cg_run 1)
-    cg_big=$(cg_run "$CG_MIB")
-    cg_per_mib=$(awk -v a="$cg_big" -v b="$cg_small" -v m="$CG_MIB" 'BEGIN {printf "%.0f", (a - b) / (m - 1)}')
-    if command -v callgrind_annotate >/dev/null 2>&1; then
-        cg_top=$(callgrind_annotate "$T/cg.$CG_MIB" 2>/dev/null | grep -E '^ *[0-9,]+ \([ 0-9.]+%\) ' |
-            grep -v 'PROGRAM TOTALS' | head -8 |
-            sed -E 's/^ *([0-9,]+) \( *([0-9.]+%)\) +(.*)$/      \2  \3/; s/ \[[^]]*\]$//; s/  [^ ]*:([^: ]+)$/  \1/')
+    cg_run 1
+    cg_small=$cg_ir
+    cg_run "$CG_MIB"
+    cg_big=$cg_ir
+    if [ -n "$cg_small" ] && [ -n "$cg_big" ]; then
+        cg_per_mib=$(awk -v a="$cg_big" -v b="$cg_small" -v m="$CG_MIB" 'BEGIN {printf "%.0f", (a - b) / (m - 1)}')
+    else
+        cg_note="callgrind gave no totals (BENCH_KEEP=1 keeps its logs: $T/cg.*.log)"
+    fi
+    if [ -z "$cg_note" ] && command -v callgrind_annotate >/dev/null 2>&1; then
+        cg_funcs() { # callgrind file -> "Ir function" per function (self cost)
+            callgrind_annotate --threshold=100 "$1" 2>/dev/null | grep -E '^ *[0-9,]+ \([ 0-9.]+%\) ' |
+                grep -v 'PROGRAM TOTALS' | sed -E 's/ \[[^]]*\]$//; s/^ *([0-9,]+) \([^)]*\) +[^ ]*:([^: ]+)$/\1 \2/' | tr -d ,
+        }
+        cg_funcs "$T/cg.1" >"$T/cg.small.txt"
+        cg_funcs "$T/cg.$CG_MIB" >"$T/cg.big.txt"
+        # what the extra MiB cost, by function: the big run minus the small one
+        cg_top=$(awk -v total="$((cg_big - cg_small))" 'NR == FNR {small[$2] = $1; next}
+            {d = $1 - small[$2]; if (d > 0) printf "%d %s\n", d, $2}' "$T/cg.small.txt" "$T/cg.big.txt" |
+            sort -rn | head -8 | awk -v total="$((cg_big - cg_small))" '{printf "      %5.1f%%  %s\n", 100 * $1 / total, $2}')
     fi
 fi
 
@@ -373,7 +398,7 @@ row() { printf '  %-34s %8s %9s   %s\n' "$@"; }
         echo "  $cg_note"
     else
         echo "  azrelay ws://  $cg_per_mib Ir per MiB ($cg_big for $CG_MIB MiB, $cg_small for 1 MiB)"
-        [ -z "$cg_top" ] || { echo "    top functions of the $CG_MIB MiB run (self cost):"; echo "$cg_top"; }
+        [ -z "$cg_top" ] || { echo "    by function (self cost of the $CG_MIB MiB run minus the 1 MiB run):"; echo "$cg_top"; }
     fi
     echo
     echo "sizes"
