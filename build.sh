@@ -36,7 +36,10 @@
 #                          INSTALL_BEARSSL=1|0 (default: when not on the compiler's own paths)
 #   WERROR=0               warnings stay warnings (integrators only; never CI)
 #   FUZZ_SECONDS, TEST_JOBS (suites at once; default: one per core), AZR_SOAK_SECONDS (test_soak
-#   with Azure's 240 s idle cut for that long, at least 480; default: 10 s against a 3 s cut)
+#   with Azure's 240 s idle cut for that long, at least 480; default: 10 s against a 3 s cut),
+#   AZR_SCALE_CONNS (test_scale: exactly this many relayed connections; default 10,000, or the
+#   most the hard descriptor limit allows where it cannot be raised, said in its log)
+#   BENCH_* (./build.sh bench: see tests/bench/run.sh)
 #
 # A cross build (CC not the machine's compiler: another triplet or C library) builds the
 # library and the daemon only, never runs apt-get and needs no root; test, fuzz, bench and
@@ -784,7 +787,9 @@ fuzz) shift; do_fuzz "${1:-}" ;;
 bench)
     need_native bench
     need_test
-    command -v socat >/dev/null 2>&1 || { want_pkg socat; install_missing; }
+    command -v socat >/dev/null 2>&1 || want_pkg socat
+    command -v valgrind >/dev/null 2>&1 || want_pkg valgrind # callgrind: instructions per MiB
+    install_missing
     do_build
     sh "$ROOT/tests/tls/make-certs.sh" "$B/test-certs" || die "cannot make test certificates"
     bash "$ROOT/tests/bench/run.sh" "$B" || die "bench failed"

@@ -32,6 +32,7 @@
  * Deadlines (one timer per connection) are deadline.c's.
  */
 #include "conn.h"
+#include "pages.h"
 #include "stats.h"
 #include "text.h"
 
@@ -207,8 +208,7 @@ static void hs_free(azr_conn *c)
         azr_outbound_end(c);
         azr_socks_wipe(&c->hs->socks);
         azr_tls_creds_free(&c->hs->alt);
-        azr_wipe(c->hs, c->hs_size);
-        free(c->hs);
+        azr_pages_free(c->hs, c->hs_size); /* its secrets go with its pages */
         c->hs = NULL;
     }
 }
@@ -519,13 +519,15 @@ azr_err azr_conn_open(azr_proxy_state *p, int cfd, const azr_sockaddr *peer, azr
     size_t r0 = align_up(client);
     size_t mem = r0 + (p->set.relay.tls ? sizeof(azr_rtls) + azr_tls_io_size(p)
                                         : AZR_CONN_IO_BUF + RELAY_OUT_CAP);
-    /* the buffers are not cleared: their pages are touched only as bytes
-     * arrive, so an idle connection costs what it uses */
-    azr_conn *c = malloc(sizeof *c + mem + al);
+    /* zero pages from the kernel (pages.h): the buffers' pages are touched
+     * only as bytes arrive, so an idle connection costs what it uses, and
+     * all of it goes back when the connection ends */
+    size_t block = sizeof(azr_conn) + mem + al;
+    azr_conn *c = azr_pages_alloc(block);
     *out = NULL;
     if (!c)
         return AZR_E_NOMEM;
-    memset(c, 0, sizeof *c);
+    c->block_size = block;
     c->p = p;
     c->cfd = cfd;
     c->rfd = -1;
@@ -535,14 +537,12 @@ azr_err azr_conn_open(azr_proxy_state *p, int cfd, const azr_sockaddr *peer, azr
         m += al - skew;
     if (p->local_tls) {
         c->ltls = (azr_ltls *)(void *)m;
-        memset(c->ltls, 0, sizeof *c->ltls);
         azr_xport_init_tls(&c->cx, &c->ltls->sc.eng);
     } else {
         azr_xport_init(&c->cx, NULL, 0, NULL, 0); /* splice.c: its socket, straight */
     }
     if (p->set.relay.tls) {
         c->tls = (azr_rtls *)(void *)(m + r0);
-        memset(c->tls, 0, sizeof *c->tls);
         azr_xport_init_tls(&c->rx, &c->tls->cc.eng);
     } else {
         azr_xport_init(&c->rx, m + r0, AZR_CONN_IO_BUF, m + r0 + AZR_CONN_IO_BUF, RELAY_OUT_CAP);
@@ -578,7 +578,7 @@ void azr_conn_start(azr_conn *c)
     if (p->net->set_opts(p->net->ud, c->cfd, &o) != AZR_OK)
         azr_proxy_log(p, c->id, 2, "client socket options not all applied: %s", strerror(errno));
     c->hs_size = hs_size(p);
-    c->hs = calloc(1, c->hs_size);
+    c->hs = azr_pages_alloc(c->hs_size);
     if (!c->hs) {
         settle(c, azr_conn_fail(c, AZR_ERR_NOMEM, 0, true, "out of memory"));
         return;
@@ -695,5 +695,5 @@ void azr_conn_close(azr_conn *c, int status, const char *reason, bool going_away
 void azr_conn_free(azr_conn *c)
 {
     hs_free(c);
-    free(c);
+    azr_pages_free(c, c->block_size);
 }

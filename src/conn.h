@@ -155,7 +155,8 @@ struct azr_conn {
     uint16_t end_code; /* close code for the relay, 0: none */
     int status;
     char reason[320];
-    uint8_t mem[]; /* the four buffers */
+    size_t block_size; /* of this block (pages.h) */
+    uint8_t mem[];     /* the buffers */
 };
 
 /* ---------------------------------------------------------------- lifecycle */

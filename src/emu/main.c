@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "listener.h"
 #include "net.h"
 #include "text.h"
 
@@ -54,7 +55,8 @@ static void on_accept(azr_reactor *r, int fd, unsigned ev, void *ud)
         /* as Azure's front ends: no Nagle, so a TLS flight written as
          * several records is not held for the peer's delayed ACK */
         azr_net_opts o = {.no_delay = true, .linger = true};
-        (void)azr_net_set_opts(cfd, &o);
+        if (azr_net_set_opts(cfd, &o) != AZR_OK)
+            emu_log("socket options not all applied: %s", strerror(errno));
         azr_net_addr_text(&peer, host, sizeof host, &port);
         emu_peer_accepted(cfd, host, port);
     }
@@ -250,7 +252,9 @@ int main(int argc, char **argv)
     }
     azr_sockaddr addr;
     uint16_t bound;
-    if (azr_reactor_new(&emu.loop, 4096, 8192, AZR_BACKEND_DEFAULT) != AZR_OK ||
+    /* as many peers as the descriptor limit (its soft value raised to the hard one) */
+    size_t fds = azr_listener_fd_limit();
+    if (azr_reactor_new(&emu.loop, fds, 2 * fds, AZR_BACKEND_DEFAULT) != AZR_OK ||
         azr_net_resolve("127.0.0.1", (uint16_t)port, 0, true, &addr, err, sizeof err) != AZR_OK ||
         azr_net_listen(&addr, 128, &emu.lfd, &bound) != AZR_OK ||
         azr_reactor_set(emu.loop, emu.lfd, AZR_READABLE, on_accept, NULL) != AZR_OK) {
