@@ -105,6 +105,12 @@ int azr_proxy_config(azr_proxy *p, const char *setting, char *out, size_t out_le
 
 /* StartListening: bind LocalHost:LocalPort and accept clients. */
 int azr_proxy_start_listening(azr_proxy *p);
+/* What StartListening checks before it binds, without binding: the relay
+ * and HybridConnection set, the proxy route, the TLS suites and versions,
+ * and every file it loads (the CA bundle for wss://, SSLCertStore for local
+ * TLS, the client CAs). 0, or the error StartListening would give (with
+ * azr_proxy_last_error's text). azrelay-proxy --check runs it per forward. */
+int azr_proxy_check(azr_proxy *p);
 /* StopListening: stop accepting; open connections go on. */
 int azr_proxy_stop_listening(azr_proxy *p);
 /* Shutdown: stop listening and close every connection (close 1001 to the relay). */

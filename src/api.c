@@ -249,20 +249,16 @@ static void route_warnings(azr_proxy_state *p)
                       "connection through the proxy will be refused");
 }
 
-int azr_proxy_start_listening(azr_proxy *px)
+/* What StartListening needs before it binds: the relay named, the route,
+ * the TLS parameters, and every certificate and CA file loaded. */
+static int prepare(azr_proxy_state *p)
 {
-    azr_proxy_state *p = &px->st;
     char err[640];
-    if (p->lfd >= 0)
-        return result(p, 0, NULL);
     if (!p->set.relay.host[0])
         return result(p, AZR_ERR_STATE, "NamespaceAddress is not set");
     if (!p->set.hybrid_connection[0])
         return result(p, AZR_ERR_STATE, "HybridConnection is not set");
     azr_err e = route_start(p, err, sizeof err);
-    if (e != AZR_OK)
-        return result(p, code_of(e), "%s", err);
-    e = azr_listener_prepare(p, err, sizeof err);
     if (e != AZR_OK)
         return result(p, code_of(e), "%s", err);
     e = azr_tls_suites_parse(p->set.ssl_enabled_cipher_suites, &p->suites, err, sizeof err);
@@ -281,6 +277,26 @@ int azr_proxy_start_listening(azr_proxy *px)
                       "does not have: use 1 (implicit) or 3 (none)");
     p->local_tls = p->set.ssl_start_mode == 0 || p->set.ssl_start_mode == 1;
     e = azr_certload_all(p, err, sizeof err);
+    if (e != AZR_OK)
+        return result(p, code_of(e), "%s", err);
+    return result(p, 0, NULL);
+}
+
+int azr_proxy_check(azr_proxy *px)
+{
+    return px ? prepare(&px->st) : AZR_ERR_STATE;
+}
+
+int azr_proxy_start_listening(azr_proxy *px)
+{
+    azr_proxy_state *p = &px->st;
+    char err[640];
+    if (p->lfd >= 0)
+        return result(p, 0, NULL);
+    int rc = prepare(p);
+    if (rc != 0)
+        return rc;
+    azr_err e = azr_listener_prepare(p, err, sizeof err);
     if (e != AZR_OK)
         return result(p, code_of(e), "%s", err);
     if (p->set.relay.tls) {

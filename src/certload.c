@@ -109,8 +109,10 @@ static azr_err load_anchors(azr_proxy_state *p, char *err, size_t cap)
     }
     if (p->anchors.n == 0) {
         snprintf(err, cap,
-                 "no CA certificates for wss://: none of SSLCACertFilePaths exists and "
-                 "SSLServerCACerts is empty");
+                 "no CA certificates for wss://: none of SSLCACertFilePaths exists (%.300s) and "
+                 "SSLServerCACerts is empty; ship a PEM bundle at one of those paths (Debian: "
+                 "ca-certificates) or set either setting",
+                 p->set.ssl_ca_cert_file_paths[0] ? p->set.ssl_ca_cert_file_paths : "empty");
         return AZR_E_STATE;
     }
     return AZR_OK;

@@ -221,7 +221,13 @@ uint64_t azr_conn_now(const azr_conn *c);
 #define AZR_TLS_RECORD_OVERHEAD 85
 static inline size_t azr_tls_out_size(const azr_proxy_state *p)
 {
-    return (size_t)p->set.ssl_out_buffer_size + AZR_TLS_RECORD_OVERHEAD;
+    /* BearSSL's records are 2^9 to 2^12 or 2^14 bytes (the maximum fragment
+     * lengths of RFC 6066, and 16384): the room between them goes unused,
+     * so the setting rounds down to one of them */
+    size_t want = (size_t)p->set.ssl_out_buffer_size, rec = 16384;
+    while (rec > want && rec > 512)
+        rec = rec == 16384 ? 4096 : rec / 2;
+    return rec + AZR_TLS_RECORD_OVERHEAD;
 }
 static inline size_t azr_tls_io_size(const azr_proxy_state *p)
 {

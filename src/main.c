@@ -36,53 +36,6 @@ static const char *value(azr_proxy *px, const char *name)
 }
 
 /*
- * The CAs that check a wss:// relay, loaded as StartListening loads them: the
- * first file of SSLCACertFilePaths that exists, plus SSLServerCACerts. False
- * after printing why when listening would be refused: a firmware image
- * without a CA bundle learns it from --check, not from the first start.
- */
-static bool relay_cas(const azr_settings *set, const char *pre)
-{
-    azr_tls_anchors a = {0};
-    size_t added = 0;
-    char one[sizeof set->ssl_ca_cert_file_paths], why[300];
-    const char *paths = set->ssl_ca_cert_file_paths;
-    bool ok = true;
-    while (*paths && ok) {
-        size_t n = strcspn(paths, ";");
-        snprintf(one, sizeof one, "%.*s", (int)n, paths);
-        paths += paths[n] ? n + 1 : n;
-        if (!one[0] || access(one, R_OK) != 0)
-            continue;
-        if (azr_tls_anchors_add_file(&a, one, &added, why, sizeof why) != AZR_OK) {
-            fprintf(stderr, PROG ": %sSSLCACertFilePaths: %s\n", pre, why);
-            ok = false;
-        }
-        break;
-    }
-    const char *extra = set->ssl_server_ca_certs;
-    if (ok && *extra) {
-        azr_err e = strstr(extra, "-----BEGIN")
-                        ? azr_tls_anchors_add_pem(&a, extra, strlen(extra), &added, why, sizeof why)
-                        : azr_tls_anchors_add_file(&a, extra, &added, why, sizeof why);
-        if (e != AZR_OK) {
-            fprintf(stderr, PROG ": %sSSLServerCACerts: %s\n", pre, why);
-            ok = false;
-        }
-    }
-    if (ok && a.n == 0) {
-        fprintf(stderr,
-                PROG ": %sno CA certificates for wss://: none of SSLCACertFilePaths exists "
-                     "(%s) and SSLServerCACerts is empty; ship a PEM bundle at one of those "
-                     "paths (Debian: ca-certificates) or set either setting\n",
-                pre, set->ssl_ca_cert_file_paths[0] ? set->ssl_ca_cert_file_paths : "empty");
-        ok = false;
-    }
-    azr_tls_anchors_free(&a);
-    return ok;
-}
-
-/*
  * What a relay connection needs; prints each problem to stderr (prefixed
  * with the forward's name, pre: "NAME: " or ""), returns false if any. With
  * line, the forward's --check line goes to stdout: its name, local address,
@@ -120,11 +73,16 @@ static bool check(azr_proxy *px, const azr_settings *set, const char *name, cons
                      "senders\n",
                 pre);
     }
-    if (set->relay.tls && !relay_cas(set, pre))
-        ok = false;
     /* the proxy settings together (and the environment, with FirewallAutoDetect) */
     char route[AZR_ROUTE_SOURCE_MAX];
     if (azr_proxy_config(px, "ProxyRoute", route, sizeof route) != 0) {
+        fprintf(stderr, PROG ": %s%s\n", pre, azr_proxy_last_error(px));
+        ok = false;
+    }
+    /* then all StartListening checks before it binds: TLS parameters, the CA
+     * bundle for wss://, SSLCertStore and the client CAs for local TLS: a
+     * firmware image that lacks a file learns it here, not at the start */
+    if (ok && azr_proxy_check(px) != 0) {
         fprintf(stderr, PROG ": %s%s\n", pre, azr_proxy_last_error(px));
         ok = false;
     }

@@ -137,6 +137,28 @@ static void test_cli_check_needs_relay_cas(void **s)
     assert_non_null(strstr(out, "settings OK"));
 }
 
+/* --check loads what local TLS needs, as listening does: an SSLCertStore
+ * that is missing or holds no key is refused, named; a good one passes. */
+static void test_cli_check_loads_the_local_certificate(void **s)
+{
+    (void)s;
+    static char out[8192];
+    const char *base = "--check LocalPort=5000 NamespaceAddress=ws://127.0.0.1:9090 "
+                       "HybridConnection=hc1 AccessKeyName=send AccessKey=" KEY " SSLEnabled=True";
+    char args[1024];
+    snprintf(args, sizeof args, "%s SSLCertStore=/nonexistent/server.pem", base);
+    assert_int_equal(run(args, out, sizeof out), 1);
+    assert_non_null(strstr(out, "SSLCertStore /nonexistent/server.pem"));
+    assert_null(strstr(out, "settings OK"));
+    /* a certificate without its key */
+    snprintf(args, sizeof args, "%s SSLCertStore=../build/test-certs/ca.pem", base);
+    assert_int_equal(run(args, out, sizeof out), 1);
+    assert_null(strstr(out, "settings OK"));
+    snprintf(args, sizeof args, "%s SSLCertStore=../build/test-certs/both.pem", base);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    assert_non_null(strstr(out, "settings OK"));
+}
+
 static void test_cli_config_file_and_precedence(void **s)
 {
     (void)s;
@@ -550,6 +572,7 @@ int main(void)
         cmocka_unit_test(test_cli_check),
         cmocka_unit_test(test_cli_check_shows_the_proxy_route),
         cmocka_unit_test(test_cli_check_needs_relay_cas),
+        cmocka_unit_test(test_cli_check_loads_the_local_certificate),
         cmocka_unit_test(test_cli_config_file_and_precedence),
         cmocka_unit_test(test_cli_config_line_over_the_limit_is_refused),
         cmocka_unit_test(test_cli_config_must_be_a_regular_file),

@@ -135,6 +135,23 @@ static void test_splice_frame_fit_every_header_size(void **st)
     assert_int_equal(h, 14);
 }
 
+/* SSLOutBufferSize: BearSSL picks its record size among 512, 1024, 2048,
+ * 4096 and 16384 (RFC 6066 maximum fragment lengths and the full record)
+ * for the buffer it is given, so the buffer holds exactly such a record and
+ * the 85 bytes of overhead, never room it would not use. */
+static void test_splice_tls_output_buffer_is_a_record_size(void **st)
+{
+    (void)st;
+    azr_proxy_state p;
+    memset(&p, 0, sizeof p);
+    const long set[] = {512, 600, 1024, 2047, 2048, 4096, 8192, 12288, 16383, 16384};
+    const size_t rec[] = {512, 512, 1024, 1024, 2048, 4096, 4096, 4096, 4096, 16384};
+    for (size_t i = 0; i < sizeof set / sizeof set[0]; i++) {
+        p.set.ssl_out_buffer_size = set[i];
+        assert_int_equal(azr_tls_out_size(&p), rec[i] + 85);
+    }
+}
+
 /* Client writes of 1, 125, 126, 1000 and 16000 bytes, each read straight
  * into the relay output: each frame carries its bytes with the minimal
  * header (a payload read behind the 8-byte reservation moves down onto a
@@ -351,6 +368,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_splice_frame_fit_every_header_size),
+        cmocka_unit_test(test_splice_tls_output_buffer_is_a_record_size),
         cmocka_unit_test(test_splice_upload_header_sizes_and_content),
         cmocka_unit_test(test_splice_upload_backpressure_and_no_small_frames),
         cmocka_unit_test(test_splice_download_partial_writes_every_header_size),

@@ -135,7 +135,9 @@ void azr_help_print(FILE *f)
     wrap(f,
          "Validate every forward, say what is missing for a relay connection, print one line "
          "per forward (its name, local address, relay and proxy route) and exit: 0 when all "
-         "can be used, 1 otherwise.",
+         "can be used, 1 otherwise. It loads every file the start would (the CA bundle for "
+         "wss://, SSLCertStore and the client CAs for local TLS), so an image that lacks one "
+         "learns it here.",
          8, 78);
     fprintf(f, "    --get [FORWARD:]NAME\n");
     wrap(f,

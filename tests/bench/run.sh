@@ -9,6 +9,7 @@
 #   floor        socat -b 65536 TCP -> TCP into a socat sink (a byte pipe)
 #   socat-tls    socat -b 65536 TCP -> OPENSSL into a socat TLS sink
 #   node         tests/node/node-proxy.js (Node's ws) -> azrelay-emu --sink
+#   node hyco-ws the same on Microsoft's hyco-ws SDK (--hyco; its ws 1.1)
 #   azrelay      azrelay-proxy -> azrelay-emu --sink, ws:// and wss://
 # Echo throughput: BENCH_MIB MiB echoed (client -> proxy -> azrelay-emu --echo
 #   and back) through azrelay ws://, wss://, node, socat (a forwarder in
@@ -133,6 +134,9 @@ up_stls=(${pids[-1]} $((P + 44)))
 start $((P + 33)) node "$ROOT/tests/node/node-proxy.js" --port $((P + 33)) --relay ws://127.0.0.1:$((P + 1)) \
     --hc hc2 --key-name bench --key $KEY
 up_node=(${pids[-1]} $((P + 33)))
+start $((P + 34)) node "$ROOT/tests/node/node-proxy.js" --port $((P + 34)) --relay ws://127.0.0.1:$((P + 1)) \
+    --hc hc2 --key-name bench --key $KEY --hyco
+up_hyco=(${pids[-1]} $((P + 34)))
 proxy $((P + 31)) "${WS[@]}" HybridConnection=hc2
 up_ws=($last $((P + 31)))
 proxy $((P + 32)) "${WSS[@]}" HybridConnection=hc2
@@ -149,6 +153,7 @@ echo "bench: CPU per GiB: $UP_MIB MiB uploads, median of $RUNS"
 read -r cpu_floor mbs_floor <<<"$(upload "${up_floor[@]}")"
 read -r cpu_stls mbs_stls <<<"$(upload "${up_stls[@]}")"
 read -r cpu_node mbs_node <<<"$(upload "${up_node[@]}")"
+read -r cpu_hyco mbs_hyco <<<"$(upload "${up_hyco[@]}")"
 read -r cpu_ws mbs_ws <<<"$(upload "${up_ws[@]}")"
 read -r cpu_wss mbs_wss <<<"$(upload "${up_wss[@]}")"
 
@@ -346,11 +351,13 @@ row() { printf '  %-34s %8s %9s   %s\n' "$@"; }
     row "floor: socat TCP->TCP, 64 KiB" "$cpu_floor" "$mbs_floor" ""
     row "socat TCP->TLS (OpenSSL)" "$cpu_stls" "$mbs_stls" ""
     row "node proxy (Node's ws), ws://" "$cpu_node" "$mbs_node" ""
+    row "node proxy (hyco-ws SDK), ws://" "$cpu_hyco" "$mbs_hyco" ""
     row "azrelay ws://" "$cpu_ws" "$mbs_ws" ""
     row "azrelay wss://" "$cpu_wss" "$mbs_wss" ""
     echo "  ratios (issue 13 targets in brackets):"
     echo "    azrelay wss:// / socat TLS   $(ratio "$cpu_wss" "$cpu_stls")  [<= 1]"
-    echo "    azrelay wss:// / node        $(ratio "$cpu_wss" "$cpu_node")  [<= 0.10]"
+    echo "    azrelay wss:// / node hyco-ws $(ratio "$cpu_wss" "$cpu_hyco")  [<= 0.10]"
+    echo "    azrelay wss:// / node ws     $(ratio "$cpu_wss" "$cpu_node")"
     echo "    azrelay wss:// / floor       $(ratio "$cpu_wss" "$cpu_floor")  [<= 1.7]"
     echo "    azrelay ws://  / floor       $(ratio "$cpu_ws" "$cpu_floor")"
     echo

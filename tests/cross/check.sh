@@ -4,7 +4,8 @@
 # for ws://, a missing CA bundle refused for wss://); then, through the daemon
 # under qemu, a line echoed and 1 MiB of random bytes echoed with equal SHA-256,
 # over ws:// and over wss:// (the emulator with tests/tls' "localhost"
-# certificate, the daemon trusting their CA: BearSSL for the target, checking).
+# certificate, the daemon trusting their CA: BearSSL for the target, checking);
+# and openssl s_client through the daemon's local TLS side (SSLEnabled).
 #
 #   sh tests/cross/check.sh BINARY QEMU      e.g. build/aarch64-linux-gnu/azrelay-proxy qemu-aarch64-static
 #
@@ -121,4 +122,27 @@ rm -f "$T/certs.out"
 host=localhost
 echo_through wss --host localhost --cert "$T/certs/server.pem" --key "$T/certs/server.key" -- \
     SSLServerCACerts="$T/certs/ca.pem"
-echo "cross check ($name): --version, --check, echo and 1 MiB SHA-256 over ws:// and wss:// under ${QEMU:-no emulator}: OK"
+
+# the local TLS side: openssl s_client (the independent peer) to the daemon under
+# qemu with SSLEnabled, through wss:// to the emulator: a line comes back
+lport=$(free_port)
+$QEMU "$BIN" HybridConnection=hc1 AccessKeyName=send AccessKeyFile="$T/key" LocalHost=127.0.0.1 \
+    LocalPort="$lport" SSLEnabled=True SSLCertStore="$T/certs/both.pem" \
+    SSLServerCACerts="$T/certs/ca.pem" NamespaceAddress="wss://localhost:$rport" LogLevel=1 \
+    >"$T/proxy-local-tls.log" 2>&1 &
+pids="$pids $!"
+python3 -c 'import socket, sys, time
+for _ in range(300):
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit(1)' "$lport" || fail "the daemon with SSLEnabled does not listen on $lport"
+(printf 'hello over local TLS\n'; sleep 3) |
+    timeout 30 openssl s_client -connect "127.0.0.1:$lport" -servername localhost \
+        -CAfile "$T/certs/ca.pem" -verify_return_error -quiet -no_ign_eof \
+        >"$T/s_client.out" 2>"$T/s_client.log" || true
+grep -q '^hello over local TLS$' "$T/s_client.out" || fail "openssl s_client got no echo through the local TLS side"
+echo "  local TLS: openssl s_client verified the daemon's certificate and got its line back"
+echo "cross check ($name): --version, --check, echo and 1 MiB SHA-256 over ws:// and wss://, openssl s_client on the local TLS side, under ${QEMU:-no emulator}: OK"

@@ -2,10 +2,12 @@
 // The comparison point for ./build.sh bench: what azrelay-proxy does, written
 // on Node's ws (TCP client -> one WebSocket sender connection per client, SAS
 // in ServiceBusAuthorization, binary frames both ways, half-close mapped to
-// close frames).
+// close frames). With --hyco the sender is Microsoft's hyco-ws SDK instead
+// (relayedConnect and createRelayToken; it carries its own ws 1.1), as a
+// gateway's Node proxy built on the SDK would be.
 //
 //   node node-proxy.js --port LOCAL --relay ws://127.0.0.1:9090 --hc hc1
-//                      --key-name NAME --key KEY [--host 127.0.0.1]
+//                      --key-name NAME --key KEY [--host 127.0.0.1] [--hyco]
 //
 // Prints "LISTENING <port>".
 'use strict';
@@ -27,12 +29,26 @@ function token() {
   return `SharedAccessSignature sr=${sr}&sig=${encodeURIComponent(sig)}&se=${se}&skn=${opt('key-name', '')}`;
 }
 
-const server = net.createServer((sock) => {
-  sock.pause();
-  const ws = new WebSocket(`${opt('relay', 'ws://127.0.0.1:9090')}/$hc/${hc}?sb-hc-action=connect`, {
+const hyco = args.includes('--hyco')
+  ? require(require('path').join(__dirname, 'node_modules/hyco-ws'))
+  : null;
+
+function sender() {
+  const uri = `${opt('relay', 'ws://127.0.0.1:9090')}/$hc/${hc}?sb-hc-action=connect`;
+  if (hyco) {
+    const host = opt('host', '127.0.0.1');
+    const tok = hyco.createRelayToken(`http://${host}/${hc}`, opt('key-name', ''), opt('key', ''));
+    return hyco.relayedConnect(uri, tok);
+  }
+  return new WebSocket(uri, {
     headers: { ServiceBusAuthorization: token() },
     perMessageDeflate: false,
   });
+}
+
+const server = net.createServer((sock) => {
+  sock.pause();
+  const ws = sender();
   ws.on('open', () => {
     sock.on('data', (d) => {
       ws.send(d, { binary: true });
