@@ -22,6 +22,7 @@
 #include "daemon/help.h"
 #include "daemon/hooks.h"
 #include "daemon/load.h"
+#include "daemon/sdnotify.h"
 #include "daemon/sig.h"
 #include "text.h"
 #include "tls.h"
@@ -362,8 +363,10 @@ static int run(daemon_state *d, const azr_load *l, int sigfd)
         take_signals(d, sigfd);
         azr_fleet_tick(d->fl);
         azr_ctl_tick(d->ctl);
-        azr_fleet_status(d->fl, status, sizeof status);
-        azr_hook_tick(status);
+        if (azr_sd_enabled()) { /* the STATUS= line, made only where systemd reads it */
+            azr_fleet_status(d->fl, status, sizeof status);
+            azr_hook_tick(status);
+        }
     }
     azr_loop_unwatch_fd(loop, sigfd);
     azr_ctl_free(d->ctl);

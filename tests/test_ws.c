@@ -448,6 +448,30 @@ static void test_ws_mask_word_wide_equals_the_definition(void **s)
             }
 }
 
+/* The masked copy against RFC 6455 §5.3's definition (byte i ^ mask[i % 4]),
+ * in place and moved down by 2, 6 and 8 bytes over its own source (a payload
+ * read behind a reserved header moving onto a shorter one), at every
+ * alignment and across the 32- and 8-byte steps. */
+static void test_ws_mask_copy_equals_the_definition(void **s)
+{
+    (void)s;
+    static uint8_t buf[1200], want[1200];
+    const uint8_t mask[4] = {0x37, 0xfa, 0x21, 0x3d};
+    const size_t shifts[] = {0, 2, 6, 8};
+    const size_t lens[] = {0, 1, 7, 8, 15, 16, 31, 32, 33, 63, 64, 65, 100, 125, 1000};
+    for (size_t k = 0; k < 4; k++)
+        for (size_t align = 0; align < 16; align++)
+            for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
+                size_t d = shifts[k], len = lens[l], at = 16 + align;
+                for (size_t i = 0; i < sizeof buf; i++)
+                    buf[i] = want[i] = (uint8_t)(i * 31 + 7);
+                for (size_t i = 0; i < len; i++)
+                    want[at - d + i] = (uint8_t)(buf[at + i] ^ mask[i % 4]);
+                azr_ws_mask_copy(buf + at - d, buf + at, len, mask);
+                assert_memory_equal(buf, want, sizeof buf); /* nothing written past it */
+            }
+}
+
 static void test_ws_rfc6455_masked_hello(void **s)
 {
     (void)s;
@@ -668,6 +692,7 @@ int main(void)
         cmocka_unit_test(test_ws_max_frame),
         cmocka_unit_test(test_ws_text_utf8_strict_and_lenient),
         cmocka_unit_test(test_ws_encoder_matches_node_ws),
+        cmocka_unit_test(test_ws_mask_copy_equals_the_definition),
         cmocka_unit_test(test_ws_rfc6455_masked_hello),
         cmocka_unit_test(test_ws_mask_word_wide_equals_the_definition),
         cmocka_unit_test(test_ws_control_frames_match_node_ws),
