@@ -174,6 +174,10 @@ int azr_loop_fd(const azr_loop *loop);
  */
 int azr_loop_watch_fd(azr_loop *loop, int fd);
 int azr_loop_unwatch_fd(azr_loop *loop, int fd);
+/* 1 when a descriptor watched with azr_loop_watch_fd() was readable in a
+ * turn since the last call (which clears it), else 0: the application reads
+ * its descriptors only then, instead of after every turn. */
+int azr_loop_watched_ready(azr_loop *loop);
 int azr_loop_free(azr_loop *loop);
 
 /* The last call's result code and text (GetLastErrorCode / GetLastError). */

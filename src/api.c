@@ -24,6 +24,7 @@ struct azr_proxy {
 struct azr_loop {
     azr_reactor *r;
     int users;
+    bool watched_ready; /* a watched descriptor woke a turn (azr_loop_watched_ready) */
 };
 
 static int code_of(azr_err e)
@@ -575,7 +576,7 @@ void *azr_proxy_user_data(const azr_proxy *px, int conn_id)
 int azr_proxy_watch_fd(azr_proxy *px, int fd)
 {
     char err[160];
-    azr_err e = azr_watch_add(px->st.loop, fd, err, sizeof err);
+    azr_err e = azr_watch_add(px->st.loop, fd, NULL, err, sizeof err);
     return e == AZR_OK ? result(&px->st, 0, NULL) : result(&px->st, code_of(e), "%s", err);
 }
 
@@ -588,7 +589,15 @@ int azr_proxy_unwatch_fd(azr_proxy *px, int fd)
 int azr_loop_watch_fd(azr_loop *l, int fd)
 {
     char err[160];
-    return l ? code_of(azr_watch_add(l->r, fd, err, sizeof err)) : AZR_ERR_STATE;
+    return l ? code_of(azr_watch_add(l->r, fd, &l->watched_ready, err, sizeof err)) : AZR_ERR_STATE;
+}
+
+int azr_loop_watched_ready(azr_loop *l)
+{
+    bool was = l && l->watched_ready;
+    if (l)
+        l->watched_ready = false;
+    return was ? 1 : 0;
 }
 
 int azr_loop_unwatch_fd(azr_loop *l, int fd)

@@ -360,9 +360,13 @@ static int run(daemon_state *d, const azr_load *l, int sigfd)
             rc = 1;
             break;
         }
-        take_signals(d, sigfd);
+        /* the signal descriptor and the control sockets are read only when
+         * one of them woke the loop, not after every data-path turn */
+        bool woken = azr_loop_watched_ready(loop) != 0;
+        if (woken)
+            take_signals(d, sigfd);
         azr_fleet_tick(d->fl);
-        azr_ctl_tick(d->ctl);
+        azr_ctl_tick(d->ctl, woken);
         if (azr_sd_enabled()) { /* the STATUS= line, made only where systemd reads it */
             azr_fleet_status(d->fl, status, sizeof status);
             azr_hook_tick(status);

@@ -2,17 +2,19 @@
 
 #include <errno.h>
 
-/* The wait returned for fd: that is all a watch is for. The turn ends after
- * dispatch and the application, back from DoEvents, reads fd itself. */
+/* The wait returned for fd: that is all a watch is for (and, where the
+ * owner asked, a note that it did). The turn ends after dispatch and the
+ * application, back from DoEvents, reads fd itself. */
 static void woken(azr_reactor *r, int fd, unsigned events, void *ud)
 {
     (void)r;
     (void)fd;
     (void)events;
-    (void)ud;
+    if (ud)
+        *(bool *)ud = true;
 }
 
-azr_err azr_watch_add(azr_reactor *r, int fd, char *err, size_t cap)
+azr_err azr_watch_add(azr_reactor *r, int fd, bool *fired, char *err, size_t cap)
 {
     if (!r) {
         snprintf(err, cap, "no event loop yet: watch descriptors after StartListening");
@@ -27,7 +29,7 @@ azr_err azr_watch_add(azr_reactor *r, int fd, char *err, size_t cap)
         snprintf(err, cap, "descriptor %d belongs to the proxy", fd);
         return AZR_E_STATE;
     }
-    azr_err e = azr_reactor_set(r, fd, AZR_READABLE, woken, NULL);
+    azr_err e = azr_reactor_set(r, fd, AZR_READABLE, woken, fired);
     if (e == AZR_OK)
         return AZR_OK;
     int saved = errno;

@@ -202,12 +202,20 @@ static void test_watch_on_the_loop_outlives_its_proxies(void **st)
             assert_int_equal(azr_proxy_config(px, set[i], NULL, 0), 0);
         assert_int_equal(azr_proxy_start_listening(px), 0);
         azr_proxy_free(px);
-        /* the watch is the loop's: it still wakes the wait */
+        /* a turn the watch did not wake says so (the daemon then reads
+         * nothing: no system call for its signals and control sockets) */
+        (void)azr_loop_watched_ready(l);
+        assert_int_equal(azr_loop_run(l, 0), 0);
+        assert_int_equal(azr_loop_watched_ready(l), 0);
+        /* the watch is the loop's: it still wakes the wait, and says so once */
         pid_t child = write_later(p[1], 100);
         uint64_t t0 = ms();
         assert_int_equal(azr_loop_run(l, 3000), 0);
         assert_true(ms() - t0 < 2000);
         assert_int_equal(waitpid(child, NULL, 0), child);
+        assert_int_equal(azr_loop_watched_ready(l), 1);
+        assert_int_equal(azr_loop_watched_ready(l), 0); /* cleared by the asking */
+        assert_int_equal(azr_loop_watched_ready(NULL), 0);
         assert_int_equal(azr_loop_unwatch_fd(l, p[0]), 0);
         t0 = ms();
         assert_int_equal(azr_loop_run(l, 200), 0);

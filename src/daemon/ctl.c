@@ -8,13 +8,13 @@
  * The loop knows these descriptors only as watches (azr_loop_watch_fd): a
  * readable one ends the loop's wait and azr_ctl_tick(), called after every
  * turn, asks the kernel what is ready with one poll() of timeout 0 and does
- * the work. A client is watched while we read from it: its request, or,
- * after the answer was written and our side shut down, the FIN we wait for
- * before closing (closing with its bytes unread would reset the connection
- * and could cut our answer short at the peer). While an answer does not fit
- * the socket the client is not watched (a peer that sends while not reading
- * would keep the loop awake) and azr_ctl_timeout_ms() has the loop come back
- * every CTL_RETRY_MS to try again. Nothing blocks:
+ * the work; a turn no watched descriptor woke, with no client being served,
+ * costs no system call (the data path's turns). A client is watched while we read from it: its
+ * request, or, after the answer was written and our side shut down, the FIN we wait for before
+ * closing (closing with its bytes unread would reset the connection and could cut our answer short
+ * at the peer). While an answer does not fit the socket the client is not watched (a peer that
+ * sends while not reading would keep the loop awake) and azr_ctl_timeout_ms() has the loop come
+ * back every CTL_RETRY_MS to try again. Nothing blocks:
  *  - a request must be whole within CTL_REQUEST_MS (else 408), an exchange
  *    is over within CTL_CLIENT_MS, a FIN is awaited CTL_LINGER_MS: past its
  *    deadline a client is closed, read or not;
@@ -324,7 +324,7 @@ static void expire(azr_ctl *c, endpoint *e, size_t i, uint64_t now)
     drop(c, e, i);
 }
 
-void azr_ctl_tick(azr_ctl *c)
+void azr_ctl_tick(azr_ctl *c, bool woken)
 {
     struct pollfd p[2 + 2 * CTL_CLIENTS];
     client *who[2 + 2 * CTL_CLIENTS];
@@ -347,7 +347,12 @@ void azr_ctl_tick(azr_ctl *c)
                 slot[n++] = i;
             }
     }
-    if (n == 0 || poll(p, n, 0) < 0)
+    size_t clients = 0;
+    for (nfds_t i = 0; i < n; i++)
+        clients += who[i] != NULL;
+    /* nothing to ask the kernel when no watched descriptor woke the loop and
+     * no client is being served (deadlines, answers waiting for room) */
+    if (n == 0 || (!woken && clients == 0) || poll(p, n, 0) < 0)
         return;
     for (nfds_t i = 0; i < n; i++) {
         if (!p[i].revents)

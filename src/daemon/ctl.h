@@ -32,8 +32,9 @@ azr_ctl *azr_ctl_new(azr_fleet *fl, const azr_settings *set, char *err, size_t c
 void azr_ctl_free(azr_ctl *c);
 
 /* After every loop turn: accept, read requests, write answers, drop
- * clients past their deadline. Cheap when nothing is configured. */
-void azr_ctl_tick(azr_ctl *c);
+ * clients past their deadline. woken: a watched descriptor woke the loop
+ * (azr_loop_watched_ready); without it and without clients, nothing to do. */
+void azr_ctl_tick(azr_ctl *c, bool woken);
 /* The longest the loop may wait, ms: -1 when no client is served. */
 int azr_ctl_timeout_ms(const azr_ctl *c);
 
