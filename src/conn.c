@@ -22,8 +22,9 @@
  * outbound.c, rtls.c, upgrade.c, splice.c) that return a verdict: WAIT,
  * NEXT (enter the next phase), RETRY (this attempt at the relay failed:
  * BACKOFF, then dial again while the budget lasts), FAIL or DONE. While
- * the relay is dialled the client is read into its buffer only, so its
- * leaving ends the dial at once. Only this file closes: end() sends what the relay
+ * the relay is dialled a plain client is only looked at (peek: its bytes
+ * wait in its socket) and a TLS client read into its engine, so its leaving
+ * ends the dial at once. Only this file closes: end() sends what the relay
  * should still hear (our close frame, TLS close_notify) best effort, resets
  * the client when the stream was cut (abort) or sends FIN when it was not,
  * and fires exactly one Disconnected. Events may call back into the API

@@ -54,10 +54,11 @@ AZR_MUST_CHECK azr_err azr_net_connect_done(int fd);
 /* Read: AZR_OK with *n > 0, AZR_AGAIN, AZR_E_CLOSED at EOF, AZR_E_IO. */
 AZR_MUST_CHECK azr_err azr_net_read(int fd, uint8_t *buf, size_t cap, size_t *n);
 
-/* Write: AZR_OK with *n > 0, AZR_AGAIN, AZR_E_IO (EPIPE, ECONNRESET, ...). */
 /* AZR_OK when bytes wait to be read, AZR_E_CLOSED at EOF, AZR_AGAIN, AZR_E_IO
  * (errno): recv(MSG_PEEK) of one byte, which stays in the socket. */
 AZR_MUST_CHECK azr_err azr_net_peek(int fd);
+
+/* Write: AZR_OK with *n > 0, AZR_AGAIN, AZR_E_IO (EPIPE, ECONNRESET, ...). */
 AZR_MUST_CHECK azr_err azr_net_write(int fd, const uint8_t *buf, size_t len, size_t *n);
 
 /* Apply options; the first failing setsockopt is returned, the rest still tried. */

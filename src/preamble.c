@@ -6,9 +6,10 @@
  * any service data. The preamble goes as one binary message; the answer is
  * read through the splice's relay path (control frames answered, a close
  * seen), whose data passes the azbridge parser first (splice.c asks
- * azr_preamble_take); bytes after the answer are the service's and wait in
- * the client's output. The client is not read meanwhile (its bytes wait in
- * its buffer, as during the dial). Accepted: OPEN. Refused, or the relay
+ * azr_preamble_take); bytes after the answer are the service's and go to
+ * the client as in OPEN (a refusal's never do). The client is not read
+ * meanwhile (its bytes wait in its socket, or a TLS client's engine, as
+ * during the dial). Accepted: OPEN. Refused, or the relay
  * closing first: the reason from the parser, which names the port and what
  * to check; not retried (a setting to fix).
  */
@@ -33,6 +34,7 @@ azr_verdict azr_preamble_send(azr_conn *c)
     memcpy(out + h, pre, n);
     azr_ws_mask(out + h, n, mask, 0);
     azr_xport_sendapp_ack(&c->rx, h + n);
+    c->p->stats.frames_to_relay++;
     hs->azb_waiting = true;
     azr_proxy_log(c->p, c->id, 2, "azbridge preamble sent for port '%s'", name);
     return AZR_V_WAIT;

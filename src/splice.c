@@ -131,8 +131,8 @@ static size_t up_room(azr_conn *c, size_t limit, uint8_t **out, size_t *hdr, boo
         return 0; /* the socket takes it, then the room comes */
     if (!c->tls)
         return n; /* nothing waits: the whole buffer is free */
-    if (!act)
-        return 1; /* closing the record is progress */
+    if (!act)     /* closing a record that holds bytes is progress; a closed engine has no room */
+        return room > 0 ? 1 : 0;
     azr_xport_flush(&c->rx);
     if (azr_splice_output_pending(c, false))
         return 0;                                /* the record it held goes first */
@@ -419,8 +419,18 @@ static uint64_t rate_at(azr_conn *c, bool up, uint64_t now)
     if (!azr_rate_limited(r) || (up ? our_close(c) : their_close(c)))
         return 0;
     if (up) {
+        uint8_t *out;
+        size_t hdr, lim = (size_t)c->p->set.max_frame_size;
+        if (azr_ws_ctrlq_next(&c->ctrl))
+            return 0; /* a control frame goes first: the relay's writability wakes it */
         waiting = up_waiting(c);
-        room = azr_xport_sendapp_room(&c->rx);
+        if (waiting < lim)
+            lim = waiting;
+        /* the room the pump would take (up_room): a short one waits for the
+         * relay to drain, which its writability (not the rate) reports */
+        room = waiting ? up_room(c, lim, &out, &hdr, false) : 0;
+        if (room)
+            room = AZR_WS_MAX_HDR + 1;
     } else {
         (void)azr_xport_recvapp_buf(&c->rx, &waiting);
         room = down_room(c);

@@ -364,6 +364,140 @@ static void test_splice_client_leaving_during_dial_is_seen(void **st)
     free(w);
 }
 
+/* ------------------------------------- the loop never spins without progress */
+
+static int g_writes_relay, g_writes_client, g_reads_client;
+static int g_relay_fd = -1, g_client_fd = -1;
+
+static azr_err count_write(void *ud, int fd, const uint8_t *b, size_t len, size_t *n)
+{
+    if (fd == g_relay_fd)
+        g_writes_relay++;
+    if (fd == g_client_fd)
+        g_writes_client++;
+    return sim_write(ud, fd, b, len, n);
+}
+
+static azr_err count_read(void *ud, int fd, uint8_t *b, size_t cap, size_t *n)
+{
+    if (fd == g_client_fd)
+        g_reads_client++;
+    return sim_read(ud, fd, b, cap, n);
+}
+
+static void counting(world *t)
+{
+    g_relay_fd = t->w.relay_fd;
+    g_client_fd = t->cfd;
+    t->w.ops.write = count_write;
+    t->w.ops.read = count_read;
+    g_writes_relay = g_writes_client = g_reads_client = 0;
+}
+
+/* MaxTransferRate with a ws:// relay whose socket is full: the relay output
+ * holds an unsent frame and a tail shorter than a good frame (the frame
+ * before was short: the client paused). The client has more. up_room()
+ * waits for the drain (0), but rate_at(up) sees room > 14 and the bucket
+ * full: azr_splice_rate_wake() must not say "now" (deadline.c would run
+ * the pump, which does nothing, and re-arm a timer of 0: a busy loop for as
+ * long as the relay does not read); the relay's writability wakes it. */
+static void test_splice_rate_waits_for_the_drain_not_the_clock(void **st)
+{
+    (void)st;
+    const char *const set[] = {"MaxTransferRate=1000000", NULL};
+    world *t = up(set, 1 << 18);
+    static uint8_t a[15500];
+    fill(a, sizeof a, 3);
+    t->relay->out.cap = t->relay->out.len; /* the relay reads nothing more */
+    sim_put(&t->client->in, a, sizeof a);  /* one frame of 15500: 890 bytes of tail left */
+    sim_turns(&t->w, 3);
+    assert_int_equal(t->client->in.len, 0);
+    sim_put(&t->client->in, a, 5000); /* more, while the output waits */
+    sim_turns(&t->w, 3);
+    counting(t);
+    sim_turns(&t->w, 200); /* no time passes, nothing becomes ready */
+    print_message("relay write attempts in 200 idle turns: %d\n", g_writes_relay);
+    assert_true(g_writes_relay < 5);
+    /* the relay reads again: every byte arrives, in order, at the rate */
+    static uint8_t got[20500], want[20500];
+    memcpy(want, a, sizeof a);
+    memcpy(want + sizeof a, a, 5000);
+    frames f = {.got = got, .cap = sizeof got};
+    t->relay->out.cap = sizeof t->relay->out.buf;
+    for (int i = 0; i < 200 && f.len < sizeof got; i++) {
+        sim_wait(&t->w, 10, 10);
+        assert_true(take_frames(t->relay, &f));
+    }
+    assert_int_equal(f.len, sizeof got);
+    assert_memory_equal(got, want, sizeof got);
+    down(t);
+}
+
+/* The same with a control frame waiting: a pong of 125 bytes that does not
+ * fit the 100 bytes left behind an unsent frame. up_limit() reads nothing
+ * while it waits (control first), so the rate must not say "now" either. */
+static void test_splice_rate_waits_while_a_pong_waits_for_room(void **st)
+{
+    (void)st;
+    const char *const set[] = {"MaxTransferRate=1000000", NULL};
+    world *t = up(set, 1 << 18);
+    static uint8_t a[16290];
+    uint8_t ping[125];
+    fill(a, sizeof a, 4);
+    memset(ping, 'p', sizeof ping);
+    t->relay->out.cap = t->relay->out.len; /* the relay reads nothing more */
+    sim_put(&t->client->in, a, sizeof a);  /* 16290 + 8: 100 bytes of tail left */
+    sim_turns(&t->w, 3);
+    assert_int_equal(t->client->in.len, 0);
+    sim_frame(t->relay, 0x89, ping, sizeof ping); /* its pong needs 131 */
+    sim_put(&t->client->in, a, 1000);
+    sim_turns(&t->w, 3);
+    counting(t);
+    sim_turns(&t->w, 200);
+    print_message("relay write attempts in 200 idle turns: %d\n", g_writes_relay);
+    assert_true(g_writes_relay < 5);
+    down(t);
+}
+
+/* A wss:// relay whose TLS ends cleanly (close_notify, no WebSocket close)
+ * while a plain client is blocked (relay data still to deliver) and has
+ * bytes of its own to send. closing() waits (the client's data first);
+ * azr_splice_work_left() must not count "close the record" as progress
+ * for an engine that is closed and has no room at all (the pump would run
+ * again and again in the same turn).
+ * The relay's closed engine is stood in for by a zeroed one (BearSSL:
+ * iomode 0 is BR_IO_FAILED, last error 0: a clean close). */
+static void test_splice_closed_tls_relay_is_no_work(void **st)
+{
+    (void)st;
+    world *t = up(NULL, 1000);
+    azr_conn *c = t->w.p.conns[0];
+    static uint8_t a[5000];
+    fill(a, sizeof a, 5);
+    sim_frame(t->relay, 0x82, a, sizeof a);
+    sim_turns(&t->w, 3);
+    assert_int_equal(t->client->out.len, 1000);
+    assert_true(c->client_blocked); /* the client takes no more */
+    azr_rtls *fake = calloc(1, sizeof *fake);
+    assert_non_null(fake);
+    c->tls = fake; /* the relay's TLS, closed cleanly */
+    azr_xport_init_tls(&c->rx, &fake->cc.eng);
+    sim_put(&t->client->in, a, 100); /* the client has bytes for the relay */
+    int queued = 0;
+    for (int i = 0; i < 100; i++) {
+        sim_turns(&t->w, 1);
+        queued += c->phase == AZR_P_OPEN && c->more.queued;
+    }
+    print_message("turns that ended with the pump queued again: %d of 100 (phase %d)\n", queued,
+                  (int)c->phase);
+    bool spin = queued > 10;
+    c->tls = NULL;
+    azr_xport_init(&c->rx, NULL, 0, NULL, 0);
+    down(t);
+    free(fake);
+    assert_false(spin);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -376,6 +510,9 @@ int main(void)
         cmocka_unit_test(test_splice_dribbling_client_is_not_held_back),
         cmocka_unit_test(test_splice_bytes_before_open_wait_in_the_socket),
         cmocka_unit_test(test_splice_client_leaving_during_dial_is_seen),
+        cmocka_unit_test(test_splice_rate_waits_for_the_drain_not_the_clock),
+        cmocka_unit_test(test_splice_closed_tls_relay_is_no_work),
+        cmocka_unit_test(test_splice_rate_waits_while_a_pong_waits_for_room),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
