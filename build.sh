@@ -305,6 +305,7 @@ need_test() {
     command -v npm >/dev/null 2>&1 || want_pkg npm
     command -v openssl >/dev/null 2>&1 || want_pkg openssl
     command -v ps >/dev/null 2>&1 || want_pkg procps # test_secrets reads `ps -o args=`
+    command -v strace >/dev/null 2>&1 || want_pkg strace # test_local_tls sees the daemon's writes
     # test_local_tls runs the daemon as a CPU without AES instructions
     [ "$(uname -m)" != x86_64 ] || [ -x /usr/bin/qemu-x86_64-static ] || want_pkg qemu-user-static
     # --check loads SSLCACertFilePaths' first bundle for wss:// (test_cli and others)

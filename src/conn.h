@@ -23,6 +23,10 @@
 #define AZR_DIAL_MAX_ADDRS 16
 #define AZR_DIAL_MAX_TRIES 4
 
+/* TLS handshake records gathered to go out in one write (a flight: the
+ * server's hello to done, CCS + Finished, a client certificate chain). */
+#define AZR_CONN_FLIGHT_MAX 4096
+
 /* Fixed per-connection buffer sizes (the relay output adds a frame header). */
 #define AZR_CONN_IO_BUF 16384
 /* A CONNECT request: the longest Proxy-Authorization value (an NTLM
@@ -105,6 +109,10 @@ typedef struct azr_hs {
     azr_tls_creds alt;          /* a certificate SSLConnectionRequest chose (n == 0: none) */
     br_x509_minimal_context xm; /* the chain check of the TLS handshake under way */
     azr_x509v v;                /* around xm: the class's checks and events */
+    /* a TLS handshake's flight, written in one go (conn.c's azr_conn_write) */
+    uint8_t flight[AZR_CONN_FLIGHT_MAX];
+    size_t flight_len, flight_off;
+    bool flight_client;                    /* whose flight: the client's side or the relay's */
     unsigned char leaf[AZR_CERT_LEAF_MAX]; /* last: left out when no validator keeps the leaf */
 } azr_hs;
 
@@ -209,6 +217,8 @@ azr_verdict azr_conn_read(azr_conn *c, bool client);
  * closes the TLS record being filled, azr_conn_write sends whole ones only. */
 azr_verdict azr_conn_flush(azr_conn *c, bool client);
 azr_verdict azr_conn_write(azr_conn *c, bool client);
+/* A handshake flight of that side is still going out (handshake block). */
+bool azr_conn_flight_pending(const azr_conn *c, bool client);
 /* SSLKeyLogFile: this session's secrets, appended. */
 void azr_conn_key_log(azr_conn *c, const br_ssl_engine_context *eng);
 /* SSLStatus (and the log at Verbose): a step of either side's TLS. */

@@ -256,8 +256,8 @@ static azr_verdict handshake(azr_conn *c)
     if (c->client_eof)
         return azr_conn_fail(c, AZR_ERR_TLS, 0, true,
                              "client closed the connection during the TLS handshake");
-    if (!(st & AZR_X_SENDAPP))
-        return AZR_V_WAIT;
+    if (!(st & AZR_X_SENDAPP) || azr_conn_flight_pending(c, true))
+        return AZR_V_WAIT; /* (its last flight goes out whole before the dial) */
     azr_tls_info_get(&c->ltls->sc.eng, &c->linfo);
     azr_conn_ssl_status(c, "client TLS established: TLS 1.%u, %s", c->linfo.version - BR_TLS10,
                         azr_tls_suite_name(c->linfo.suite));

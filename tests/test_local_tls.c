@@ -811,6 +811,107 @@ static void test_ltls_protocol_and_suite_settings(void **st)
     azr_proxy_free(p);
 }
 
+/* A TLS handshake's flight goes out in one write, on both sides (issue 13):
+ * a ChangeCipherSpec record is never written alone, so Nagle (TcpNoDelay is
+ * off on the client side by default) cannot hold the Finished behind it for
+ * the peer's delayed ACK, ~40 ms a handshake before. Seen from outside: the
+ * release daemon with strace attached, a TLS 1.2 client (Python's ssl, OpenSSL)
+ * through its local TLS side to a wss:// emulator; every write that starts
+ * with a ChangeCipherSpec record (14 03 03 00 01 01) is longer than it. */
+static void test_ltls_handshake_flights_go_out_whole(void **st)
+{
+    (void)st;
+    const char *bin = getenv("AZR_PROXY_BIN") ? getenv("AZR_PROXY_BIN") : "../build/azrelay-proxy";
+    const char *const eargs[] = {"--host",           "localhost", "--cert",
+                                 CERTS "server.pem", "--key",     CERTS "server.key",
+                                 "--echo",           "hc1",       NULL};
+    emu_up(eargs);
+    char trace[] = "/tmp/azr-flight-XXXXXX";
+    int tfd = mkstemp(trace);
+    assert_true(tfd >= 0);
+    close(tfd);
+    int port = free_port();
+    char ns[64], lp[32], line[512];
+    snprintf(ns, sizeof ns, "NamespaceAddress=wss://localhost:%d", emu.port);
+    snprintf(lp, sizeof lp, "LocalPort=%d", port);
+    const char *const argv[] = {bin,
+                                ns,
+                                "SSLCACertFilePaths=",
+                                "SSLServerCACerts=" CERTS "ca.pem",
+                                "HybridConnection=hc1",
+                                "AccessKeyName=RootManageSharedAccessKey",
+                                "AccessKey=" KEY,
+                                "LocalHost=127.0.0.1",
+                                lp,
+                                "SSLEnabled=True",
+                                "SSLCertStore=" CERTS "both.pem",
+                                "LogLevel=1",
+                                NULL};
+    relay d, t;
+    proc_start(&d, argv, 2);
+    assert_true(relay_match(&d, "listening on", false, line, sizeof line, 30000));
+    /* strace attaches to the running daemon (and detaches when stopped) */
+    char pid[16];
+    snprintf(pid, sizeof pid, "%d", (int)d.pid);
+    const char *const targv[] = {"strace", "-f",          "-e",  "trace=sendto,write,writev",
+                                 "-e",     "signal=none", "-xx", "-s",
+                                 "16",     "-o",          trace, "-p",
+                                 pid,      NULL};
+    proc_start(&t, targv, 2);
+    if (!relay_match(&t, "attached", false, line, sizeof line, 10000)) {
+        relay_dump(&t, "strace");
+        fail_msg("strace did not attach to the daemon");
+    }
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "timeout 30 python3 -c 'import socket, ssl\n"
+             "c = ssl.create_default_context(cafile=\"%sca.pem\")\n"
+             "c.maximum_version = ssl.TLSVersion.TLSv1_2\n"
+             "s = c.wrap_socket(socket.create_connection((\"127.0.0.1\", %d)), "
+             "server_hostname=\"localhost\")\n"
+             "s.sendall(b\"x\")\n"
+             "assert s.recv(1) == b\"x\"\n"
+             "s.close()'",
+             CERTS, port);
+    assert_int_equal(system(cmd), 0);
+    bool ended = relay_match(&d, "disconnected", false, line, sizeof line, 10000);
+    relay_stop(&t);
+    relay_stop(&d);
+    relay_stop(&emu);
+    assert_true(ended);
+    /* each write: its first bytes (strace -xx: \xHH) and its length */
+    FILE *f = fopen(trace, "r");
+    assert_non_null(f);
+    static char l[4096];
+    int alone = 0, gathered = 0;
+    while (fgets(l, sizeof l, f)) {
+        const char *q = strstr(l, "(");
+        q = q ? strchr(q, '"') : NULL;
+        if (!q)
+            continue;
+        uint8_t b[16];
+        size_t nb = 0;
+        for (q++; nb < sizeof b && q[0] == '\\' && q[1] == 'x'; q += 4)
+            b[nb++] = (uint8_t)strtol((char[]){q[2], q[3], 0}, NULL, 16);
+        if (*q != '"' || nb < 5 || (b[0] != 0x14 && b[0] != 0x16) || b[1] != 3)
+            continue; /* not a TLS handshake-time record */
+        q += strncmp(q + 1, "...", 3) == 0 ? 4 : 1;
+        if (strncmp(q, ", ", 2) != 0)
+            continue;
+        long len = strtol(q + 2, NULL, 10), rec = 5 + (b[3] << 8 | b[4]);
+        print_message("  a write of %ld bytes starting with a %s record of %ld\n", len,
+                      b[0] == 0x14 ? "ChangeCipherSpec" : "handshake", rec);
+        alone += b[0] == 0x14 && len == rec; /* a ChangeCipherSpec by itself */
+        gathered += len > rec;               /* more records after the first */
+    }
+    fclose(f);
+    unlink(trace);
+    /* ours to the client (CCS + Finished) and ours to the relay (key
+     * exchange + CCS + Finished) each went as one write */
+    assert_int_equal(alone, 0);
+    assert_true(gathered >= 2);
+}
+
 static int reap(void **st)
 {
     (void)st;
@@ -833,6 +934,7 @@ int main(void)
         cmocka_unit_test_teardown(test_ltls_each_enabled_suite, reap),
         cmocka_unit_test_teardown(test_ltls_suite_order_by_cpu, reap),
         cmocka_unit_test_teardown(test_ltls_suite_order_without_aes_instructions, reap),
+        cmocka_unit_test_teardown(test_ltls_handshake_flights_go_out_whole, reap),
         cmocka_unit_test(test_ltls_settings),
         cmocka_unit_test(test_ltls_protocol_and_suite_settings),
     };

@@ -209,6 +209,9 @@ per_conn() { # port -> mean ms per connection
 }
 c_full=$(per_conn $((P + 12)))
 c_reuse=$(per_conn $((P + 14)))
+c_local=$(for _ in $(seq "$RUNS"); do
+    node "$ROOT/tests/bench/tls-conns.js" $((P + 15)) "$SETUP_N" "$CERTS/ca.pem" | awk '{print $2}'
+done | median)
 hyco() { # [fresh] -> "ms resumed"
     for _ in $(seq "$RUNS"); do
         NODE_EXTRA_CA_CERTS="$CERTS/ca.pem" node "$ROOT/tests/bench/hyco-conns.js" \
@@ -383,6 +386,7 @@ row() { printf '  %-34s %8s %9s   %s\n' "$@"; }
     printf '  %-46s %8s   %s\n' "hyco-ws direct sender, no TLS session cache" "$h_fresh" "($h_fresh_res of $SETUP_N resumed)"
     printf '  %-46s %8s   %s\n' "hyco-ws direct sender, Node's session cache" "$h_cache" "($h_cache_res of $SETUP_N resumed)"
     echo "  ratios azrelay / direct hyco-ws [target <= 1.1]: full $(ratio "$c_full" "$h_fresh"), resumed $(ratio "$c_reuse" "$h_cache")"
+    printf '  %-46s %8s\n' "azrelay, TLS on both sides (Node's tls client)" "$c_local"
     echo
     echo "resident memory of the proxy process"
     echo "  azrelay      $m_az"
