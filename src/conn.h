@@ -109,7 +109,7 @@ typedef struct azr_hs {
     azr_tls_creds alt;          /* a certificate SSLConnectionRequest chose (n == 0: none) */
     br_x509_minimal_context xm; /* the chain check of the TLS handshake under way */
     azr_x509v v;                /* around xm: the class's checks and events */
-    /* a TLS handshake's flight, written in one go (conn.c's azr_conn_write) */
+    /* a TLS handshake's flight, written in one go (connio.c's azr_conn_write) */
     uint8_t flight[AZR_CONN_FLIGHT_MAX];
     size_t flight_len, flight_off;
     bool flight_client;                    /* whose flight: the client's side or the relay's */
