@@ -474,4 +474,47 @@ static void sim_relay_reads(sim_sock *r, azr_ws_dec *d, sim_seen *seen, uint8_t 
     sim_take(&r->out, off);
 }
 
+/* ------------------------------------------------- one connection, opened */
+
+/* A world with one client whose relay connection is open (its upgrade
+ * answered), and the relay's decoder for our frames (sim_world_reads). */
+typedef struct sim_world {
+    sim w;
+    int id, cfd;
+    sim_sock *client, *relay;
+    azr_ws_dec dec; /* the relay's view of our frames */
+    sim_seen seen;
+} sim_world;
+
+static inline sim_world *sim_world_up(const char *const *settings, size_t client_out_cap)
+{
+    sim_world *t = calloc(1, sizeof *t);
+    assert_non_null(t);
+    assert_true(sim_init(&t->w, settings));
+    t->w.quiet = getenv("AZR_TEST_VERBOSE") == NULL;
+    t->id = sim_accept(&t->w, &t->cfd, client_out_cap);
+    assert_true(t->id > 0);
+    t->client = sim_sock_of(&t->w, t->cfd);
+    sim_turns(&t->w, 3);
+    t->relay = sim_relay(&t->w);
+    assert_non_null(t->relay);
+    assert_true(sim_upgrade(t->relay));
+    sim_turns(&t->w, 3);
+    assert_int_equal(t->w.connected[t->id], 1);
+    azr_ws_dec_init(&t->dec, 0, false);
+    azr_ws_dec_server(&t->dec);
+    return t;
+}
+
+/* Tear down, checking the connection's manners: no I/O on a closed socket,
+ * at most one Disconnected. */
+static inline void sim_world_down(sim_world *t)
+{
+    sim_free(&t->w);
+    assert_int_equal(t->client->misuse, 0);
+    assert_int_equal(t->relay->misuse, 0);
+    assert_true(t->w.disconnected[t->id] <= 1);
+    free(t);
+}
+
 #endif

@@ -7,44 +7,7 @@
 #include "testutil.h"
 #include "simnet.h"
 
-typedef struct world {
-    sim w;
-    int id, cfd;
-    sim_sock *client, *relay;
-    azr_ws_dec dec; /* the relay's view of our frames */
-    sim_seen seen;
-} world;
-
-static world *up(const char *const *settings, size_t client_out_cap)
-{
-    world *t = calloc(1, sizeof *t);
-    assert_non_null(t);
-    assert_true(sim_init(&t->w, settings));
-    t->w.quiet = getenv("AZR_TEST_VERBOSE") == NULL;
-    t->id = sim_accept(&t->w, &t->cfd, client_out_cap);
-    assert_true(t->id > 0);
-    t->client = sim_sock_of(&t->w, t->cfd);
-    sim_turns(&t->w, 3);
-    t->relay = sim_relay(&t->w);
-    assert_non_null(t->relay);
-    assert_true(sim_upgrade(t->relay));
-    sim_turns(&t->w, 3);
-    assert_int_equal(t->w.connected[t->id], 1);
-    azr_ws_dec_init(&t->dec, 0, false);
-    azr_ws_dec_server(&t->dec);
-    return t;
-}
-
-static void down(world *t)
-{
-    sim_free(&t->w);
-    assert_int_equal(t->client->misuse, 0);
-    assert_int_equal(t->relay->misuse, 0);
-    assert_true(t->w.disconnected[t->id] <= 1);
-    free(t);
-}
-
-static void relay_reads(world *t)
+static void relay_reads(sim_world *t)
 {
     sim_relay_reads(t->relay, &t->dec, &t->seen, NULL, 0);
 }
@@ -54,7 +17,7 @@ static void relay_reads(world *t)
 static void test_conn_echo_and_clean_close(void **st)
 {
     (void)st;
-    world *t = up(NULL, 1 << 18);
+    sim_world *t = sim_world_up(NULL, 1 << 18);
     sim_put(&t->client->in, "hello", 5);
     sim_turns(&t->w, 3);
     relay_reads(t);
@@ -77,7 +40,7 @@ static void test_conn_echo_and_clean_close(void **st)
     assert_int_equal(t->w.status[t->id], 0);
     assert_true(t->client->closed);
     assert_false(t->client->aborted);
-    down(t);
+    sim_world_down(t);
 }
 
 /* Defect 1: after the client's FIN the relay keeps sending for 10 s past a
@@ -86,7 +49,7 @@ static void test_conn_half_close_bound_is_inactivity(void **st)
 {
     (void)st;
     const char *const set[] = {"HalfCloseTimeout=2", NULL};
-    world *t = up(set, 1 << 18);
+    sim_world *t = sim_world_up(set, 1 << 18);
     t->client->in_eof = true;
     sim_turns(&t->w, 3);
     for (int i = 0; i < 10; i++) {
@@ -100,7 +63,7 @@ static void test_conn_half_close_bound_is_inactivity(void **st)
     assert_int_equal(t->w.status[t->id], AZR_ERR_TIMEOUT);
     assert_non_null(strstr(t->w.reason[t->id], "HalfCloseTimeout"));
     assert_true(t->client->aborted); /* a cut stream: reset */
-    down(t);
+    sim_world_down(t);
 }
 
 /* Defect 2: a client that does not read is back-pressure: no ping deadline
@@ -109,7 +72,7 @@ static void test_conn_keepalive_not_fooled_by_backpressure(void **st)
 {
     (void)st;
     const char *const set[] = {"RelayKeepAliveInterval=1", NULL};
-    world *t = up(set, 4096); /* the client takes 4 KiB, then stops reading */
+    sim_world *t = sim_world_up(set, 4096); /* the client takes 4 KiB, then stops reading */
     static uint8_t big[60000];
     for (int i = 0; i < 4; i++)
         sim_frame(t->relay, 0x82, big, sizeof big);
@@ -123,7 +86,7 @@ static void test_conn_keepalive_not_fooled_by_backpressure(void **st)
     }
     assert_int_equal(got, 4 * sizeof big);
     assert_int_equal(t->w.disconnected[t->id], 0);
-    down(t);
+    sim_world_down(t);
 }
 
 /* Defect 2: a ping stuck behind back-pressure towards the relay starts its
@@ -132,7 +95,7 @@ static void test_conn_pong_deadline_starts_on_the_wire(void **st)
 {
     (void)st;
     const char *const set[] = {"RelayKeepAliveInterval=2", NULL};
-    world *t = up(set, 1 << 18);
+    sim_world *t = sim_world_up(set, 1 << 18);
     t->relay->out.cap = t->relay->out.len; /* the relay takes nothing more */
     static uint8_t big[100000];
     sim_put(&t->client->in, big, sizeof big);
@@ -153,7 +116,7 @@ static void test_conn_pong_deadline_starts_on_the_wire(void **st)
     sim_wait(&t->w, 6000, 250);
     assert_int_equal(t->w.disconnected[t->id], 1);
     assert_non_null(strstr(t->w.reason[t->id], "not answering"));
-    down(t);
+    sim_world_down(t);
 }
 
 /* Defect 3: the relay hears why: 1001 on an idle timeout, 1002 on a
@@ -162,20 +125,20 @@ static void test_conn_idle_timeout_sends_1001(void **st)
 {
     (void)st;
     const char *const set[] = {"DefaultIdleTimeout=2", NULL};
-    world *t = up(set, 1 << 18);
+    sim_world *t = sim_world_up(set, 1 << 18);
     sim_wait(&t->w, 3000, 250);
     relay_reads(t);
     assert_int_equal(t->w.disconnected[t->id], 1);
     assert_int_equal(t->seen.closes, 1);
     assert_int_equal(t->seen.close_code, 1001);
     assert_false(t->client->aborted);
-    down(t);
+    sim_world_down(t);
 }
 
 static void test_conn_protocol_error_sends_1002(void **st)
 {
     (void)st;
-    world *t = up(NULL, 1 << 18);
+    sim_world *t = sim_world_up(NULL, 1 << 18);
     sim_frame(t->relay, 0xc2, "A", 1);
     sim_turns(&t->w, 3);
     relay_reads(t);
@@ -184,7 +147,7 @@ static void test_conn_protocol_error_sends_1002(void **st)
     assert_int_equal(t->seen.closes, 1);
     assert_int_equal(t->seen.close_code, 1002);
     assert_true(t->client->aborted);
-    down(t);
+    sim_world_down(t);
 }
 
 /* Defect 5: five pings in one packet while the relay's window is shut: the
@@ -193,7 +156,7 @@ static void test_conn_protocol_error_sends_1002(void **st)
 static void test_conn_control_frames_are_not_dropped(void **st)
 {
     (void)st;
-    world *t = up(NULL, 1 << 18);
+    sim_world *t = sim_world_up(NULL, 1 << 18);
     t->relay->out.cap = t->relay->out.len;
     for (int i = 1; i <= 5; i++) {
         char pl[3] = {'p', (char)('0' + i), 0};
@@ -209,14 +172,14 @@ static void test_conn_control_frames_are_not_dropped(void **st)
     assert_string_equal(t->seen.last_pong, "p5");
     assert_int_equal(t->seen.closes, 1);
     assert_int_equal(t->seen.close_code, 1000);
-    down(t);
+    sim_world_down(t);
 }
 
 /* Defect 7: the relay's TCP ending without a close frame (FIN, FIN inside a
  * frame, RST) gives the client what came, then a reset. */
 static void relay_end_aborts(int how)
 {
-    world *t = up(NULL, 1 << 18);
+    sim_world *t = sim_world_up(NULL, 1 << 18);
     sim_frame(t->relay, 0x82, "partial", 7);
     if (how == 1) { /* a frame header promising more than comes */
         uint8_t h[2] = {0x82, 100};
@@ -234,7 +197,7 @@ static void relay_end_aborts(int how)
     assert_memory_equal(t->client->out.buf, "partial", 7);
     assert_true(t->client->closed);
     assert_true(t->client->aborted);
-    down(t);
+    sim_world_down(t);
 }
 
 static void test_conn_relay_fin_without_close_aborts(void **st)
@@ -260,7 +223,7 @@ static void test_conn_relay_reset_aborts(void **st)
 static void timeout_case(bool absolute)
 {
     const char *const set[] = {"DefaultTimeout=3", absolute ? "AbsoluteTimeout=True" : NULL, NULL};
-    world *t = up(set, 1000); /* a client with a small window */
+    sim_world *t = sim_world_up(set, 1000); /* a client with a small window */
     static uint8_t big[50000];
     sim_frame(t->relay, 0x82, big, sizeof big);
     sim_turns(&t->w, 3);
@@ -278,7 +241,7 @@ static void timeout_case(bool absolute)
         assert_int_equal(t->w.disconnected[t->id], 1);
         assert_non_null(strstr(t->w.reason[t->id], "client not taking data"));
     }
-    down(t);
+    sim_world_down(t);
 }
 
 static void test_conn_timeout_is_inactivity(void **st)
@@ -297,7 +260,7 @@ static void test_conn_absolute_timeout(void **st)
 static void test_conn_idle_timeout_rearms_at_once(void **st)
 {
     (void)st;
-    world *t = up(NULL, 1 << 18);
+    sim_world *t = sim_world_up(NULL, 1 << 18);
     sim_wait(&t->w, 5000, 500);
     azr_conn *c = azr_listener_find(&t->w.p, t->id);
     assert_non_null(c);
@@ -307,7 +270,7 @@ static void test_conn_idle_timeout_rearms_at_once(void **st)
     sim_turns(&t->w, 2);
     assert_int_equal(t->w.disconnected[t->id], 1);
     assert_non_null(strstr(t->w.reason[t->id], "IdleTimeout"));
-    down(t);
+    sim_world_down(t);
 }
 
 /* The dial: refused connects are retried with backoff until
@@ -531,7 +494,7 @@ static void close_all(sim *w, int id)
 static void test_conn_handler_closing_others(void **st)
 {
     (void)st;
-    world *t = up(NULL, 1 << 18);
+    sim_world *t = sim_world_up(NULL, 1 << 18);
     int cfd2;
     int id2 = sim_accept(&t->w, &cfd2, 1 << 18);
     sim_turns(&t->w, 3);
@@ -543,7 +506,7 @@ static void test_conn_handler_closing_others(void **st)
     sim_turns(&t->w, 2);
     assert_int_equal(t->w.p.nconns, 0);
     assert_int_equal(t->w.p.nopen, 0); /* ConnectionCount's counter agrees */
-    down(t);
+    sim_world_down(t);
 }
 
 int main(void)

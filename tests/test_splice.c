@@ -11,38 +11,6 @@
 #include "simnet.h"
 #include "stats.h"
 
-typedef struct world {
-    sim w;
-    int id, cfd;
-    sim_sock *client, *relay;
-} world;
-
-static world *up(const char *const *settings, size_t client_out_cap)
-{
-    world *t = calloc(1, sizeof *t);
-    assert_non_null(t);
-    assert_true(sim_init(&t->w, settings));
-    t->w.quiet = getenv("AZR_TEST_VERBOSE") == NULL;
-    t->id = sim_accept(&t->w, &t->cfd, client_out_cap);
-    assert_true(t->id > 0);
-    t->client = sim_sock_of(&t->w, t->cfd);
-    sim_turns(&t->w, 3);
-    t->relay = sim_relay(&t->w);
-    assert_non_null(t->relay);
-    assert_true(sim_upgrade(t->relay));
-    sim_turns(&t->w, 3);
-    assert_int_equal(t->w.connected[t->id], 1);
-    return t;
-}
-
-static void down(world *t)
-{
-    sim_free(&t->w);
-    assert_int_equal(t->client->misuse, 0);
-    assert_int_equal(t->relay->misuse, 0);
-    free(t);
-}
-
 static void fill(uint8_t *b, size_t n, unsigned seed)
 {
     uint32_t x = seed * 2654435761u + 1;
@@ -159,7 +127,7 @@ static void test_splice_tls_output_buffer_is_a_record_size(void **st)
 static void test_splice_upload_header_sizes_and_content(void **st)
 {
     (void)st;
-    world *t = up(NULL, 1 << 18);
+    sim_world *t = sim_world_up(NULL, 1 << 18);
     static uint8_t sent[20000], got[20000];
     frames f = {.got = got, .cap = sizeof got};
     const size_t sizes[] = {1, 125, 126, 1000, 16000, 3};
@@ -175,7 +143,7 @@ static void test_splice_upload_header_sizes_and_content(void **st)
     }
     assert_int_equal(f.len, total);
     assert_memory_equal(got, sent, total);
-    down(t);
+    sim_world_down(t);
 }
 
 /* A relay that takes a few KiB at a time: the client's bytes wait in the
@@ -184,7 +152,7 @@ static void test_splice_upload_header_sizes_and_content(void **st)
 static void test_splice_upload_backpressure_and_no_small_frames(void **st)
 {
     (void)st;
-    world *t = up(NULL, 1 << 18);
+    sim_world *t = sim_world_up(NULL, 1 << 18);
     enum { N = 200000 };
     static uint8_t sent[N], got[N];
     frames f = {.got = got, .cap = sizeof got};
@@ -207,7 +175,7 @@ static void test_splice_upload_backpressure_and_no_small_frames(void **st)
     for (size_t i = 0; i + 1 < f.n; i++)
         assert_true(f.sizes[i] >= AZR_SPLICE_GOOD_FRAME);
     print_message("%zu frames for %d bytes through a relay taking 3000 bytes a turn\n", f.n, N);
-    down(t);
+    sim_world_down(t);
 }
 
 /* The relay sends frames with 7-, 16- and 64-bit lengths to a client whose
@@ -217,7 +185,7 @@ static void test_splice_upload_backpressure_and_no_small_frames(void **st)
 static void test_splice_download_partial_writes_every_header_size(void **st)
 {
     (void)st;
-    world *t = up(NULL, 1000);
+    sim_world *t = sim_world_up(NULL, 1000);
     const size_t sizes[] = {100, 125, 126, 1000, 65535, 65536, 100000, 1};
     static uint8_t sent[300000], got[300000];
     size_t total = 0, have = 0;
@@ -244,7 +212,7 @@ static void test_splice_download_partial_writes_every_header_size(void **st)
     azr_stats_get(&t->w.p, &s);
     assert_int_equal(s.bytes_to_client, total);
     assert_int_equal(s.frames_to_client, sizeof sizes / sizeof sizes[0]);
-    down(t);
+    sim_world_down(t);
 }
 
 /* Control frames between and inside the data stream still come out right
@@ -253,7 +221,7 @@ static void test_splice_download_partial_writes_every_header_size(void **st)
 static void test_splice_download_control_between_fragments(void **st)
 {
     (void)st;
-    world *t = up(NULL, 700);
+    sim_world *t = sim_world_up(NULL, 700);
     static uint8_t a[3000], b[2000];
     fill(a, sizeof a, 1);
     fill(b, sizeof b, 2);
@@ -278,7 +246,7 @@ static void test_splice_download_control_between_fragments(void **st)
     sim_relay_reads(t->relay, &d, &seen, NULL, 0);
     assert_int_equal(seen.pongs, 1);
     assert_string_equal(seen.last_pong, "p1");
-    down(t);
+    sim_world_down(t);
 }
 
 /* A client that dribbles: one byte a turn is framed as it comes (the input
@@ -286,7 +254,7 @@ static void test_splice_download_control_between_fragments(void **st)
 static void test_splice_dribbling_client_is_not_held_back(void **st)
 {
     (void)st;
-    world *t = up(NULL, 1 << 18);
+    sim_world *t = sim_world_up(NULL, 1 << 18);
     static uint8_t got[64];
     frames f = {.got = got, .cap = sizeof got};
     for (int i = 0; i < 10; i++) {
@@ -297,7 +265,7 @@ static void test_splice_dribbling_client_is_not_held_back(void **st)
         assert_int_equal(f.len, (size_t)i + 1);
     }
     assert_memory_equal(got, "abcdefghij", 10);
-    down(t);
+    sim_world_down(t);
 }
 
 /* Before the relay is open a plain client is not read: its bytes wait in
@@ -385,7 +353,7 @@ static azr_err count_read(void *ud, int fd, uint8_t *b, size_t cap, size_t *n)
     return sim_read(ud, fd, b, cap, n);
 }
 
-static void counting(world *t)
+static void counting(sim_world *t)
 {
     g_relay_fd = t->w.relay_fd;
     g_client_fd = t->cfd;
@@ -405,7 +373,7 @@ static void test_splice_rate_waits_for_the_drain_not_the_clock(void **st)
 {
     (void)st;
     const char *const set[] = {"MaxTransferRate=1000000", NULL};
-    world *t = up(set, 1 << 18);
+    sim_world *t = sim_world_up(set, 1 << 18);
     static uint8_t a[15500];
     fill(a, sizeof a, 3);
     t->relay->out.cap = t->relay->out.len; /* the relay reads nothing more */
@@ -430,7 +398,7 @@ static void test_splice_rate_waits_for_the_drain_not_the_clock(void **st)
     }
     assert_int_equal(f.len, sizeof got);
     assert_memory_equal(got, want, sizeof got);
-    down(t);
+    sim_world_down(t);
 }
 
 /* The same with a control frame waiting: a pong of 125 bytes that does not
@@ -440,7 +408,7 @@ static void test_splice_rate_waits_while_a_pong_waits_for_room(void **st)
 {
     (void)st;
     const char *const set[] = {"MaxTransferRate=1000000", NULL};
-    world *t = up(set, 1 << 18);
+    sim_world *t = sim_world_up(set, 1 << 18);
     static uint8_t a[16290];
     uint8_t ping[125];
     fill(a, sizeof a, 4);
@@ -456,7 +424,7 @@ static void test_splice_rate_waits_while_a_pong_waits_for_room(void **st)
     sim_turns(&t->w, 200);
     print_message("relay write attempts in 200 idle turns: %d\n", g_writes_relay);
     assert_true(g_writes_relay < 5);
-    down(t);
+    sim_world_down(t);
 }
 
 /* A wss:// relay whose TLS ends cleanly (close_notify, no WebSocket close)
@@ -470,7 +438,7 @@ static void test_splice_rate_waits_while_a_pong_waits_for_room(void **st)
 static void test_splice_closed_tls_relay_is_no_work(void **st)
 {
     (void)st;
-    world *t = up(NULL, 1000);
+    sim_world *t = sim_world_up(NULL, 1000);
     azr_conn *c = t->w.p.conns[0];
     static uint8_t a[5000];
     fill(a, sizeof a, 5);
@@ -493,7 +461,7 @@ static void test_splice_closed_tls_relay_is_no_work(void **st)
     bool spin = queued > 10;
     c->tls = NULL;
     azr_xport_init(&c->rx, NULL, 0, NULL, 0);
-    down(t);
+    sim_world_down(t);
     free(fake);
     assert_false(spin);
 }
