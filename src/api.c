@@ -84,6 +84,7 @@ azr_proxy *azr_proxy_new(const azr_events *events, void *ud)
     p->lfd = -1;
     p->next_id = 1;
     p->net = &azr_net_os;
+    azr_pages_init(&p->pages);
     br_hmac_drbg_init(&p->rng, &br_sha256_vtable, NULL, 0);
     br_prng_seeder seeder = br_prng_seeder_system(NULL);
     if (!seeder || !seeder(&p->rng.vtable)) {
@@ -370,6 +371,7 @@ void azr_proxy_free(azr_proxy *px)
         azr_reactor_free(px->st.loop);
     }
     free(px->st.conns);
+    azr_pages_done(&px->st.pages); /* the connections' blocks all went back above */
     azr_tls_anchors_free(&px->st.anchors);
     azr_tls_anchors_free(&px->st.client_cas);
     azr_wipe(&px->st.relay_session, sizeof px->st.relay_session);

@@ -127,7 +127,7 @@ static void hs_free(azr_conn *c)
         azr_outbound_end(c);
         azr_socks_wipe(&c->hs->socks);
         azr_tls_creds_free(&c->hs->alt);
-        azr_pages_free(c->hs, c->hs_size); /* its secrets go with its pages */
+        azr_pages_free(&c->p->pages, c->hs, c->hs_size); /* its secrets go with its pages */
         c->hs = NULL;
     }
 }
@@ -442,7 +442,7 @@ azr_err azr_conn_open(azr_proxy_state *p, int cfd, const azr_sockaddr *peer, azr
      * only as bytes arrive, so an idle connection costs what it uses, and
      * all of it goes back when the connection ends */
     size_t block = sizeof(azr_conn) + mem + al;
-    azr_conn *c = azr_pages_alloc(block);
+    azr_conn *c = azr_pages_alloc(&p->pages, block);
     *out = NULL;
     if (!c)
         return AZR_E_NOMEM;
@@ -497,7 +497,7 @@ void azr_conn_start(azr_conn *c)
     if (p->net->set_opts(p->net->ud, c->cfd, &o) != AZR_OK)
         azr_proxy_log(p, c->id, 2, "client socket options not all applied: %s", strerror(errno));
     c->hs_size = hs_size(p);
-    c->hs = azr_pages_alloc(c->hs_size);
+    c->hs = azr_pages_alloc(&p->pages, c->hs_size);
     if (!c->hs) {
         settle(c, azr_conn_fail(c, AZR_ERR_NOMEM, 0, true, "out of memory"));
         return;
@@ -614,5 +614,5 @@ void azr_conn_close(azr_conn *c, int status, const char *reason, bool going_away
 void azr_conn_free(azr_conn *c)
 {
     hs_free(c);
-    azr_pages_free(c, c->block_size);
+    azr_pages_free(&c->p->pages, c, c->block_size);
 }

@@ -10,6 +10,7 @@
 #include "azrelay.h"
 #include "config.h"
 #include "net.h"
+#include "pages.h"
 #include "proxyroute.h"
 #include "reactor.h"
 #include "resolver.h"
@@ -70,6 +71,7 @@ struct azr_proxy_state {
     br_hmac_drbg_context rng;
     uint8_t mask_pool[256]; /* WebSocket masks, drawn from rng 64 at a time (splice.c) */
     size_t mask_left;       /* unused bytes at the pool's end */
+    azr_pages pages;        /* the connections' blocks (conn.c) */
     azr_upgrade_scratch scratch;
     int last_code;
     char last_error[AZR_CONF_ERR_MAX];

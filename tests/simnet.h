@@ -278,6 +278,7 @@ static bool sim_init(sim *w, const char *const *settings)
     azr_resolver_opts ro = {.resolv_conf = "/nonexistent", .hosts = ""};
     if (!(p->resolver = azr_resolver_new(p->loop, &ro)))
         return false;
+    azr_pages_init(&p->pages);
     p->lfd = -1;
     p->next_id = 1;
     p->max_conns = SIM_CONNS;
@@ -295,6 +296,7 @@ static void sim_free(sim *w)
     azr_listener_reap(p);
     azr_resolver_free(p->resolver);
     free(p->conns);
+    azr_pages_done(&p->pages);
     azr_reactor_free(p->loop);
     azr_settings_wipe(&p->set);
 }

@@ -5,7 +5,9 @@
 # CPU per GiB: BENCH_UP_MIB MiB uploaded by one client into a sink through
 #   each forwarder; the forwarding process's user+sys (/proc/PID/stat fields
 #   14-17, reaped children included: socat forks one per connection) over the
-#   GiB moved, and the wall-clock MiB/s:
+#   GiB moved, and the wall-clock MiB/s. BENCH_RUNS rounds, each through every
+#   forwarder in turn; the ratios are each round's own, their median printed
+#   with the range (a VM's noise moves whole rounds, not one forwarder):
 #   floor        socat -b 65536 TCP -> TCP into a socat sink (a byte pipe)
 #   socat-tls    socat -b 65536 TCP -> OPENSSL into a socat TLS sink
 #   node         tests/node/node-proxy.js (Node's ws) -> azrelay-emu --sink
@@ -142,20 +144,31 @@ up_ws=($last $((P + 31)))
 proxy $((P + 32)) "${WSS[@]}" HybridConnection=hc2
 up_wss=($last $((P + 32)))
 
-upload() { # pid port -> "s/GiB MiB/s", medians of RUNS uploads
-    local f=$T/up.$2
-    for _ in $(seq "$RUNS"); do
-        "$B/bench" upload "$2" "$UP_MIB" "$1" || echo "bench: an upload through port $2 failed" >&2
-    done >"$f"
-    echo "$(awk '{print $4}' "$f" | median) $(awk '{print $2}' "$f" | median)"
+# RUNS rounds, each uploading through every path in turn, so a slow spell
+# of the machine (a VM's neighbours) weighs on all paths alike; the ratios
+# are taken within each round, and their median printed
+UP_PATHS=(floor stls node hyco ws wss)
+declare -A up_at=([floor]="${up_floor[*]}" [stls]="${up_stls[*]}" [node]="${up_node[*]}"
+    [hyco]="${up_hyco[*]}" [ws]="${up_ws[*]}" [wss]="${up_wss[*]}")
+echo "bench: CPU per GiB: $UP_MIB MiB uploads, $RUNS rounds through the ${#UP_PATHS[@]} paths"
+for _ in $(seq "$RUNS"); do
+    for k in "${UP_PATHS[@]}"; do
+        read -r pid port <<<"${up_at[$k]}"
+        "$B/bench" upload "$port" "$UP_MIB" "$pid" >>"$T/up.$k" ||
+            echo "bench: an upload through port $port ($k) failed" >&2
+    done
+done
+up_med() { awk -v c="$2" '{print $c}' "$T/up.$1" | median; } # path column
+# per-round ratio a/b: median, and the range over the rounds
+up_ratio() {
+    paste -d ' ' "$T/up.$1" "$T/up.$2" | awk '{h = NF / 2; if ($(h + 4) > 0) printf "%.2f\n", $4 / $(h + 4)}' >"$T/ratio"
+    [ -s "$T/ratio" ] || { echo "n/a"; return; }
+    echo "$(median <"$T/ratio") (rounds $(sort -n "$T/ratio" | head -1)-$(sort -n "$T/ratio" | tail -1))"
 }
-echo "bench: CPU per GiB: $UP_MIB MiB uploads, median of $RUNS"
-read -r cpu_floor mbs_floor <<<"$(upload "${up_floor[@]}")"
-read -r cpu_stls mbs_stls <<<"$(upload "${up_stls[@]}")"
-read -r cpu_node mbs_node <<<"$(upload "${up_node[@]}")"
-read -r cpu_hyco mbs_hyco <<<"$(upload "${up_hyco[@]}")"
-read -r cpu_ws mbs_ws <<<"$(upload "${up_ws[@]}")"
-read -r cpu_wss mbs_wss <<<"$(upload "${up_wss[@]}")"
+for k in "${UP_PATHS[@]}"; do
+    printf -v "cpu_$k" '%s' "$(up_med "$k" 4)"
+    printf -v "mbs_$k" '%s' "$(up_med "$k" 2)"
+done
 
 # ----------------------------------------------------- echo throughput
 rate() { # port -> median MiB/s of RUNS runs
@@ -349,7 +362,7 @@ row() { printf '  %-34s %8s %9s   %s\n' "$@"; }
     echo "azrelay bench: $(date -u +%Y-%m-%dT%H:%MZ), commit $commit$dirty, $(nproc) cores, $(uname -m)"
     echo "command: BENCH_UP_MIB=$UP_MIB BENCH_MIB=$MIB BENCH_RUNS=$RUNS BENCH_CONNS=\"$CONNS\" BENCH_SETUP_N=$SETUP_N ./build.sh bench"
     echo
-    echo "CPU of the forwarding process per GiB ($UP_MIB MiB client -> sink, user+sys, median of $RUNS)"
+    echo "CPU of the forwarding process per GiB ($UP_MIB MiB client -> sink, user+sys; $RUNS rounds, each through every path; medians)"
     row path "s/GiB" "MiB/s" ""
     row "floor: socat TCP->TCP, 64 KiB" "$cpu_floor" "$mbs_floor" ""
     row "socat TCP->TLS (OpenSSL)" "$cpu_stls" "$mbs_stls" ""
@@ -357,12 +370,13 @@ row() { printf '  %-34s %8s %9s   %s\n' "$@"; }
     row "node proxy (hyco-ws SDK), ws://" "$cpu_hyco" "$mbs_hyco" ""
     row "azrelay ws://" "$cpu_ws" "$mbs_ws" ""
     row "azrelay wss://" "$cpu_wss" "$mbs_wss" ""
-    echo "  ratios (issue 13 targets in brackets):"
-    echo "    azrelay wss:// / socat TLS   $(ratio "$cpu_wss" "$cpu_stls")  [<= 1]"
-    echo "    azrelay wss:// / node hyco-ws $(ratio "$cpu_wss" "$cpu_hyco")  [<= 0.10]"
-    echo "    azrelay wss:// / node ws     $(ratio "$cpu_wss" "$cpu_node")"
-    echo "    azrelay wss:// / floor       $(ratio "$cpu_wss" "$cpu_floor")  [<= 1.7]"
-    echo "    azrelay ws://  / floor       $(ratio "$cpu_ws" "$cpu_floor")"
+    echo "  ratios, median of the rounds' own (issue 13 targets in brackets):"
+    echo "    azrelay wss:// / socat TLS    $(up_ratio wss stls)  [<= 1]"
+    echo "    azrelay wss:// / node hyco-ws $(up_ratio wss hyco)  [<= 0.10]"
+    echo "    azrelay wss:// / node ws      $(up_ratio wss node)"
+    echo "    azrelay wss:// / floor        $(up_ratio wss floor)  [<= 1.7]"
+    echo "    socat TLS      / floor        $(up_ratio stls floor)"
+    echo "    azrelay ws://  / floor        $(up_ratio ws floor)"
     echo
     echo "echo throughput, MiB/s ($MIB MiB; the bytes cross each hop twice; median of $RUNS)"
     printf '  %-12s %8s   %s\n' azrelay "$r_az" "$(awk -v a="$r_az" -v b="$r_node" 'BEGIN {printf "%.2fx node", a / b}')"
