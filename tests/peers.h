@@ -88,6 +88,29 @@ static inline void procs_track(pid_t pid, bool add)
         }
 }
 
+/* Files the helpers below write in /tmp (a peer's configuration and log, a
+ * built shim): removed when the suite exits, passed or not. */
+static char peer_tmp[64][128];
+
+static inline void peer_tmp_cleanup(void)
+{
+    for (int i = 0; i < 64; i++)
+        if (peer_tmp[i][0])
+            unlink(peer_tmp[i]);
+}
+
+static inline void peer_tmp_file(const char *path)
+{
+    static bool hooked;
+    if (!hooked && atexit(peer_tmp_cleanup) == 0)
+        hooked = true;
+    for (int i = 0; i < 64; i++)
+        if (!peer_tmp[i][0] || !strcmp(peer_tmp[i], path)) {
+            snprintf(peer_tmp[i], sizeof peer_tmp[i], "%s", path);
+            return;
+        }
+}
+
 /* SIGTERM, then SIGKILL when it has not gone within 3 s. */
 static inline void proc_end(pid_t pid)
 {
@@ -261,6 +284,9 @@ static inline pid_t tinyproxy_start_logged(int *port, bool auth, char *conf, siz
 {
     *port = free_port();
     snprintf(conf, cap, "/tmp/azrelay-tinyproxy-%d.conf", *port);
+    peer_tmp_file(conf);
+    if (log)
+        peer_tmp_file(log);
     FILE *f = fopen(conf, "w");
     assert_non_null(f);
     fprintf(f,
@@ -293,6 +319,8 @@ static inline pid_t dante_start(int *port, char *log, size_t cap)
     *port = free_port();
     snprintf(conf, sizeof conf, "/tmp/azrelay-dante-%d.conf", *port);
     snprintf(log, cap, "/tmp/azrelay-dante-%d.log", *port);
+    peer_tmp_file(conf);
+    peer_tmp_file(log);
     unlink(log);
     FILE *f = fopen(conf, "w");
     assert_non_null(f);

@@ -485,6 +485,7 @@ static void test_daemon_ignores_sighup_sigusr1_sigusr2(void **st)
 static void build_shim(char *path, size_t cap)
 {
     snprintf(path, cap, "/tmp/azrelay-shim-%d.so", (int)getpid());
+    peer_tmp_file(path);
     const char *cc = getenv("CC") && getenv("CC")[0] ? getenv("CC") : "cc";
     char cmd[512];
     snprintf(cmd, sizeof cmd, "%s -shared -fPIC -O1 -o %s shim_wait_gap.c -ldl", cc, path);

@@ -102,12 +102,14 @@ static int severity(const char *type, const char *msg)
 
 static void line(const char *forward, int conn_id, const char *type, const char *msg)
 {
-    char ts[64] = "", secs[32], body[2048], rec[2300];
+    char ts[96] = "", secs[80], body[2048], rec[2300];
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     struct tm tm;
     gmtime_r(&now.tv_sec, &tm);
-    strftime(secs, sizeof secs, "%Y-%m-%dT%H:%M:%S", &tm);
+    /* not strftime: with it a static build carries the time zone code */
+    snprintf(secs, sizeof secs, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
     /* JSON and syslog: milliseconds; the text line keeps its whole seconds */
     snprintf(ts, sizeof ts, "%s.%03dZ", secs, (int)(now.tv_nsec / 1000000) % 1000);
     if (out.json) {

@@ -166,11 +166,21 @@ static long long resident_bytes(void)
     FILE *f = fopen("/proc/self/statm", "r");
     if (!f)
         return -1;
-    unsigned long long size, rss;
-    int got = fscanf(f, "%llu %llu", &size, &rss);
+    /* "size resident shared ...", in pages (no scanf: it would bring the C
+     * library's float parser into a static build, ~10 KB with musl) */
+    char buf[128];
+    bool got = fgets(buf, sizeof buf, f) != NULL;
     fclose(f);
     long page = sysconf(_SC_PAGESIZE);
-    if (got != 2 || page <= 0)
+    char *end;
+    if (!got || page <= 0)
+        return -1;
+    (void)strtoull(buf, &end, 10);
+    if (end == buf || *end != ' ')
+        return -1;
+    const char *at = end + 1;
+    unsigned long long rss = strtoull(at, &end, 10);
+    if (end == at)
         return -1;
     return (long long)(rss * (unsigned long long)page);
 }
