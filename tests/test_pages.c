@@ -184,6 +184,51 @@ static void test_pages_sizes_small_blocks_and_full_chunks(void **st)
     azr_pages_done(&a);
 }
 
+/* Random allocations and frees of several sizes (under a page, about one,
+ * several, a connection's): every block comes zeroed, none overlaps
+ * another, and freeing one (its pages released, its shared bytes zeroed)
+ * never changes a byte of the blocks still in use. */
+static void test_pages_random_use_keeps_live_blocks_intact(void **st)
+{
+    (void)st;
+    enum { SLOTS = 160, STEPS = 3000 };
+    static const size_t sizes[] = {24, 700, 4096, 5000, 12288, 39050};
+    static uint8_t *blk[SLOTS];
+    static size_t len[SLOTS];
+    static uint8_t tag[SLOTS];
+    azr_pages a = kernel_arena();
+    uint32_t r = 12345;
+    for (int step = 0; step < STEPS; step++) {
+        r = r * 1103515245u + 12345u;
+        size_t k = (r >> 8) % SLOTS;
+        if (blk[k]) {
+            azr_pages_free(&a, blk[k], len[k]);
+            blk[k] = NULL;
+            for (size_t j = 0; j < SLOTS; j++) /* the others are untouched */
+                if (blk[j]) {
+                    for (size_t i = 0; i < len[j]; i += 61)
+                        if (blk[j][i] != tag[j])
+                            fail_msg("step %d: block %zu changed at %zu", step, j, i);
+                    assert_int_equal(blk[j][len[j] - 1], tag[j]);
+                }
+            continue;
+        }
+        len[k] = sizes[(r >> 20) % (sizeof sizes / sizeof sizes[0])];
+        blk[k] = azr_pages_alloc(&a, len[k]);
+        assert_non_null(blk[k]);
+        assert_true(all_zero(blk[k], len[k]));
+        for (size_t j = 0; j < SLOTS; j++)
+            if (j != k && blk[j])
+                assert_true(blk[k] + len[k] <= blk[j] || blk[j] + len[j] <= blk[k]);
+        tag[k] = (uint8_t)(step | 1);
+        memset(blk[k], tag[k], len[k]);
+    }
+    for (size_t j = 0; j < SLOTS; j++)
+        azr_pages_free(&a, blk[j], len[j]);
+    assert_int_equal(a.mappings, 0);
+    azr_pages_done(&a);
+}
+
 /* The heap (ASan builds, systems without anonymous mappings): the same
  * contract, zeroed blocks. */
 static void test_pages_heap_serves_zeroed_blocks(void **st)
@@ -208,6 +253,7 @@ int main(void)
         cmocka_unit_test(test_pages_blocks_are_packed),
         cmocka_unit_test(test_pages_free_gives_back_and_zeroes),
         cmocka_unit_test(test_pages_sizes_small_blocks_and_full_chunks),
+        cmocka_unit_test(test_pages_random_use_keeps_live_blocks_intact),
         cmocka_unit_test(test_pages_heap_serves_zeroed_blocks),
     };
     return cmocka_run_group_tests_name("pages", tests, NULL, NULL);
