@@ -31,8 +31,7 @@
 #endif
 
 #define ALIGN       64
-#define CHUNK_BYTES (1u << 20) /* blocks per chunk: what fits in 1 MiB, 1 to 64 */
-#define MAX_BLOCKS  64
+#define CHUNK_BYTES (1u << 20) /* a chunk holds at most what fits in 1 MiB (and 64) */
 
 struct azr_pages_chunk {
     azr_pages_chunk *next;
@@ -80,12 +79,16 @@ static void release(uint8_t *at, size_t len)
 
 static azr_pages_chunk *chunk_new(azr_pages *a, size_t size)
 {
-    size_t stride = (size + ALIGN - 1) / ALIGN * ALIGN;
-    size_t n = CHUNK_BYTES / stride;
+    /* 4 blocks, then 8, 16, 32, 64 as chunks of this size add up (a
+     * gateway with a few connections maps, and commits, little) */
+    size_t stride = (size + ALIGN - 1) / ALIGN * ALIGN, have = 0;
+    for (const azr_pages_chunk *c = a->chunks; c; c = c->next)
+        have += c->size == size;
+    size_t n = (size_t)4 << (have < 4 ? have : 4);
+    if (n > CHUNK_BYTES / stride)
+        n = CHUNK_BYTES / stride;
     if (n < 1)
         n = 1;
-    if (n > MAX_BLOCKS)
-        n = MAX_BLOCKS;
     if (stride > (SIZE_MAX - HEADER - a->page) / n)
         return NULL;
     size_t len = (HEADER + n * stride + a->page - 1) / a->page * a->page;

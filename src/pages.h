@@ -6,9 +6,9 @@
  * a burst of connections, and a handshake block freed in the middle of the
  * heap would stay resident.
  *
- * Blocks of one size are packed side by side in chunks (one mapping of up
- * to 64 blocks): a block of 9.5 pages costs 9.5 pages once touched, not 10
- * as in a mapping of its own. A freed block's pages go back to the kernel
+ * Blocks of one size are packed side by side in chunks (one mapping of 4
+ * blocks, growing to 64 as more are in use, at most 1 MiB): a block of 9.5 pages costs 9.5 pages
+ * once touched, not 10 as in a mapping of its own. A freed block's pages go back to the kernel
  * (madvise), except a page it shares with a neighbour still in use, where
  * its bytes are zeroed instead; a chunk with no block left is unmapped.
  *

@@ -184,6 +184,33 @@ static void test_pages_sizes_small_blocks_and_full_chunks(void **st)
     azr_pages_done(&a);
 }
 
+/* Chunks start small and grow: 4 blocks, then 8, 16, ... so a gateway
+ * with a few connections maps (and, under strict overcommit, commits)
+ * little; at most 1 MiB a chunk. */
+static void test_pages_chunks_grow(void **st)
+{
+    (void)st;
+    azr_pages a = kernel_arena();
+    uint8_t *b[40];
+    size_t maps[40];
+    for (size_t i = 0; i < 40; i++) {
+        b[i] = azr_pages_alloc(&a, CONN_BLOCK);
+        assert_non_null(b[i]);
+        maps[i] = a.mappings;
+    }
+    assert_int_equal(maps[3], 1); /* 4 in the first */
+    assert_int_equal(maps[4], 2); /* then 8 */
+    assert_int_equal(maps[11], 2);
+    assert_int_equal(maps[12], 3); /* then 16 */
+    assert_int_equal(maps[27], 3);
+    assert_int_equal(maps[28], 4); /* then 26: 1 MiB / 39,104 */
+    assert_int_equal(maps[39], 4);
+    for (size_t i = 0; i < 40; i++)
+        azr_pages_free(&a, b[i], CONN_BLOCK);
+    assert_int_equal(a.mappings, 0);
+    azr_pages_done(&a);
+}
+
 /* Random allocations and frees of several sizes (under a page, about one,
  * several, a connection's): every block comes zeroed, none overlaps
  * another, and freeing one (its pages released, its shared bytes zeroed)
@@ -253,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_pages_blocks_are_packed),
         cmocka_unit_test(test_pages_free_gives_back_and_zeroes),
         cmocka_unit_test(test_pages_sizes_small_blocks_and_full_chunks),
+        cmocka_unit_test(test_pages_chunks_grow),
         cmocka_unit_test(test_pages_random_use_keeps_live_blocks_intact),
         cmocka_unit_test(test_pages_heap_serves_zeroed_blocks),
     };
