@@ -440,7 +440,7 @@ azr_err azr_conn_open(azr_proxy_state *p, int cfd, const azr_sockaddr *peer, azr
                                         : AZR_CONN_IO_BUF + RELAY_OUT_CAP);
     /* zero pages from the kernel (pages.h): the buffers' pages are touched
      * only as bytes arrive, so an idle connection costs what it uses, and
-     * all of it goes back when the connection ends */
+     * its pages go back when the connection ends */
     size_t block = sizeof(azr_conn) + mem + al;
     azr_conn *c = azr_pages_alloc(&p->pages, block);
     *out = NULL;
@@ -483,10 +483,11 @@ azr_err azr_conn_open(azr_proxy_state *p, int cfd, const azr_sockaddr *peer, azr
 /* The handshake block's size: the leaf's room only where a validator keeps
  * it (SSLAuthenticateClients hands it to the event; SSLSecurityFlags 0x1
  * reads its dates). */
-static size_t hs_size(const azr_proxy_state *p)
+static size_t hs_size(const azr_conn *c)
 {
+    const azr_proxy_state *p = c->p;
     bool leaf = (p->local_tls && p->set.ssl_authenticate_clients) ||
-                (p->set.relay.tls && (p->set.ssl_security_flags & 0x1u));
+                (p->set.relay.tls && (c->sec_flags & 0x1u));
     return leaf ? sizeof(azr_hs) : offsetof(azr_hs, leaf);
 }
 
@@ -496,7 +497,11 @@ void azr_conn_start(azr_conn *c)
     azr_net_opts o = azr_dial_sock_opts(&p->set, true);
     if (p->net->set_opts(p->net->ud, c->cfd, &o) != AZR_OK)
         azr_proxy_log(p, c->id, 2, "client socket options not all applied: %s", strerror(errno));
-    c->hs_size = hs_size(p);
+    /* the relay's TLS starts after the dial (maybe after retries): it
+     * keeps to the flags its block was sized for, whatever
+     * azr_proxy_config says in between */
+    c->sec_flags = p->set.ssl_security_flags;
+    c->hs_size = hs_size(c);
     c->hs = azr_pages_alloc(&p->pages, c->hs_size);
     if (!c->hs) {
         settle(c, azr_conn_fail(c, AZR_ERR_NOMEM, 0, true, "out of memory"));

@@ -127,6 +127,8 @@ struct azr_conn {
     azr_rtls *tls;  /* wss://: inside mem[] */
     azr_hs *hs;     /* handshake phases only */
     size_t hs_size;
+    uint32_t sec_flags; /* SSLSecurityFlags as the connection started: its handshake block is sized
+                           for them */
     azr_ws_dec dec;
     azr_ws_ctrlq ctrl;   /* our pong, ping and close towards the relay */
     bool client_eof;     /* the client sent FIN (or TLS close_notify) */
@@ -242,6 +244,13 @@ static inline size_t azr_tls_out_size(const azr_proxy_state *p)
 static inline size_t azr_tls_io_size(const azr_proxy_state *p)
 {
     return BR_SSL_BUFSIZE_INPUT + azr_tls_out_size(p);
+}
+
+/* The handshake block's room for the leaf certificate's DER, NULL when it
+ * was made without (hs_size in conn.c: only where a validator keeps it). */
+static inline uint8_t *azr_hs_leaf(azr_conn *c)
+{
+    return c->hs && c->hs_size >= sizeof(azr_hs) ? c->hs->leaf : NULL;
 }
 
 /* ltls.c: TLS towards the client (SSLEnabled) */

@@ -223,7 +223,7 @@ azr_verdict azr_ltls_start(azr_conn *c)
     if (p->set.ssl_authenticate_clients) {
         azr_hs *hs = c->hs;
         azr_tls_x509_init(&hs->xm, p->client_cas.ta, p->client_cas.n);
-        azr_x509v_init(&hs->v, &hs->xm, hs->leaf, sizeof hs->leaf, client_judge, c);
+        azr_x509v_init(&hs->v, &hs->xm, azr_hs_leaf(c), sizeof hs->leaf, client_judge, c);
         br_ssl_engine_set_x509(&l->sc.eng, &hs->v.vtable);
         br_ssl_server_set_trust_anchor_names_alt(&l->sc, p->client_cas.ta, p->client_cas.n);
     }

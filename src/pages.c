@@ -68,19 +68,23 @@ static void release(uint8_t *at, size_t len)
     /* Linux: private anonymous pages come back zero-filled */
     if (madvise(at, len, MADV_DONTNEED) == 0)
         return;
-#else
-    /* elsewhere MADV_DONTNEED may keep the contents: fresh pages in place */
-    if (mmap(at, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) !=
-        MAP_FAILED)
-        return;
-#endif
     azr_wipe(at, len); /* kept, but zero */
+#else
+    /* elsewhere MADV_DONTNEED may keep the contents: fresh pages in place;
+     * a failed MAP_FIXED may have unmapped the range (FreeBSD removes the
+     * old mapping first), and a neighbour's bytes share the chunk */
+    if (mmap(at, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
+        MAP_FAILED)
+        abort();
+#endif
 }
 
 static azr_pages_chunk *chunk_new(azr_pages *a, size_t size)
 {
     /* 4 blocks, then 8, 16, 32, 64 as chunks of this size add up (a
      * gateway with a few connections maps, and commits, little) */
+    if (size > SIZE_MAX / 2)
+        return NULL; /* no such memory: and the sums below would wrap */
     size_t stride = (size + ALIGN - 1) / ALIGN * ALIGN, have = 0;
     for (const azr_pages_chunk *c = a->chunks; c; c = c->next)
         have += c->size == size;
@@ -170,7 +174,10 @@ static void unpack(azr_pages *a, uint8_t *p, size_t size)
     if (!ch)
         abort(); /* not ours: a bug that must not go on writing memory */
     size_t i = (size_t)(p - ch->first) / ch->stride;
-    ch->busy &= ~((uint64_t)1 << i);
+    uint64_t bit = (uint64_t)1 << i;
+    if (!(ch->busy & bit) || p != ch->first + i * ch->stride)
+        abort(); /* freed twice, or not a block's start: the chunk must not go */
+    ch->busy &= ~bit;
     if (--ch->used == 0) {
         *at = ch->next;
         a->mappings--;

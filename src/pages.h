@@ -1,16 +1,18 @@
 /*
  * Memory for the per-connection blocks, straight from the kernel: zero
- * pages that cost nothing until touched, and that go back at once when
- * freed. A connection's buffers are big (a TLS record each way) and live as
- * long as it does; from the C heap they would be kept by the process after
- * a burst of connections, and a handshake block freed in the middle of the
- * heap would stay resident.
+ * pages that cost nothing until touched, and that go back when freed. A
+ * connection's buffers are big (a TLS record each way) and live as long as
+ * it does; from the C heap they would be kept by the process after a burst
+ * of connections, and a handshake block freed in the middle of the heap
+ * would stay resident.
  *
  * Blocks of one size are packed side by side in chunks (one mapping of 4
- * blocks, growing to 64 as more are in use, at most 1 MiB): a block of 9.5 pages costs 9.5 pages
- * once touched, not 10 as in a mapping of its own. A freed block's pages go back to the kernel
- * (madvise), except a page it shares with a neighbour still in use, where
- * its bytes are zeroed instead; a chunk with no block left is unmapped.
+ * blocks, growing to 64 as more are in use, up to about 1 MiB; a bigger
+ * block has a chunk of its own): a block of 9.5 pages costs 9.5 pages once
+ * touched, not 10 as in a mapping of its own. A freed block's pages go back
+ * to the kernel (madvise), except a page it shares with a neighbour still in
+ * use or with the chunk's header, where its bytes are zeroed instead (the
+ * page goes with the neighbour); a chunk with no block left is unmapped.
  *
  * Where anonymous mappings do not exist, and under AddressSanitizer (whose
  * leak check sees only the heap), the heap serves (calloc, wiped at free).

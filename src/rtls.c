@@ -17,7 +17,7 @@
 static int judge(void *ud, azr_x509v *v, int err)
 {
     azr_conn *c = ud;
-    uint32_t flags = c->p->set.ssl_security_flags;
+    uint32_t flags = c->sec_flags;
     if (err == BR_ERR_X509_NOT_TRUSTED && (flags & FLAG_CA)) {
         azr_proxy_log(c->p, c->id, 1,
                       "warning: relay certificate from an unknown CA accepted "
@@ -38,11 +38,11 @@ azr_verdict azr_rtls_start(azr_conn *c)
 {
     azr_proxy_state *p = c->p;
     azr_rtls *t = c->tls;
-    uint32_t flags = p->set.ssl_security_flags;
+    uint32_t flags = c->sec_flags;
     azr_hs *hs = c->hs;
     azr_tls_client_init(&t->cc, &hs->xm, p->anchors.ta, p->anchors.n);
-    azr_x509v_init(&hs->v, &hs->xm, (flags & FLAG_TIME) ? hs->leaf : NULL, sizeof hs->leaf, judge,
-                   c);
+    azr_x509v_init(&hs->v, &hs->xm, (flags & FLAG_TIME) ? azr_hs_leaf(c) : NULL, sizeof hs->leaf,
+                   judge, c);
     hs->v.hold = (flags & FLAG_TIME) != 0;
     hs->v.no_name = (flags & FLAG_NAME) != 0;
     br_ssl_engine_set_x509(&t->cc.eng, &hs->v.vtable);

@@ -509,6 +509,45 @@ static void test_conn_handler_closing_others(void **st)
     sim_world_down(t);
 }
 
+/* SSLSecurityFlags 0x1 keeps the relay's leaf certificate in the handshake
+ * block, which has room for it only when the flag was set as the
+ * connection started. An application that sets it (azr_proxy_config)
+ * while a connection dials must not get the leaf written past the block:
+ * the connection keeps the flags it started with. (Found by review; on
+ * the code before, the validator was given room the block did not have.) */
+static void test_conn_leaf_room_fixed_at_start(void **st)
+{
+    (void)st;
+    static sim w;
+    memset(&w, 0, sizeof w);
+    assert_true(sim_init(&w, (const char *const[]){"NamespaceAddress=wss://127.0.0.1:9",
+                                                   "ConnectionTimeout=10", NULL}));
+    w.quiet = true;
+    int cfd;
+    w.next_connect_errno = ECONNREFUSED; /* the first attempt fails: a backoff */
+    int a = sim_accept(&w, &cfd, 1 << 18);
+    sim_turns(&w, 3);
+    azr_conn *c = azr_listener_find(&w.p, a);
+    assert_non_null(c);
+    assert_non_null(c->hs);
+    assert_true(c->hs_size < sizeof(azr_hs)); /* no leaf room */
+    char err[AZR_CONF_ERR_MAX];
+    assert_int_equal(azr_config_apply(&w.p.set, "SSLSecurityFlags=1", 18, err, sizeof err),
+                     AZR_OK); /* what azr_proxy_config does, mid-dial */
+    w.next_connect_errno = 0;
+    sim_wait(&w, 200, 10);
+    assert_int_equal(c->phase, AZR_P_TLS);
+    const uint8_t *end = (const uint8_t *)c->hs + c->hs_size;
+    assert_true(c->hs->v.leaf == NULL || c->hs->v.leaf + c->hs->v.leaf_cap <= end);
+    /* what the relay's Certificate message does next */
+    static uint8_t cert[2048];
+    const br_x509_class **x = &c->hs->v.vtable;
+    (*x)->start_chain(x, "127.0.0.1");
+    (*x)->start_cert(x, sizeof cert);
+    (*x)->append(x, cert, sizeof cert);
+    sim_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -532,6 +571,7 @@ int main(void)
         cmocka_unit_test(test_conn_phases_and_handshake_block),
         cmocka_unit_test(test_conn_ids_wrap_and_skip_live_ones),
         cmocka_unit_test(test_conn_masks_from_a_pool),
+        cmocka_unit_test(test_conn_leaf_room_fixed_at_start),
     };
     return cmocka_run_group_tests_name("conn", tests, NULL, NULL);
 }

@@ -11,7 +11,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* A wss:// connection's block in a release build: the connection, the
@@ -256,6 +258,40 @@ static void test_pages_random_use_keeps_live_blocks_intact(void **st)
     azr_pages_done(&a);
 }
 
+/* Misuse stops the process rather than corrupt memory: a size no memory
+ * holds is NULL (as from the heap); a block freed twice, or a pointer
+ * inside a block, aborts (the chunk would otherwise be unmapped under its
+ * other blocks). */
+static void test_pages_misuse(void **st)
+{
+    (void)st;
+    azr_pages a = kernel_arena();
+    assert_null(azr_pages_alloc(&a, SIZE_MAX - 10));
+    assert_null(azr_pages_alloc(&a, SIZE_MAX / 2 + 1));
+    for (int kind = 0; kind < 2; kind++) {
+        fflush(NULL);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            uint8_t *p = azr_pages_alloc(&a, 5000), *q = azr_pages_alloc(&a, 5000);
+            if (!p || !q)
+                _exit(3);
+            if (kind == 0) {
+                azr_pages_free(&a, p, 5000);
+                azr_pages_free(&a, p, 5000);
+            } else {
+                azr_pages_free(&a, p + 64, 5000);
+            }
+            _exit(0); /* not stopped: the test fails */
+        }
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFSIGNALED(status));
+        assert_int_equal(WTERMSIG(status), SIGABRT);
+    }
+    azr_pages_done(&a);
+}
+
 /* The heap (ASan builds, systems without anonymous mappings): the same
  * contract, zeroed blocks. */
 static void test_pages_heap_serves_zeroed_blocks(void **st)
@@ -282,6 +318,7 @@ int main(void)
         cmocka_unit_test(test_pages_sizes_small_blocks_and_full_chunks),
         cmocka_unit_test(test_pages_chunks_grow),
         cmocka_unit_test(test_pages_random_use_keeps_live_blocks_intact),
+        cmocka_unit_test(test_pages_misuse),
         cmocka_unit_test(test_pages_heap_serves_zeroed_blocks),
     };
     return cmocka_run_group_tests_name("pages", tests, NULL, NULL);
