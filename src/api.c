@@ -185,13 +185,11 @@ int azr_proxy_config(azr_proxy *px, const char *setting, char *out, size_t out_l
         azr_proxy_log(p, 0, -1, "warning: %s", err);
     if (azr_text_ieq(name, nl, "NamespaceAddress") || azr_text_ieq(name, nl, "ConnectionString") ||
         azr_text_ieq(name, nl, "ConnectionStringFile") || azr_text_ieq(name, nl, "ReuseSSLSession"))
-        p->relay_session_ok = false; /* a session belongs to one host */
-    if (azr_text_ieq(name, nl, "SSLClientCACerts"))
-        azr_tls_anchors_free(&p->client_cas);
-    if (azr_text_ieq(name, nl, "SSLCACertFilePaths") || azr_text_ieq(name, nl, "SSLServerCACerts"))
-        azr_tls_anchors_free(&p->anchors); /* reloaded at the next StartListening */
-    if (nl > 7 && azr_text_ieq(name, 7, "SSLCert"))
-        azr_tls_creds_free(&p->local_creds); /* SSLCertStore, -Type, -Password, -Subject */
+        p->relay_session_ok = false;                        /* a session belongs to one host */
+    e = azr_certload_changed(p, name, nl, err, sizeof err); /* TLS material: loaded afresh */
+    if (e != AZR_OK)
+        return result(p, code_of(e), "%.*s set, but new TLS handshakes will fail: %s", (int)nl,
+                      name, err);
     return result(p, 0, NULL);
 }
 
@@ -371,7 +369,8 @@ void azr_proxy_free(azr_proxy *px)
         azr_reactor_free(px->st.loop);
     }
     free(px->st.conns);
-    azr_pages_done(&px->st.pages); /* the connections' blocks all went back above */
+    azr_pages_done(&px->st.pages);    /* the connections' blocks all went back above */
+    azr_certload_reap(&px->st, true); /* the connections are gone */
     azr_tls_anchors_free(&px->st.anchors);
     azr_tls_anchors_free(&px->st.client_cas);
     azr_wipe(&px->st.relay_session, sizeof px->st.relay_session);

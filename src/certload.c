@@ -4,7 +4,9 @@
  * connection), the CAs that check the relay (SSLCACertFilePaths,
  * SSLServerCACerts) and client certificates (SSLClientCACerts).
  */
+#include "conn.h"
 #include "proxy.h"
+#include "text.h"
 
 #include <unistd.h>
 
@@ -139,4 +141,73 @@ azr_err azr_certload_all(azr_proxy_state *p, char *err, size_t cap)
             return e;
     }
     return AZR_OK;
+}
+
+/* ------------------------------------------------- changed while running */
+
+typedef struct azr_tls_retired {
+    struct azr_tls_retired *next;
+    azr_tls_anchors anchors;
+    azr_tls_creds creds;
+} azr_tls_retired;
+
+/* Move what *a or *cr holds aside (they are left empty). */
+static azr_err retire(azr_proxy_state *p, azr_tls_anchors *a, azr_tls_creds *cr)
+{
+    if ((a && a->n == 0 && !a->ta) || (cr && cr->n == 0 && !cr->chain && !cr->key_mem))
+        return AZR_OK; /* nothing loaded */
+    azr_tls_retired *r = calloc(1, sizeof *r);
+    if (!r)
+        return AZR_E_NOMEM;
+    if (a) {
+        r->anchors = *a;
+        memset(a, 0, sizeof *a);
+    }
+    if (cr) {
+        r->creds = *cr;
+        memset(cr, 0, sizeof *cr);
+    }
+    r->next = p->retired;
+    p->retired = r;
+    return AZR_OK;
+}
+
+azr_err azr_certload_changed(azr_proxy_state *p, const char *name, size_t len, char *err,
+                             size_t cap)
+{
+    azr_err e = AZR_OK;
+    err[0] = '\0';
+    if (azr_text_ieq(name, len, "SSLClientCACerts"))
+        e = retire(p, &p->client_cas, NULL);
+    else if (azr_text_ieq(name, len, "SSLCACertFilePaths") ||
+             azr_text_ieq(name, len, "SSLServerCACerts"))
+        e = retire(p, &p->anchors, NULL);
+    else if (len > 7 &&
+             azr_text_ieq(name, 7, "SSLCert")) /* SSLCertStore, -Type, -Password, -Subject */
+        e = retire(p, NULL, &p->local_creds);
+    else
+        return AZR_OK;
+    if (e != AZR_OK) {
+        snprintf(err, cap, "out of memory");
+        return e;
+    }
+    if (p->lfd < 0)
+        return AZR_OK;                    /* loaded at the next StartListening */
+    return azr_certload_all(p, err, cap); /* new connections take the new material */
+}
+
+void azr_certload_reap(azr_proxy_state *p, bool force)
+{
+    if (!p->retired)
+        return;
+    for (size_t i = 0; !force && p->conns && i < p->max_conns; i++)
+        if (p->conns[i] && p->conns[i]->hs)
+            return; /* a handshake may still point into it */
+    while (p->retired) {
+        azr_tls_retired *r = p->retired;
+        p->retired = r->next;
+        azr_tls_anchors_free(&r->anchors);
+        azr_tls_creds_free(&r->creds);
+        free(r);
+    }
 }

@@ -136,6 +136,7 @@ static void hs_free(azr_conn *c)
 static azr_verdict open_ws(azr_conn *c)
 {
     hs_free(c);
+    azr_certload_reap(c->p, false); /* TLS material set aside while this handshake ran */
     c->last_relay = c->last_client = c->last_io = azr_conn_now(c);
     azr_rate_init(&c->rate_up, (uint64_t)c->p->set.max_transfer_rate, c->last_io);
     azr_rate_init(&c->rate_down, (uint64_t)c->p->set.max_transfer_rate_in, c->last_io);
@@ -434,9 +435,12 @@ azr_err azr_conn_open(azr_proxy_state *p, int cfd, const azr_sockaddr *peer, azr
      * splice.c reads and writes its socket straight), then the relay side
      * (plaintext buffers, or its TLS) */
     size_t al = _Alignof(max_align_t);
-    size_t client = p->local_tls ? sizeof(azr_ltls) + azr_tls_io_size(p) : 0;
+    /* the engines' buffers are set later (after the dial, maybe after
+     * retries) from this, not from the setting then */
+    size_t tls_out = azr_tls_out_size(p);
+    size_t client = p->local_tls ? sizeof(azr_ltls) + BR_SSL_BUFSIZE_INPUT + tls_out : 0;
     size_t r0 = align_up(client);
-    size_t mem = r0 + (p->set.relay.tls ? sizeof(azr_rtls) + azr_tls_io_size(p)
+    size_t mem = r0 + (p->set.relay.tls ? sizeof(azr_rtls) + BR_SSL_BUFSIZE_INPUT + tls_out
                                         : AZR_CONN_IO_BUF + RELAY_OUT_CAP);
     /* zero pages from the kernel (pages.h): the buffers' pages are touched
      * only as bytes arrive, so an idle connection costs what it uses, and
@@ -447,6 +451,7 @@ azr_err azr_conn_open(azr_proxy_state *p, int cfd, const azr_sockaddr *peer, azr
     if (!c)
         return AZR_E_NOMEM;
     c->block_size = block;
+    c->tls_out = tls_out;
     c->p = p;
     c->cfd = cfd;
     c->rfd = -1;
@@ -494,6 +499,8 @@ static size_t hs_size(const azr_conn *c)
 void azr_conn_start(azr_conn *c)
 {
     azr_proxy_state *p = c->p;
+    if (c->phase == AZR_P_DEAD)
+        return; /* ended by a handler of the accept's own log line */
     azr_net_opts o = azr_dial_sock_opts(&p->set, true);
     if (p->net->set_opts(p->net->ud, c->cfd, &o) != AZR_OK)
         azr_proxy_log(p, c->id, 2, "client socket options not all applied: %s", strerror(errno));
@@ -587,7 +594,12 @@ static void end(azr_conn *c)
         net->close(net->ud, c->rfd, false);
         c->rfd = -1;
     }
-    hs_free(c);
+    /* an event handler may end the connection from inside a handshake step
+     * (a log line, a certificate check) that goes on with the block when
+     * the handler returns: the attempts' sockets and the lookup go now, the
+     * block (and the secrets in it) at reaping, azr_conn_free */
+    if (c->hs)
+        azr_dial_end(c);
     /* one line says it all: who, how long, how much, why */
     uint64_t age = azr_reactor_now(p->loop) - c->opened_at;
     bool v6 = strchr(c->remote_host, ':') != NULL;

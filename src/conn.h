@@ -127,6 +127,7 @@ struct azr_conn {
     azr_rtls *tls;  /* wss://: inside mem[] */
     azr_hs *hs;     /* handshake phases only */
     size_t hs_size;
+    size_t tls_out; /* each TLS engine's output room, as the block was sized (SSLOutBufferSize) */
     uint32_t sec_flags; /* SSLSecurityFlags as the connection started: its handshake block is sized
                            for them */
     azr_ws_dec dec;

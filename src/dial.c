@@ -369,6 +369,7 @@ azr_verdict azr_dial_backoff(azr_conn *c)
     else
         azr_xport_init(&c->rx, c->rx.in, c->rx.in_cap, c->rx.out, c->rx.out_cap);
     c->hs->praw_len = c->hs->praw_off = 0;
+    c->hs->flight_len = c->hs->flight_off = 0; /* the cut attempt's flight is not the next one's */
     return AZR_V_WAIT;
 }
 

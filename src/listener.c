@@ -119,6 +119,7 @@ void azr_listener_reap(azr_proxy_state *p)
             azr_conn_free(c);
         }
     }
+    azr_certload_reap(p, false); /* TLS material replaced while handshakes used it */
 }
 
 static void reap_cb(azr_reactor *r, azr_task *t, void *ud)

@@ -120,6 +120,8 @@ static int pol_choose(const br_ssl_server_policy_class **pctx, const br_ssl_serv
     const azr_tls_creds *creds = &p->local_creds;
     if (p->ev.ssl_connection_request && !request_cert(c, suites, algs, &creds))
         return 0; /* the handshake fails */
+    if (creds->n == 0)
+        return 0; /* nothing to answer with */
     char cn[128] = "-";
     (void)azr_tls_cert_cn(&creds->chain[0], cn, sizeof cn);
     azr_conn_ssl_status(c, "answering with CN=%s (%s key)", cn,
@@ -211,6 +213,10 @@ azr_verdict azr_ltls_start(azr_conn *c)
 {
     azr_proxy_state *p = c->p;
     azr_ltls *l = c->ltls;
+    if (p->local_creds.n == 0) /* SSLCertStore changed while listening and did not load */
+        return azr_conn_fail(c, AZR_ERR_TLS, 0, true,
+                             "local TLS: no certificate loaded (SSLCertStore; see the error "
+                             "azr_proxy_config returned)");
     azr_tls_server_init(&l->sc, &p->local_creds);
     l->pol.vtable = &pol_vtable;
     l->pol.c = c;
@@ -228,7 +234,7 @@ azr_verdict azr_ltls_start(azr_conn *c)
         br_ssl_server_set_trust_anchor_names_alt(&l->sc, p->client_cas.ta, p->client_cas.n);
     }
     br_ssl_engine_set_buffers_bidi(&l->sc.eng, l->io, BR_SSL_BUFSIZE_INPUT,
-                                   l->io + BR_SSL_BUFSIZE_INPUT, azr_tls_out_size(p));
+                                   l->io + BR_SSL_BUFSIZE_INPUT, c->tls_out);
     if (!br_ssl_server_reset(&l->sc))
         return azr_conn_fail(c, AZR_ERR_TLS, 0, true, "client TLS setup failed");
     return AZR_V_WAIT;

@@ -72,6 +72,8 @@ struct azr_proxy_state {
     uint8_t mask_pool[256]; /* WebSocket masks, drawn from rng 64 at a time (splice.c) */
     size_t mask_left;       /* unused bytes at the pool's end */
     azr_pages pages;        /* the connections' blocks (conn.c) */
+    struct azr_tls_retired
+        *retired; /* TLS material replaced while handshakes used it (certload.c) */
     azr_upgrade_scratch scratch;
     int last_code;
     char last_error[AZR_CONF_ERR_MAX];
@@ -92,5 +94,14 @@ AZR_MUST_CHECK azr_err azr_proxy_load_cert(azr_proxy_state *p, long store_type, 
 /* certload.c: the trust anchors listening needs (relay CAs for wss://,
  * SSLClientCACerts) and the local certificate, as the settings say. */
 AZR_MUST_CHECK azr_err azr_certload_all(azr_proxy_state *p, char *err, size_t cap);
+/* certload.c: a setting naming TLS material changed (azr_proxy_config):
+ * the material loaded for it is set aside (a handshake under way may still
+ * point into it) and loaded afresh, at once when listening; an error says
+ * why that failed (new handshakes then fail with it). */
+AZR_MUST_CHECK azr_err azr_certload_changed(azr_proxy_state *p, const char *name, size_t len,
+                                            char *err, size_t cap);
+/* certload.c: free what was set aside once no connection is in a
+ * handshake (the reaper), or all of it (force: the proxy goes). */
+void azr_certload_reap(azr_proxy_state *p, bool force);
 
 #endif

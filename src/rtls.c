@@ -50,7 +50,7 @@ azr_verdict azr_rtls_start(azr_conn *c)
     br_ssl_engine_set_suites(&t->cc.eng, p->suites.id, p->suites.n);
     br_ssl_engine_add_flags(&t->cc.eng, BR_OPT_NO_RENEGOTIATION);
     br_ssl_engine_set_buffers_bidi(&t->cc.eng, t->io, BR_SSL_BUFSIZE_INPUT,
-                                   t->io + BR_SSL_BUFSIZE_INPUT, azr_tls_out_size(p));
+                                   t->io + BR_SSL_BUFSIZE_INPUT, c->tls_out);
     t->resumed_offer = p->set.reuse_ssl_session && p->relay_session_ok;
     if (t->resumed_offer)
         br_ssl_engine_set_session_parameters(&t->cc.eng, &p->relay_session);

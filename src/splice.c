@@ -336,7 +336,9 @@ static azr_verdict closing(azr_conn *c)
                  c->close_reason_rcvd[0] ? ": " : "", c->close_reason_rcvd);
         return AZR_V_DONE;
     }
-    if (c->relay_eof && !their_close(c) && !cout)
+    size_t rin; /* what the relay sent before its end, still to decode (the rate may hold it) */
+    (void)azr_xport_recvapp_buf(&c->rx, &rin);
+    if (c->relay_eof && !their_close(c) && !cout && rin == 0)
         return azr_conn_fail(c, AZR_ERR_PROTOCOL, 0, true,
                              "relay connection lost (TCP closed without a close frame)");
     return AZR_V_WAIT;

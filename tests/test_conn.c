@@ -6,6 +6,9 @@
  */
 #include "testutil.h"
 #include "simnet.h"
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 static void relay_reads(sim_world *t)
 {
@@ -548,8 +551,285 @@ static void test_conn_leaf_room_fixed_at_start(void **st)
     sim_free(&w);
 }
 
-int main(void)
+/* The TLS parameters StartListening would parse (the sim skips prepare()). */
+static void sim_tls_params(sim *w)
 {
+    char err[256];
+    assert_int_equal(
+        azr_tls_suites_parse(w->p.set.ssl_enabled_cipher_suites, &w->p.suites, err, sizeof err),
+        AZR_OK);
+    assert_int_equal(azr_tls_versions(w->p.set.ssl_enabled_protocols, &w->p.tls_min, &w->p.tls_max,
+                                      err, sizeof err),
+                     AZR_OK);
+}
+
+/* Found by review: a relay attempt cut while its ClientHello was half written is retried;
+ * the next attempt's socket must start with a fresh TLS record, not the
+ * rest of the old attempt's flight (hs->flight is not reset by BACKOFF). */
+static void test_conn_retry_drops_old_flight(void **st)
+{
+    (void)st;
+    static sim w;
+    memset(&w, 0, sizeof w);
+    assert_true(sim_init(&w, (const char *const[]){"NamespaceAddress=wss://127.0.0.1:9",
+                                                   "ConnectionTimeout=10", NULL}));
+    w.quiet = true;
+    sim_tls_params(&w);
+    int cfd;
+    int a = sim_accept(&w, &cfd, 1 << 18);
+    for (int i = 0; i < 5 && w.dials == 0; i++)
+        sim_turns(&w, 1);
+    assert_int_equal(w.dials, 1);
+    sim_relay(&w)->out.cap = 10; /* the first socket takes 10 bytes of the ClientHello */
+    sim_turns(&w, 2);
+    assert_int_equal(sim_relay(&w)->out.len, 10);
+    sim_relay(&w)->in_rst = true; /* then it is reset: a failed attempt */
+    sim_turns(&w, 2);
+    sim_wait(&w, 300, 10);
+    assert_int_equal(w.dials, 2);
+    assert_int_equal(w.disconnected[a], 0);
+    sim_sock *r2 = sim_relay(&w);
+    assert_true(r2->out.len > 5);
+    assert_int_equal(r2->out.buf[0], 0x16); /* a handshake record */
+    assert_int_equal(r2->out.buf[5], 0x01); /* holding a ClientHello */
+    sim_free(&w);
+}
+
+/* Found by review: a log handler that disconnects (any event may call the API) while the
+ * resolver's answer is handled: the handshake block goes at once (end()
+ * calls hs_free during dispatch) and dial.c's resolved_cb writes into it. */
+static void log_disconnects(void *ud, int id, int level, const char *msg, const char *type)
+{
+    sim *w = ud;
+    (void)level, (void)type;
+    azr_conn *c = azr_listener_find(&w->p, id);
+    if (c && strncmp(msg, "DNS:", 4) == 0)
+        azr_conn_close(c, 0, "disconnected by the application", true); /* azr_proxy_disconnect */
+}
+
+static void test_conn_log_handler_disconnects_during_lookup(void **st)
+{
+    (void)st;
+    static sim w;
+    memset(&w, 0, sizeof w);
+    assert_true(sim_init(&w, NULL));
+    w.p.ev.log = log_disconnects;
+    int cfd;
+    int a = sim_accept(&w, &cfd, 1 << 18);
+    sim_turns(&w, 3);
+    assert_int_equal(w.disconnected[a], 1);
+    sim_free(&w);
+}
+
+/* A relay's TLS endpoint over the sim's relay socket (BearSSL server with
+ * build/test-certs/server.pem), answering the upgrade with 101. */
+typedef struct tls_relay {
+    br_ssl_server_context sc;
+    unsigned char buf[BR_SSL_BUFSIZE_BIDI];
+    azr_tls_creds cr;
+    sim_sock plain; /* the decrypted side, for sim_upgrade */
+    bool answered;
+} tls_relay;
+
+static void tls_relay_init(tls_relay *t)
+{
+    char err[256];
+    memset(t, 0, sizeof *t);
+    assert_int_equal(azr_tls_creds_load_files(&t->cr, "../build/test-certs/server.pem",
+                                              "../build/test-certs/server.key", err, sizeof err),
+                     AZR_OK);
+    azr_tls_server_init(&t->sc, &t->cr);
+    br_ssl_engine_set_buffer(&t->sc.eng, t->buf, sizeof t->buf, 1);
+    assert_true(br_ssl_server_reset(&t->sc));
+    t->plain.in.cap = t->plain.out.cap = SIM_PIPE;
+}
+
+static void tls_relay_pump(tls_relay *t, sim_sock *r)
+{
+    br_ssl_engine_context *e = &t->sc.eng;
+    for (int i = 0; i < 16; i++) {
+        size_t len, n;
+        unsigned char *b;
+        if ((b = br_ssl_engine_recvrec_buf(e, &len)) && r->out.len) {
+            n = len < r->out.len ? len : r->out.len;
+            memcpy(b, r->out.buf, n);
+            br_ssl_engine_recvrec_ack(e, n);
+            sim_take(&r->out, n);
+        }
+        if ((b = br_ssl_engine_sendrec_buf(e, &len))) {
+            sim_put(&r->in, b, len);
+            br_ssl_engine_sendrec_ack(e, len);
+        }
+        if ((b = br_ssl_engine_recvapp_buf(e, &len))) {
+            sim_put(&t->plain.out, b, len);
+            br_ssl_engine_recvapp_ack(e, len);
+        }
+        if (!t->answered && sim_upgrade(&t->plain)) {
+            t->answered = true;
+            b = br_ssl_engine_sendapp_buf(e, &len);
+            assert_true(b && len >= t->plain.in.len);
+            memcpy(b, t->plain.in.buf, t->plain.in.len);
+            br_ssl_engine_sendapp_ack(e, t->plain.in.len);
+            br_ssl_engine_flush(e, 0);
+        }
+    }
+}
+
+/* Found by review: the relay TLS engine's output buffer is sized by SSLOutBufferSize when
+ * the client is accepted (azr_conn_open), but rtls.c sets it from the
+ * setting read again after the dial: raised in between, the engine's
+ * records run past the connection's block. */
+static void test_conn_tls_out_size_fixed_at_accept(void **st)
+{
+    (void)st;
+    static sim w;
+    static tls_relay t;
+    memset(&w, 0, sizeof w);
+    assert_true(sim_init(&w, (const char *const[]){"NamespaceAddress=wss://127.0.0.1:9",
+                                                   "SSLSecurityFlags=0x80000010",
+                                                   "SSLOutBufferSize=512", NULL}));
+    w.quiet = true;
+    sim_tls_params(&w);
+    tls_relay_init(&t);
+    int cfd;
+    int a = sim_accept(&w, &cfd, 1 << 18);
+    char err[AZR_CONF_ERR_MAX]; /* what azr_proxy_config does while it dials */
+    assert_int_equal(azr_config_apply(&w.p.set, "SSLOutBufferSize=16384", 22, err, sizeof err),
+                     AZR_OK);
+    for (int i = 0; i < 20 && !w.connected[a]; i++) {
+        sim_turns(&w, 1);
+        if (w.dials)
+            tls_relay_pump(&t, sim_relay(&w));
+    }
+    assert_int_equal(w.connected[a], 1);
+    static uint8_t big[20000];
+    sim_put(&sim_sock_of(&w, cfd)->in, big, sizeof big); /* the client sends */
+    sim_turns(&w, 3);
+    azr_tls_creds_free(&t.cr);
+    sim_free(&w);
+}
+
+/* Found by review: SSLStatus's handler disconnects from inside the certificate check
+ * (rtls.c's judge, called by x509v.c's end_chain): end() frees the
+ * handshake block, and end_chain goes on writing into it. */
+static void status_disconnects(void *ud, int id, const char *msg)
+{
+    sim *w = ud;
+    azr_conn *c = azr_listener_find(&w->p, id);
+    if (c && strstr(msg, "unknown CA"))
+        azr_conn_close(c, 0, "disconnected by the application", true);
+}
+
+static void test_conn_status_handler_disconnects_in_cert_check(void **st)
+{
+    (void)st;
+    static sim w;
+    static tls_relay t;
+    memset(&w, 0, sizeof w);
+    assert_true(sim_init(&w, (const char *const[]){"NamespaceAddress=wss://127.0.0.1:9",
+                                                   "SSLSecurityFlags=0x80000010", NULL}));
+    w.quiet = true;
+    w.p.ev.ssl_status = status_disconnects;
+    sim_tls_params(&w);
+    tls_relay_init(&t);
+    int cfd;
+    int a = sim_accept(&w, &cfd, 1 << 18);
+    for (int i = 0; i < 20 && !w.disconnected[a]; i++) {
+        sim_turns(&w, 1);
+        if (w.dials)
+            tls_relay_pump(&t, sim_relay(&w));
+    }
+    assert_int_equal(w.disconnected[a], 1);
+    azr_tls_creds_free(&t.cr);
+    sim_free(&w);
+}
+
+/* Found by review: the accept's log line ("client ... connected") runs between
+ * azr_conn_open and azr_conn_start (listener.c take()); a log handler that
+ * disconnects it (or shuts the proxy down) has the connection started while
+ * DEAD: drive() reads phases[AZR_P_DEAD], past the table. */
+static azr_proxy *r5_px;
+static int r5_disc;
+static void r5_log(void *ud, int id, int level, const char *msg, const char *type)
+{
+    (void)ud, (void)level, (void)type;
+    if (id > 0 && strstr(msg, "connected"))
+        (void)azr_proxy_disconnect(r5_px, id);
+}
+static void r5_disconnected(void *ud, int id, int st, const char *d)
+{
+    (void)ud, (void)id, (void)st, (void)d;
+    r5_disc++;
+}
+
+static void test_conn_log_handler_disconnects_at_accept(void **st)
+{
+    (void)st;
+    azr_events ev = {.log = r5_log, .disconnected = r5_disconnected};
+    char out[32];
+    r5_px = azr_proxy_new(&ev, NULL);
+    const char *set[] = {"NamespaceAddress=ws://127.0.0.1:9", "HybridConnection=hc1",
+                         "LocalHost=127.0.0.1", "LocalPort=0", "LogLevel=1"};
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(azr_proxy_config(r5_px, set[i], NULL, 0), 0);
+    assert_int_equal(azr_proxy_start_listening(r5_px), 0);
+    assert_int_equal(azr_proxy_config(r5_px, "LocalPort", out, sizeof out), 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)strtol(out, NULL, 10)),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    for (int i = 0; i < 10 && !r5_disc; i++)
+        (void)azr_proxy_do_events(r5_px, 50);
+    assert_int_equal(r5_disc, 1);
+    close(fd);
+    azr_proxy_free(r5_px);
+}
+
+/* azr_proxy_config("SSLServerCACerts=...") while a relay handshake checks
+ * its chain against the loaded CAs: they are set aside, not freed, until
+ * no handshake is under way (found by review: they were freed at once, and
+ * the X.509 engine read freed memory). */
+static void test_conn_anchors_freed_mid_handshake(void **st)
+{
+    (void)st;
+    static sim w;
+    static tls_relay t;
+    size_t added;
+    char why[300];
+    memset(&w, 0, sizeof w);
+    assert_true(sim_init(&w, (const char *const[]){"NamespaceAddress=wss://127.0.0.1:9",
+                                                   "SSLSecurityFlags=0x80000000", NULL}));
+    w.quiet = true;
+    sim_tls_params(&w);
+    assert_int_equal(azr_tls_anchors_add_file(&w.p.anchors, "../build/test-certs/ca.pem", &added,
+                                              why, sizeof why),
+                     AZR_OK);
+    tls_relay_init(&t);
+    int cfd;
+    int a = sim_accept(&w, &cfd, 1 << 18);
+    azr_conn *c = azr_listener_find(&w.p, a);
+    for (int i = 0; i < 10 && c->phase != AZR_P_TLS; i++)
+        sim_turns(&w, 1);
+    assert_int_equal(c->phase, AZR_P_TLS);
+    char err[AZR_CONF_ERR_MAX];
+    assert_int_equal(azr_certload_changed(&w.p, "SSLServerCACerts", 16, err, sizeof err), AZR_OK);
+    assert_int_equal(w.p.anchors.n, 0); /* the next connection loads afresh */
+    assert_non_null(w.p.retired);
+    for (int i = 0; i < 20 && !w.connected[a]; i++) {
+        sim_turns(&w, 1);
+        tls_relay_pump(&t, sim_relay(&w));
+    }
+    assert_int_equal(w.connected[a], 1);
+    assert_null(w.p.retired); /* no handshake left: freed */
+    azr_tls_creds_free(&t.cr);
+    sim_free(&w);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1) /* one test by name (a sanitizer stops the whole run) */
+        cmocka_set_test_filter(argv[1]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conn_echo_and_clean_close),
         cmocka_unit_test(test_conn_half_close_bound_is_inactivity),
@@ -572,6 +852,12 @@ int main(void)
         cmocka_unit_test(test_conn_ids_wrap_and_skip_live_ones),
         cmocka_unit_test(test_conn_masks_from_a_pool),
         cmocka_unit_test(test_conn_leaf_room_fixed_at_start),
+        cmocka_unit_test(test_conn_retry_drops_old_flight),
+        cmocka_unit_test(test_conn_log_handler_disconnects_during_lookup),
+        cmocka_unit_test(test_conn_tls_out_size_fixed_at_accept),
+        cmocka_unit_test(test_conn_status_handler_disconnects_in_cert_check),
+        cmocka_unit_test(test_conn_log_handler_disconnects_at_accept),
+        cmocka_unit_test(test_conn_anchors_freed_mid_handshake),
     };
     return cmocka_run_group_tests_name("conn", tests, NULL, NULL);
 }

@@ -272,6 +272,64 @@ static void test_ltls_stalled_and_plaintext_clients(void **st)
 /* local TLS with the EC test certificate */
 static const char *const ec_set[] = {"SSLEnabled=True", "SSLCertStore=" CERTS "both.pem", NULL};
 
+/* SSLCertStore changed while listening (azr_proxy_config): the new
+ * certificate answers the next client at once, and one that does not load
+ * makes azr_proxy_config say so and the next handshake fail cleanly. On
+ * the code before, the loaded certificate was freed and nothing loaded
+ * another until StartListening, so the next TLS client crashed the
+ * process (found by review). */
+static void test_ltls_certificate_changed_while_listening(void **st)
+{
+    (void)st;
+    static seen s;
+    emu_echo(&s);
+    int port;
+    azr_proxy *p = tls_proxy("hc1", &s, ec_set, &port);
+    assert_int_equal(azr_proxy_config(p, "SSLCertStore=" CERTS "rsa-both.pem", NULL, 0), 0);
+    relay c;
+    s_client(&c, port, NULL);
+    assert_int_equal(write(c.in, "after the change\n", 17), 17);
+    char line[256];
+    bool got = false;
+    uint64_t stop = ms() + 15000;
+    while (!got && ms() < stop) {
+        assert_int_equal(azr_proxy_do_events(p, 20), 0);
+        got = relay_match(&c, "after the change", true, line, sizeof line, 0);
+    }
+    if (!got)
+        fail_msg("no echo with the new certificate\n%s\n%s", s.ssl_status, s.log);
+    assert_non_null(strstr(s.ssl_status, "(RSA key)")); /* the new one answered */
+    relay_stop(&c);
+    SPIN(p, s.disconnected == 1, 10000);
+    /* a store that does not load: said at once, and new handshakes fail */
+    assert_int_not_equal(azr_proxy_config(p, "SSLCertStore=/nonexistent/azr.pem", NULL, 0), 0);
+    if (!strstr(azr_proxy_last_error(p), "new TLS handshakes will fail"))
+        fail_msg("%s", azr_proxy_last_error(p));
+    int fd = client(port);
+    const char hello[] = "\x16\x03\x01\x00\x05\x01\x00\x00\x01\x00";
+    assert_int_equal(write(fd, hello, sizeof hello - 1), (ssize_t)(sizeof hello - 1));
+    SPIN(p, s.disconnected == 2, 5000);
+    assert_int_equal(s.disconnected_status, AZR_ERR_TLS);
+    if (!strstr(s.disconnected_desc, "no certificate loaded"))
+        fail_msg("%s", s.disconnected_desc);
+    close(fd);
+    /* and one that loads again answers again */
+    assert_int_equal(azr_proxy_config(p, "SSLCertStore=" CERTS "both.pem", NULL, 0), 0);
+    s_client(&c, port, NULL);
+    assert_int_equal(write(c.in, "back again\n", 11), 11);
+    got = false;
+    stop = ms() + 15000;
+    while (!got && ms() < stop) {
+        assert_int_equal(azr_proxy_do_events(p, 20), 0);
+        got = relay_match(&c, "back again", true, line, sizeof line, 0);
+    }
+    assert_true(got);
+    relay_stop(&c);
+    SPIN(p, s.disconnected == 3, 10000);
+    azr_proxy_free(p);
+    relay_stop(&emu);
+}
+
 /* client certificates checked against the test CA */
 static const char *const auth_set[] = {"SSLEnabled=True", "SSLCertStore=" CERTS "both.pem",
                                        "SSLAuthenticateClients=True",
@@ -926,6 +984,7 @@ int main(void)
         cmocka_unit_test_teardown(test_ltls_echo_rsa_key, reap),
         cmocka_unit_test_teardown(test_ltls_relay_closes_first, reap),
         cmocka_unit_test_teardown(test_ltls_stalled_and_plaintext_clients, reap),
+        cmocka_unit_test_teardown(test_ltls_certificate_changed_while_listening, reap),
         cmocka_unit_test_teardown(test_ltls_client_cert_accepted, reap),
         cmocka_unit_test_teardown(test_ltls_client_cert_refusals, reap),
         cmocka_unit_test_teardown(test_ltls_sni_escaped, reap),

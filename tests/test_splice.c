@@ -466,6 +466,34 @@ static void test_splice_closed_tls_relay_is_no_work(void **st)
     assert_false(spin);
 }
 
+/* MaxTransferRateIn holds relay payload in the relay input; the relay then
+ * sends its close frame and ends TCP (all of it already read into the
+ * input). The held payload and the close are still the relay's: the client
+ * gets every byte and a clean end, not a reset for "TCP closed without a
+ * close frame" (found by review: it got 1024 of 5000 bytes and a reset). */
+static void test_splice_rate_in_then_relay_eof_keeps_data(void **st)
+{
+    (void)st;
+    const char *const set[] = {"MaxTransferRateIn=10000", NULL};
+    sim_world *t = sim_world_up(set, 1 << 18);
+    static uint8_t a[5000];
+    fill(a, sizeof a, 11);
+    sim_frame(t->relay, 0x82, a, sizeof a);
+    uint8_t cl[2] = {0x03, 0xe8}; /* 1000 */
+    sim_frame(t->relay, 0x88, cl, 2);
+    t->relay->in_eof = true;
+    sim_turns(&t->w, 3);
+    for (int i = 0; i < 200 && !t->w.disconnected[t->id]; i++)
+        sim_wait(&t->w, 10, 10);
+    print_message("client got %zu of %zu, status %d: %s\n", t->client->out.len, sizeof a,
+                  t->w.status[t->id], t->w.reason[t->id]);
+    assert_int_equal(t->client->out.len, sizeof a);
+    assert_memory_equal(t->client->out.buf, a, sizeof a);
+    assert_int_equal(t->w.status[t->id], 0);
+    assert_false(t->client->aborted);
+    sim_world_down(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -481,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_splice_rate_waits_for_the_drain_not_the_clock),
         cmocka_unit_test(test_splice_closed_tls_relay_is_no_work),
         cmocka_unit_test(test_splice_rate_waits_while_a_pong_waits_for_room),
+        cmocka_unit_test(test_splice_rate_in_then_relay_eof_keeps_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
