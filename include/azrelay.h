@@ -100,6 +100,12 @@ void azr_proxy_free(azr_proxy *p);
  * Config("Name=Value") sets; Config("Name") reads into out[out_len] (NUL-
  * terminated). Names are the class's (see azrelay-proxy --help). Connection
  * fields read per connection as "Name[id]", e.g. "RemoteHost[3]".
+ * A connection keeps the settings it was accepted with where they shape
+ * its memory (SSLOutBufferSize, SSLSecurityFlags). TLS material (SSLCert*,
+ * SSLServerCACerts, SSLCACertFilePaths, SSLClientCACerts) set while
+ * listening is loaded at once for new connections (handshakes under way
+ * finish with the old); when it does not load, the setting stays, the call
+ * returns the error, and new TLS handshakes fail until it is fixed.
  */
 int azr_proxy_config(azr_proxy *p, const char *setting, char *out, size_t out_len);
 

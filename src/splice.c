@@ -28,7 +28,9 @@
  * Half-closes (relay-protocol.md §6.4): client EOF -> close 1000 once its
  * bytes are framed, relay data still delivered; relay close -> its data
  * drained to the client, then close_notify (client TLS) and FIN, client
- * data still framed until the client's EOF. Both closes passed and nothing
+ * data still framed until the client's EOF (a plain client's: a TLS
+ * client's engine takes no more once its close_notify went, as TLS has no
+ * half-close). Both closes passed and nothing
  * left to write: done. The relay's TCP ending without a close frame cuts the
  * stream: the client gets what arrived, then a reset (conn.c).
  */
