@@ -106,6 +106,7 @@ typedef struct azr_hs {
     } tries[AZR_DIAL_MAX_TRIES];
     size_t ntries;
     int last_errno;
+    azr_tls_creds local;        /* p->local_creds as this handshake began (a view: not freed) */
     azr_tls_creds alt;          /* a certificate SSLConnectionRequest chose (n == 0: none) */
     br_x509_minimal_context xm; /* the chain check of the TLS handshake under way */
     azr_x509v v;                /* around xm: the class's checks and events */

@@ -201,6 +201,8 @@ static azr_verdict start_next(azr_conn *c)
         if (e != AZR_OK && e != AZR_AGAIN) {
             hs->last_errno = errno;
             mark_bad(c, a, errno);
+            if (c->phase == AZR_P_DEAD)
+                return AZR_V_FAIL;
             continue;
         }
         azr_net_opts o = azr_dial_sock_opts(&p->set, false);
@@ -281,8 +283,11 @@ azr_verdict azr_dial_step(azr_conn *c, int fd, unsigned ev)
             return AZR_V_NEXT;
         }
         hs->last_errno = errno;
-        mark_bad(c, &hs->addrs[hs->tries[i].addr], errno);
+        size_t ai = hs->tries[i].addr;
         drop_attempt(c, i);
+        mark_bad(c, &hs->addrs[ai], hs->last_errno); /* a log handler may end the connection */
+        if (c->phase == AZR_P_DEAD)
+            return AZR_V_FAIL;
         azr_verdict v = start_next(c); /* a failure starts the next one at once */
         if (v != AZR_V_WAIT)
             return v;
@@ -291,8 +296,11 @@ azr_verdict azr_dial_step(azr_conn *c, int fd, unsigned ev)
     for (size_t i = 0; i < hs->ntries;) { /* attempts out of time */
         if (now >= hs->tries[i].started + attempt_ms(c)) {
             hs->last_errno = ETIMEDOUT;
-            mark_bad(c, &hs->addrs[hs->tries[i].addr], ETIMEDOUT);
+            size_t ai = hs->tries[i].addr;
             drop_attempt(c, i);
+            mark_bad(c, &hs->addrs[ai], ETIMEDOUT);
+            if (c->phase == AZR_P_DEAD)
+                return AZR_V_FAIL;
         } else {
             i++;
         }

@@ -117,7 +117,7 @@ static int pol_choose(const br_ssl_server_policy_class **pctx, const br_ssl_serv
         azr_conn_ssl_status(c, "ClientHello%s%s: %zu suites in common (%s); client verifies %s",
                             sni[0] ? " for " : "", sni_txt, n, n ? suites : "none", algs);
     }
-    const azr_tls_creds *creds = &p->local_creds;
+    const azr_tls_creds *creds = &c->hs->local;
     if (p->ev.ssl_connection_request && !request_cert(c, suites, algs, &creds))
         return 0; /* the handshake fails */
     if (creds->n == 0)
@@ -217,7 +217,8 @@ azr_verdict azr_ltls_start(azr_conn *c)
         return azr_conn_fail(c, AZR_ERR_TLS, 0, true,
                              "local TLS: no certificate loaded (SSLCertStore; see the error "
                              "azr_proxy_config returned)");
-    azr_tls_server_init(&l->sc, &p->local_creds);
+    c->hs->local = p->local_creds; /* the engine keeps &...->rsa / ->ec: ours, not the proxy's */
+    azr_tls_server_init(&l->sc, &c->hs->local);
     l->pol.vtable = &pol_vtable;
     l->pol.c = c;
     br_ssl_server_set_policy(&l->sc, &l->pol.vtable);

@@ -826,6 +826,134 @@ static void test_conn_anchors_freed_mid_handshake(void **st)
     sim_free(&w);
 }
 
+/* Found by review: a log handler that disconnects at dial.c's "address ... failed"
+ * line (mark_bad, from azr_dial_step): end() closes every attempt
+ * (azr_dial_end), then azr_dial_step drops the same attempt again: a second
+ * close of its descriptor and hs->ntries wrapping below zero. */
+static void rv_log_disconnects_on_failed(void *ud, int id, int level, const char *msg,
+                                         const char *type)
+{
+    sim *w = ud;
+    (void)level, (void)type;
+    azr_conn *c = azr_listener_find(&w->p, id);
+    if (c && strstr(msg, "address ") && strstr(msg, " failed ("))
+        azr_conn_close(c, 0, "disconnected by the application", true);
+}
+
+static void test_conn_log_handler_disconnects_at_failed_attempt(void **st)
+{
+    (void)st;
+    static sim w;
+    memset(&w, 0, sizeof w);
+    assert_true(sim_init(&w, (const char *const[]){"ConnectionTimeout=10", NULL}));
+    w.p.ev.log = rv_log_disconnects_on_failed;
+    w.next_connect_errno = ECONNREFUSED;
+    int cfd;
+    int a = sim_accept(&w, &cfd, 1 << 18);
+    for (int i = 0; i < 5 && !w.disconnected[a]; i++)
+        sim_turns(&w, 1); /* ASan: hs->ntries wraps, tries[-1] and addrs[garbage] are read */
+    assert_int_equal(w.disconnected[a], 1);
+    assert_int_equal(sim_relay(&w)->misuse, 0); /* the attempt's socket closed once */
+    sim_free(&w);
+}
+
+/* Found by review: the server engine keeps &p->local_creds.rsa (a field of the
+ * proxy's struct, azr_tls_server_init / pol_choose), not the retired copy:
+ * SSLCertStore changed while a client's handshake is under way swaps the
+ * key under it, although "handshakes under way finish with the old". */
+static void rv_client_pump(br_ssl_client_context *cc, sim_sock *s)
+{
+    br_ssl_engine_context *e = &cc->eng;
+    for (int i = 0; i < 16; i++) {
+        size_t len, n;
+        unsigned char *b;
+        if ((b = br_ssl_engine_recvrec_buf(e, &len)) && s->out.len) {
+            n = len < s->out.len ? len : s->out.len;
+            memcpy(b, s->out.buf, n);
+            br_ssl_engine_recvrec_ack(e, n);
+            sim_take(&s->out, n);
+        }
+        if ((b = br_ssl_engine_sendrec_buf(e, &len))) {
+            sim_put(&s->in, b, len);
+            br_ssl_engine_sendrec_ack(e, len);
+        }
+    }
+}
+
+static void test_conn_cert_changed_mid_client_handshake(void **st)
+{
+    (void)st;
+    static sim w;
+    static br_ssl_client_context cc;
+    static br_x509_minimal_context xc;
+    static unsigned char buf[BR_SSL_BUFSIZE_BIDI];
+    static const uint16_t suite[] = {BR_TLS_RSA_WITH_AES_128_GCM_SHA256};
+    azr_tls_anchors ca = {0};
+    size_t added;
+    char err[AZR_CONF_ERR_MAX];
+    memset(&w, 0, sizeof w);
+    assert_true(sim_init(
+        &w, (const char *const[]){"SSLCertStore=../build/test-certs/rsa-both.pem",
+                                  "SSLEnabledCipherSuites=TLS_RSA_WITH_AES_128_GCM_SHA256", NULL}));
+    w.quiet = true;
+    sim_tls_params(&w);
+    w.p.local_tls = true;
+    assert_int_equal(azr_certload_all(&w.p, err, sizeof err), AZR_OK);
+    w.p.lfd = 1000; /* listening: azr_certload_changed loads the new store at once */
+    assert_int_equal(
+        azr_tls_anchors_add_file(&ca, "../build/test-certs/ca.pem", &added, err, sizeof err),
+        AZR_OK);
+    azr_tls_client_init(&cc, &xc, ca.ta, ca.n);
+    br_ssl_engine_set_suites(&cc.eng, suite, 1);
+    br_ssl_engine_set_buffer(&cc.eng, buf, sizeof buf, 1);
+    assert_true(br_ssl_client_reset(&cc, NULL, 0));
+    int cfd;
+    int a = sim_accept(&w, &cfd, 1 << 18);
+    sim_sock *cs = sim_sock_of(&w, cfd);
+    rv_client_pump(&cc, cs); /* ClientHello */
+    for (int i = 0; i < 20 && !cs->out.len; i++)
+        sim_turns(&w, 1);    /* ServerHello, Certificate (RSA), ServerHelloDone */
+    rv_client_pump(&cc, cs); /* ClientKeyExchange under the RSA key, Finished */
+    assert_true(cs->in.len > 0);
+    /* the application changes the certificate: azr_proxy_config("SSLCertStore=...") */
+    assert_int_equal(azr_config_apply(&w.p.set, "SSLCertStore=../build/test-certs/both.pem", 41,
+                                      err, sizeof err),
+                     AZR_OK);
+    assert_int_equal(azr_certload_changed(&w.p, "SSLCertStore", 12, err, sizeof err), AZR_OK);
+    for (int i = 0; i < 40 && !w.dials && !w.disconnected[a]; i++) {
+        sim_turns(&w, 1);
+        rv_client_pump(&cc, cs);
+    }
+    if (w.disconnected[a])
+        fail_msg("handshake under way failed: %s", w.reason[a]);
+    assert_int_equal(br_ssl_engine_last_error(&cc.eng), 0);
+    assert_true(br_ssl_engine_current_state(&cc.eng) & BR_SSL_SENDAPP); /* established */
+    w.p.lfd = -1;
+    sim_free(&w);
+    azr_certload_reap(&w.p, true);
+    azr_tls_creds_free(&w.p.local_creds);
+    azr_tls_anchors_free(&ca);
+}
+
+/* The relay's TCP ends without a close frame while its data waits for a
+ * client that does not read: the connection still ends (HalfCloseTimeout),
+ * it does not wait for the relay input to drain forever. */
+static void test_conn_relay_eof_with_blocked_client_ends(void **st)
+{
+    (void)st;
+    sim_world *t = sim_world_up(NULL, 100);
+    static uint8_t a[5000];
+    sim_frame(t->relay, 0x82, a, sizeof a);
+    t->relay->in_eof = true;
+    sim_turns(&t->w, 3);
+    for (int i = 0; i < 400 && !t->w.disconnected[t->id]; i++)
+        sim_wait(&t->w, 1000, 250);
+    print_message("disc %d after; reason %s; client got %zu\n", t->w.disconnected[t->id],
+                  t->w.reason[t->id], t->client->out.len);
+    assert_int_equal(t->w.disconnected[t->id], 1);
+    sim_world_down(t);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1) /* one test by name (a sanitizer stops the whole run) */
@@ -858,6 +986,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_conn_status_handler_disconnects_in_cert_check),
         cmocka_unit_test(test_conn_log_handler_disconnects_at_accept),
         cmocka_unit_test(test_conn_anchors_freed_mid_handshake),
+        cmocka_unit_test(test_conn_log_handler_disconnects_at_failed_attempt),
+        cmocka_unit_test(test_conn_cert_changed_mid_client_handshake),
+        cmocka_unit_test(test_conn_relay_eof_with_blocked_client_ends),
     };
     return cmocka_run_group_tests_name("conn", tests, NULL, NULL);
 }

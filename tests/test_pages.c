@@ -16,8 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* A wss:// connection's block in a release build: the connection, the
- * relay's BearSSL context and its two buffers (16709 in, 16469 out). */
+/* About a wss:// connection's block in a release build: the connection,
+ * the relay's BearSSL context and its two buffers (16709 in, 16469 out). */
 #define CONN_BLOCK 39050u
 
 static azr_pages kernel_arena(void)
