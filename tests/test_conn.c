@@ -644,22 +644,31 @@ static void tls_relay_init(tls_relay *t)
     t->plain.in.cap = t->plain.out.cap = SIM_PIPE;
 }
 
+/* A peer's TLS records over a sim socket: what the proxy wrote (s->out)
+ * into the engine, the engine's records into what the proxy reads (s->in). */
+static void engine_records(br_ssl_engine_context *e, sim_sock *s)
+{
+    size_t len, n;
+    unsigned char *b;
+    if ((b = br_ssl_engine_recvrec_buf(e, &len)) && s->out.len) {
+        n = len < s->out.len ? len : s->out.len;
+        memcpy(b, s->out.buf, n);
+        br_ssl_engine_recvrec_ack(e, n);
+        sim_take(&s->out, n);
+    }
+    if ((b = br_ssl_engine_sendrec_buf(e, &len))) {
+        sim_put(&s->in, b, len);
+        br_ssl_engine_sendrec_ack(e, len);
+    }
+}
+
 static void tls_relay_pump(tls_relay *t, sim_sock *r)
 {
     br_ssl_engine_context *e = &t->sc.eng;
     for (int i = 0; i < 16; i++) {
-        size_t len, n;
+        size_t len;
         unsigned char *b;
-        if ((b = br_ssl_engine_recvrec_buf(e, &len)) && r->out.len) {
-            n = len < r->out.len ? len : r->out.len;
-            memcpy(b, r->out.buf, n);
-            br_ssl_engine_recvrec_ack(e, n);
-            sim_take(&r->out, n);
-        }
-        if ((b = br_ssl_engine_sendrec_buf(e, &len))) {
-            sim_put(&r->in, b, len);
-            br_ssl_engine_sendrec_ack(e, len);
-        }
+        engine_records(e, r);
         if ((b = br_ssl_engine_recvapp_buf(e, &len))) {
             sim_put(&t->plain.out, b, len);
             br_ssl_engine_recvapp_ack(e, len);
@@ -863,21 +872,8 @@ static void test_conn_log_handler_disconnects_at_failed_attempt(void **st)
  * key under it, although "handshakes under way finish with the old". */
 static void rv_client_pump(br_ssl_client_context *cc, sim_sock *s)
 {
-    br_ssl_engine_context *e = &cc->eng;
-    for (int i = 0; i < 16; i++) {
-        size_t len, n;
-        unsigned char *b;
-        if ((b = br_ssl_engine_recvrec_buf(e, &len)) && s->out.len) {
-            n = len < s->out.len ? len : s->out.len;
-            memcpy(b, s->out.buf, n);
-            br_ssl_engine_recvrec_ack(e, n);
-            sim_take(&s->out, n);
-        }
-        if ((b = br_ssl_engine_sendrec_buf(e, &len))) {
-            sim_put(&s->in, b, len);
-            br_ssl_engine_sendrec_ack(e, len);
-        }
-    }
+    for (int i = 0; i < 16; i++)
+        engine_records(&cc->eng, s);
 }
 
 static void test_conn_cert_changed_mid_client_handshake(void **st)

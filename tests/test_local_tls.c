@@ -272,6 +272,19 @@ static void test_ltls_stalled_and_plaintext_clients(void **st)
 /* local TLS with the EC test certificate */
 static const char *const ec_set[] = {"SSLEnabled=True", "SSLCertStore=" CERTS "both.pem", NULL};
 
+/* Whether the echo of text reached s_client c within 15 s, turning p's loop. */
+static bool echoed(azr_proxy *p, relay *c, const char *text)
+{
+    char line[256];
+    uint64_t stop = ms() + 15000;
+    while (ms() < stop) {
+        assert_int_equal(azr_proxy_do_events(p, 20), 0);
+        if (relay_match(c, text, true, line, sizeof line, 0))
+            return true;
+    }
+    return false;
+}
+
 /* SSLCertStore changed while listening (azr_proxy_config): the new
  * certificate answers the next client at once, and one that does not load
  * makes azr_proxy_config say so and the next handshake fail cleanly. On
@@ -289,14 +302,7 @@ static void test_ltls_certificate_changed_while_listening(void **st)
     relay c;
     s_client(&c, port, NULL);
     assert_int_equal(write(c.in, "after the change\n", 17), 17);
-    char line[256];
-    bool got = false;
-    uint64_t stop = ms() + 15000;
-    while (!got && ms() < stop) {
-        assert_int_equal(azr_proxy_do_events(p, 20), 0);
-        got = relay_match(&c, "after the change", true, line, sizeof line, 0);
-    }
-    if (!got)
+    if (!echoed(p, &c, "after the change"))
         fail_msg("no echo with the new certificate\n%s\n%s", s.ssl_status, s.log);
     assert_non_null(strstr(s.ssl_status, "(RSA key)")); /* the new one answered */
     relay_stop(&c);
@@ -317,13 +323,7 @@ static void test_ltls_certificate_changed_while_listening(void **st)
     assert_int_equal(azr_proxy_config(p, "SSLCertStore=" CERTS "both.pem", NULL, 0), 0);
     s_client(&c, port, NULL);
     assert_int_equal(write(c.in, "back again\n", 11), 11);
-    got = false;
-    stop = ms() + 15000;
-    while (!got && ms() < stop) {
-        assert_int_equal(azr_proxy_do_events(p, 20), 0);
-        got = relay_match(&c, "back again", true, line, sizeof line, 0);
-    }
-    assert_true(got);
+    assert_true(echoed(p, &c, "back again"));
     relay_stop(&c);
     SPIN(p, s.disconnected == 3, 10000);
     azr_proxy_free(p);
