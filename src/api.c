@@ -369,6 +369,7 @@ void azr_proxy_free(azr_proxy *px)
         azr_reactor_free(px->st.loop);
     }
     free(px->st.conns);
+    azr_burst_done(&px->st);
     azr_pages_done(&px->st.pages);    /* the connections' blocks all went back above */
     azr_certload_reap(&px->st, true); /* the connections are gone */
     azr_tls_anchors_free(&px->st.anchors);

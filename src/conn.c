@@ -525,6 +525,8 @@ static void write_now(azr_conn *c, bool client)
 {
     const azr_net_ops *net = c->p->net;
     azr_xport *x = client ? &c->cx : &c->rx;
+    if (!client && !azr_burst_flush_now(c))
+        return; /* the bulk path's records go first, or nothing does */
     for (int i = 0; i < 8; i++) {
         size_t len, n;
         const uint8_t *b = azr_xport_sendrec_buf(x, &len);
@@ -594,6 +596,7 @@ static void end(azr_conn *c)
         net->close(net->ud, c->rfd, false);
         c->rfd = -1;
     }
+    azr_burst_release(c);
     /* an event handler may end the connection from inside a handshake step
      * (a log line, a certificate check) that goes on with the block when
      * the handler returns: the attempts' sockets and the lookup go now, the
@@ -630,6 +633,7 @@ void azr_conn_close(azr_conn *c, int status, const char *reason, bool going_away
 
 void azr_conn_free(azr_conn *c)
 {
+    azr_burst_release(c);
     hs_free(c);
     azr_pages_free(&c->p->pages, c, c->block_size);
 }

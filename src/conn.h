@@ -220,6 +220,8 @@ azr_verdict azr_conn_read(azr_conn *c, bool client);
 /* Write what x has for the socket; FAIL on error. azr_conn_flush first
  * closes the TLS record being filled, azr_conn_write sends whole ones only. */
 azr_verdict azr_conn_flush(azr_conn *c, bool client);
+/* A write to that side failed (errno): the connection's verdict. */
+azr_verdict azr_conn_write_failed(azr_conn *c, bool client);
 azr_verdict azr_conn_write(azr_conn *c, bool client);
 /* A handshake flight of that side is still going out (handshake block). */
 bool azr_conn_flight_pending(const azr_conn *c, bool client);
@@ -326,6 +328,20 @@ void azr_splice_mask(azr_proxy_state *p, uint8_t mask[4]);
 void azr_splice_ctrl_out(azr_conn *c);
 /* Whether any output waits for a peer that is not taking it. */
 bool azr_splice_output_pending(const azr_conn *c, bool client);
+
+/* burst.c: the upload's bulk path (several frames or records per system
+ * call, in the proxy's scratch). azr_burst_up: when the connection may take
+ * it, one read and one write (*did); else nothing. */
+azr_verdict azr_burst_up(azr_conn *c, size_t *moved, bool *did);
+/* Its bytes the socket did not take yet (they go before any other output). */
+bool azr_burst_pending(const azr_conn *c);
+azr_verdict azr_burst_write(azr_conn *c);
+/* Best effort, no verdict (the connection is ending): whether none is left. */
+bool azr_burst_flush_now(azr_conn *c);
+/* The connection ended: the scratch is free again. */
+void azr_burst_release(azr_conn *c);
+/* The proxy's end: its scratch. */
+void azr_burst_done(azr_proxy_state *p);
 
 /* listener.c (the owner): a connection became DEAD; it is freed after dispatch. */
 void azr_listener_conn_ended(azr_proxy_state *p);

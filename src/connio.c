@@ -57,8 +57,7 @@ azr_verdict azr_conn_flush(azr_conn *c, bool client)
     return azr_conn_write(c, client);
 }
 
-/* A write failed: the verdict for that side. */
-static azr_verdict write_failed(azr_conn *c, bool client)
+azr_verdict azr_conn_write_failed(azr_conn *c, bool client)
 {
     if (client)
         return azr_conn_fail_errno(c, "client write failed");
@@ -115,11 +114,13 @@ azr_verdict azr_conn_write(azr_conn *c, bool client)
         if (e == AZR_AGAIN)
             return AZR_V_WAIT;
         if (e != AZR_OK)
-            return write_failed(c, client);
+            return azr_conn_write_failed(c, client);
         hs->flight_off += n;
         c->last_io = azr_conn_now(c);
     }
-    for (int i = 0; i < 4; i++) {
+    if (!client && azr_burst_write(c) == AZR_V_FAIL)
+        return AZR_V_FAIL;
+    for (int i = 0; i < 4 && (client || !azr_burst_pending(c)); i++) {
         size_t len, n;
         const uint8_t *b = azr_xport_sendrec_buf(x, &len);
         if (len == 0)
@@ -128,7 +129,7 @@ azr_verdict azr_conn_write(azr_conn *c, bool client)
         if (e == AZR_AGAIN)
             break;
         if (e != AZR_OK)
-            return write_failed(c, client);
+            return azr_conn_write_failed(c, client);
         azr_xport_sendrec_ack(x, n);
         c->last_io = azr_conn_now(c);
         if (client)

@@ -6,6 +6,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #ifndef MSG_NOSIGNAL
@@ -240,6 +241,62 @@ azr_err azr_net_write(int fd, const uint8_t *buf, size_t len, size_t *n)
     }
 }
 
+/* msg_iov from ours: both name a base and a length, in separate types */
+static size_t to_iovec(struct iovec *v, const azr_iov *iov, size_t niov)
+{
+    if (niov > AZR_NET_IOV_MAX)
+        niov = AZR_NET_IOV_MAX;
+    for (size_t i = 0; i < niov; i++) {
+        v[i].iov_base = iov[i].base;
+        v[i].iov_len = iov[i].len;
+    }
+    return niov;
+}
+
+azr_err azr_net_readv(int fd, const azr_iov *iov, size_t niov, size_t *n)
+{
+    struct iovec v[AZR_NET_IOV_MAX];
+    struct msghdr m = {0};
+    m.msg_iov = v;
+    m.msg_iovlen = to_iovec(v, iov, niov);
+    *n = 0;
+    for (;;) {
+        ssize_t r = recvmsg(fd, &m, 0);
+        if (r > 0) {
+            *n = (size_t)r;
+            return AZR_OK;
+        }
+        if (r == 0)
+            return AZR_E_CLOSED;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return AZR_AGAIN;
+        return AZR_E_IO;
+    }
+}
+
+azr_err azr_net_writev(int fd, const azr_iov *iov, size_t niov, size_t *n)
+{
+    struct iovec v[AZR_NET_IOV_MAX];
+    struct msghdr m = {0};
+    m.msg_iov = v;
+    m.msg_iovlen = to_iovec(v, iov, niov);
+    *n = 0;
+    for (;;) {
+        ssize_t w = sendmsg(fd, &m, MSG_NOSIGNAL); /* writev would raise SIGPIPE */
+        if (w >= 0) {
+            *n = (size_t)w;
+            return w > 0 ? AZR_OK : AZR_AGAIN;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return AZR_AGAIN;
+        return AZR_E_IO;
+    }
+}
+
 static azr_err opt(int fd, int level, int name, int value, azr_err prev)
 {
     if (setsockopt(fd, level, name, &value, sizeof value) != 0 && prev == AZR_OK)
@@ -350,6 +407,18 @@ static azr_err os_write(void *ud, int fd, const uint8_t *buf, size_t len, size_t
     return azr_net_write(fd, buf, len, n);
 }
 
+static azr_err os_readv(void *ud, int fd, const azr_iov *iov, size_t niov, size_t *n)
+{
+    (void)ud;
+    return azr_net_readv(fd, iov, niov, n);
+}
+
+static azr_err os_writev(void *ud, int fd, const azr_iov *iov, size_t niov, size_t *n)
+{
+    (void)ud;
+    return azr_net_writev(fd, iov, niov, n);
+}
+
 static void os_shutdown_wr(void *ud, int fd)
 {
     (void)ud;
@@ -368,5 +437,6 @@ static azr_err os_set_opts(void *ud, int fd, const azr_net_opts *o)
     return azr_net_set_opts(fd, o);
 }
 
-const azr_net_ops azr_net_os = {os_connect, os_connect_done, os_read, os_write, os_shutdown_wr,
-                                os_close,   os_set_opts,     os_peek, NULL};
+const azr_net_ops azr_net_os = {os_connect,     os_connect_done, os_read,     os_write,
+                                os_shutdown_wr, os_close,        os_set_opts, os_peek,
+                                os_readv,       os_writev,       NULL};

@@ -58,6 +58,18 @@ AZR_MUST_CHECK azr_err azr_net_read(int fd, uint8_t *buf, size_t cap, size_t *n)
  * (errno): recv(MSG_PEEK) of one byte, which stays in the socket. */
 AZR_MUST_CHECK azr_err azr_net_peek(int fd);
 
+/* One piece of a scattered read or gathered write. */
+typedef struct azr_iov {
+    uint8_t *base;
+    size_t len;
+} azr_iov;
+#define AZR_NET_IOV_MAX 8
+
+/* Scattered read and gathered write (at most AZR_NET_IOV_MAX pieces, in
+ * order): what azr_net_read and azr_net_write return, in one system call. */
+AZR_MUST_CHECK azr_err azr_net_readv(int fd, const azr_iov *iov, size_t niov, size_t *n);
+AZR_MUST_CHECK azr_err azr_net_writev(int fd, const azr_iov *iov, size_t niov, size_t *n);
+
 /* Write: AZR_OK with *n > 0, AZR_AGAIN, AZR_E_IO (EPIPE, ECONNRESET, ...). */
 AZR_MUST_CHECK azr_err azr_net_write(int fd, const uint8_t *buf, size_t len, size_t *n);
 
@@ -94,6 +106,10 @@ typedef struct azr_net_ops {
     /* whether bytes wait (AZR_OK), the peer's FIN (AZR_E_CLOSED), nothing
      * yet (AZR_AGAIN) or an error, reading none of them */
     azr_err (*peek)(void *ud, int fd);
+    /* the bulk upload (burst.c); NULL in a table without them: the
+     * connection then reads and writes one frame or record at a time */
+    azr_err (*readv)(void *ud, int fd, const azr_iov *iov, size_t niov, size_t *n);
+    azr_err (*writev)(void *ud, int fd, const azr_iov *iov, size_t niov, size_t *n);
     void *ud;
 } azr_net_ops;
 

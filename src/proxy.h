@@ -21,6 +21,17 @@
 typedef struct azr_conn azr_conn;
 typedef struct azr_proxy_state azr_proxy_state;
 
+/* The bulk upload's scratch (burst.c): frames or records for one gathered
+ * write; what the socket did not take pins it to its connection. */
+#define AZR_BURST_UNITS 4 /* frames or records per write: 64 KiB at the defaults */
+typedef struct azr_burst {
+    uint8_t *buf;
+    size_t cap;
+    azr_conn *owner; /* its unsent bytes are iov[first..niov) */
+    azr_iov iov[AZR_BURST_UNITS];
+    size_t first, niov;
+} azr_burst;
+
 /* Scratch for building one upgrade request at a time (the loop is one
  * thread): per proxy, not static, and wiped after each use. */
 typedef struct azr_upgrade_scratch {
@@ -72,6 +83,7 @@ struct azr_proxy_state {
     uint8_t mask_pool[256]; /* WebSocket masks, drawn from rng 64 at a time (splice.c) */
     size_t mask_left;       /* unused bytes at the pool's end */
     azr_pages pages;        /* the connections' blocks (conn.c) */
+    azr_burst burst;        /* the bulk upload's scratch (burst.c) */
     struct azr_tls_retired
         *retired; /* TLS material replaced while handshakes used it (certload.c) */
     azr_upgrade_scratch scratch;

@@ -8,6 +8,9 @@
  *     the payload sent where it lies: ws.c's peek, then commit what was sent
  * A TLS client's bytes take one more pass, its engine's: a masked copy from
  * its recvapp into the relay output, a copy of the payload into its sendapp.
+ * While a plain client has bytes and the relay output is empty, burst.c
+ * takes the upload four frames (or records) per read and per write, in
+ * the proxy's scratch; the path below is the one-frame-at-a-time rest.
  * A direction reads only while its destination has room (a client that does
  * not read leaves the relay's bytes in the relay input, so the relay is not
  * read either), so a slow reader stops its peer instead of growing memory.
@@ -147,6 +150,9 @@ static azr_verdict to_relay(azr_conn *c, size_t *moved)
 {
     const azr_net_ops *net = c->p->net;
     azr_splice_ctrl_out(c);
+    for (bool bulk = true; bulk && *moved < BUDGET;) /* burst.c, while it may */
+        if (azr_burst_up(c, moved, &bulk) == AZR_V_FAIL)
+            return AZR_V_FAIL;
     while (*moved < BUDGET) {
         size_t limit = up_limit(c), hdr, n;
         uint8_t *out, mask[4];
@@ -311,6 +317,8 @@ bool azr_splice_output_pending(const azr_conn *c, bool client)
     size_t n;
     if (client && !c->ltls)
         return c->client_blocked; /* relay payload waits for the client's socket */
+    if (!client && azr_burst_pending(c))
+        return true;
     (void)azr_xport_sendrec_buf(client ? &c->cx : &c->rx, &n);
     return n > 0;
 }
@@ -380,7 +388,7 @@ azr_verdict azr_splice_pump(azr_conn *c)
 void azr_splice_interest(const azr_conn *c, unsigned *client, unsigned *relay)
 {
     unsigned cs = azr_xport_state(&c->cx), rs = azr_xport_state(&c->rx);
-    *relay = (rs & AZR_X_SENDREC) ? AZR_WRITABLE : 0u;
+    *relay = (rs & AZR_X_SENDREC) || azr_burst_pending(c) ? AZR_WRITABLE : 0u;
     if (!c->relay_eof && (rs & AZR_X_RECVREC))
         *relay |= AZR_READABLE;
     bool reading = !c->client_eof && !our_close(c);

@@ -175,3 +175,52 @@ void azr_xport_sendrec_ack(azr_xport *x, size_t n)
     if (x->out_len == 0)
         x->out_off = 0;
 }
+
+/* ---------------------------------------------------------------- sealing */
+
+#define TLS_HEADER   5  /* type, version, length */
+#define TLS_APP_DATA 23 /* ContentType application_data (RFC 5246 §6.2.1) */
+#define TLS_SEAL_SLACK                                                                             \
+    1024u /* what a record may add after its plaintext: a                                          \
+           * tag, or a MAC and CBC padding (48 + 256) */
+
+/*
+ * The engine's own record layer, used from outside: br_ssl_engine_context's
+ * out (the record encryption and its sequence number) and its output
+ * registers (oxa, oxc: the current record's start and fill, equal when it
+ * holds nothing) are documented as private. BearSSL's sources are pinned
+ * (third_party/bearssl.sh checks their SHA-256), so these fields are what
+ * that version has; the record layer's interface itself
+ * (br_sslrec_out_class: max_plaintext, encrypt) is BearSSL's public one.
+ */
+size_t azr_xport_seal_room(const azr_xport *x, size_t *pre, size_t *post)
+{
+    size_t room;
+    *pre = *post = 0;
+    if (!x->eng)
+        return x->out_len == 0 ? x->out_cap : 0;
+    br_ssl_engine_context *eng = x->eng;
+    const br_sslrec_out_class *rec = eng->out.vtable;
+    (void)azr_xport_sendrec_buf(x, &room);
+    if (room || !rec || eng->oxa != eng->oxc)
+        return 0; /* a record waits for the socket, or one is filling */
+    if (!br_ssl_engine_sendapp_buf(eng, &room) || room == 0)
+        return 0; /* closed, or in a handshake */
+    size_t win = TLS_HEADER + room + TLS_SEAL_SLACK, a = TLS_HEADER, b = win;
+    rec->max_plaintext(&eng->out.vtable, &a, &b); /* the header, an explicit IV or nonce */
+    if (b < a)
+        return 0;
+    if (b - a < room)
+        room = b - a;
+    *pre = a;
+    *post = win - a - room;
+    return room;
+}
+
+uint8_t *azr_xport_seal(azr_xport *x, uint8_t *pt, size_t *len)
+{
+    if (!x->eng)
+        return pt;
+    br_ssl_engine_context *eng = x->eng;
+    return eng->out.vtable->encrypt(&eng->out.vtable, TLS_APP_DATA, eng->version_out, pt, len);
+}

@@ -50,4 +50,20 @@ void azr_xport_sendapp_ack(azr_xport *x, size_t n);
 const uint8_t *azr_xport_sendrec_buf(const azr_xport *x, size_t *len);
 void azr_xport_sendrec_ack(azr_xport *x, size_t n);
 
+/*
+ * Records sealed outside the transport's buffer (burst.c: several at once,
+ * for one gathered write). A transport with nothing buffered for output
+ * and open to application data: azr_xport_seal_room says how much
+ * plaintext one record holds (what the transport's own records hold: TLS,
+ * SSLOutBufferSize and a negotiated maximum fragment length; plaintext,
+ * its output buffer) and the room a sealed record needs around it (*pre
+ * before the plaintext, *post after); 0 otherwise. azr_xport_seal turns
+ * plaintext pt[0..*len), with that room around it, into a record in place
+ * and returns its start (*len: its length): the engine's next record, as
+ * its own would be, so the records it makes later follow. Plaintext: the
+ * bytes themselves.
+ */
+size_t azr_xport_seal_room(const azr_xport *x, size_t *pre, size_t *post);
+uint8_t *azr_xport_seal(azr_xport *x, uint8_t *pt, size_t *len);
+
 #endif

@@ -162,6 +162,38 @@ static azr_err sim_write(void *ud, int fd, const uint8_t *b, size_t len, size_t 
     return AZR_OK;
 }
 
+/* Scattered and gathered: the single calls, piece after piece, stopping
+ * where one takes less than asked (as readv and writev do) */
+static azr_err sim_readv(void *ud, int fd, const azr_iov *iov, size_t niov, size_t *n)
+{
+    *n = 0;
+    for (size_t i = 0; i < niov; i++) {
+        size_t k;
+        azr_err e = sim_read(ud, fd, iov[i].base, iov[i].len, &k);
+        if (e != AZR_OK)
+            return *n ? AZR_OK : e;
+        *n += k;
+        if (k < iov[i].len)
+            break;
+    }
+    return AZR_OK;
+}
+
+static azr_err sim_writev(void *ud, int fd, const azr_iov *iov, size_t niov, size_t *n)
+{
+    *n = 0;
+    for (size_t i = 0; i < niov; i++) {
+        size_t k;
+        azr_err e = sim_write(ud, fd, iov[i].base, iov[i].len, &k);
+        if (e != AZR_OK)
+            return *n ? AZR_OK : e;
+        *n += k;
+        if (k < iov[i].len)
+            break;
+    }
+    return AZR_OK;
+}
+
 static void sim_shutdown_wr(void *ud, int fd)
 {
     sim_sock *s = sim_sock_of(ud, fd);
@@ -268,8 +300,17 @@ static bool sim_init(sim *w, const char *const *settings)
     ev.log = sim_on_log;
     p->ev = ev;
     p->ud = w;
-    w->ops = (azr_net_ops){sim_connect, sim_connect_done, sim_read, sim_write, sim_shutdown_wr,
-                           sim_close,   sim_set_opts,     sim_peek, w};
+    w->ops = (azr_net_ops){sim_connect,
+                           sim_connect_done,
+                           sim_read,
+                           sim_write,
+                           sim_shutdown_wr,
+                           sim_close,
+                           sim_set_opts,
+                           sim_peek,
+                           sim_readv,
+                           sim_writev,
+                           w};
     p->net = &w->ops;
     azr_reactor_sim rs = {sim_ready, sim_now, w};
     if (azr_reactor_new_sim(&p->loop, 1024, 1100, &rs) != AZR_OK)
@@ -296,6 +337,7 @@ static void sim_free(sim *w)
     azr_listener_reap(p);
     azr_resolver_free(p->resolver);
     free(p->conns);
+    azr_burst_done(p);
     azr_pages_done(&p->pages);
     azr_reactor_free(p->loop);
     azr_settings_wipe(&p->set);
@@ -481,6 +523,69 @@ static void sim_relay_reads(sim_sock *r, azr_ws_dec *d, sim_seen *seen, uint8_t 
 
 /* A world with one client whose relay connection is open (its upgrade
  * answered), and the relay's decoder for our frames (sim_world_reads). */
+/* The relay's side, by hand (RFC 6455 §5.2), not through ws.c: whole masked
+ * binary frames taken off the relay socket; their unmasked payload appended
+ * to got, their lengths to sizes; pongs counted (with the data bytes before
+ * the first). Returns false on anything else. */
+typedef struct frames {
+    uint8_t *got;
+    size_t len, cap;
+    size_t sizes[4096];
+    size_t n;
+    size_t pongs, pong_at; /* pong_at: data bytes before the first pong */
+} frames;
+
+static inline bool take_frames(sim_sock *r, frames *f)
+{
+    size_t off = 0;
+    const uint8_t *b = r->out.buf;
+    for (;;) {
+        size_t have = r->out.len - off;
+        if (have < 2)
+            break;
+        bool pong = b[off] == 0x8a;
+        if ((b[off] != 0x82 && !pong) || !(b[off + 1] & 0x80))
+            return false; /* FIN + binary or pong, masked */
+        uint64_t len = b[off + 1] & 0x7f;
+        size_t h = 2;
+        if (len == 126) {
+            if (have < 4)
+                break;
+            len = (uint64_t)b[off + 2] << 8 | b[off + 3];
+            h = 4;
+            if (len < 126)
+                return false; /* not the minimal form */
+        } else if (len == 127) {
+            if (have < 10)
+                break;
+            len = 0;
+            for (int i = 0; i < 8; i++)
+                len = len << 8 | b[off + 2 + i];
+            h = 10;
+            if (len < 65536)
+                return false;
+        }
+        if (have < h + 4 + len)
+            break;
+        const uint8_t *m = b + off + h;
+        if (pong) {
+            if (f->pongs++ == 0)
+                f->pong_at = f->len;
+            off += h + 4 + (size_t)len;
+            continue;
+        }
+        if (f->len + len > f->cap || f->n == 4096)
+            return false;
+        for (size_t i = 0; i < len; i++)
+            f->got[f->len + i] = b[off + h + 4 + i] ^ m[i % 4];
+        f->len += (size_t)len;
+        f->sizes[f->n++] = (size_t)len;
+        off += h + 4 + (size_t)len;
+    }
+    sim_take(&r->out, off);
+    return true;
+}
+
 typedef struct sim_world {
     sim w;
     int id, cfd;

@@ -931,6 +931,67 @@ static void test_conn_cert_changed_mid_client_handshake(void **st)
     azr_tls_anchors_free(&ca);
 }
 
+/* Issue 13, the bulk path over wss:// (burst.c): records sealed four at a
+ * time outside the engine, partly written, then a ping from the relay while
+ * they wait. The relay's BearSSL engine decrypts every record (a sequence
+ * number out of order fails its tag), the frames parse, every byte arrives
+ * in order and the pong comes after the records made before it. */
+static void test_conn_bulk_records_decrypt_in_order(void **st)
+{
+    (void)st;
+    static sim w;
+    static tls_relay t;
+    memset(&w, 0, sizeof w);
+    assert_true(sim_init(&w, (const char *const[]){"NamespaceAddress=wss://127.0.0.1:9",
+                                                   "SSLSecurityFlags=0x80000010", NULL}));
+    w.quiet = true;
+    sim_tls_params(&w);
+    tls_relay_init(&t);
+    int cfd;
+    int a = sim_accept(&w, &cfd, 1 << 18);
+    for (int i = 0; i < 20 && !w.connected[a]; i++) {
+        sim_turns(&w, 1);
+        if (w.dials)
+            tls_relay_pump(&t, sim_relay(&w));
+    }
+    assert_int_equal(w.connected[a], 1);
+    sim_sock *r = sim_relay(&w);
+    enum { N = 150000 };
+    static uint8_t sent[N], got[N];
+    frames f = {.got = got, .cap = sizeof got};
+    for (size_t i = 0; i < N; i++)
+        sent[i] = (uint8_t)(i * 7 + i / 251);
+    sim_put(&sim_sock_of(&w, cfd)->in, sent, N);
+    bool pinged = false, bulk = false;
+    for (int i = 0; i < 3000 && f.len < N; i++) {
+        r->out.cap = r->out.len + 3000; /* the relay's socket takes 3000 bytes a turn */
+        sim_turns(&w, 1);
+        if (w.p.burst.owner) {
+            bulk = true;
+            if (!pinged) { /* a ping from the relay while records wait */
+                size_t len;
+                unsigned char *b = br_ssl_engine_sendapp_buf(&t.sc.eng, &len);
+                assert_true(b && len >= 6);
+                memcpy(b, "\x89\x04ping", 6);
+                br_ssl_engine_sendapp_ack(&t.sc.eng, 6);
+                br_ssl_engine_flush(&t.sc.eng, 0);
+                pinged = true;
+            }
+        }
+        tls_relay_pump(&t, r);
+        assert_int_equal(br_ssl_engine_last_error(&t.sc.eng), 0);
+        assert_true(take_frames(&t.plain, &f));
+    }
+    assert_true(bulk && pinged);
+    assert_int_equal(f.len, N);
+    assert_memory_equal(got, sent, N);
+    assert_int_equal(f.pongs, 1);
+    assert_true(f.pong_at > 0);
+    assert_null(w.p.burst.owner);
+    azr_tls_creds_free(&t.cr);
+    sim_free(&w);
+}
+
 /* The relay's TCP ends without a close frame while its data waits for a
  * client that does not read: the connection still ends (HalfCloseTimeout),
  * it does not wait for the relay input to drain forever. */
@@ -985,6 +1046,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_conn_log_handler_disconnects_at_failed_attempt),
         cmocka_unit_test(test_conn_cert_changed_mid_client_handshake),
         cmocka_unit_test(test_conn_relay_eof_with_blocked_client_ends),
+        cmocka_unit_test(test_conn_bulk_records_decrypt_in_order),
     };
     return cmocka_run_group_tests_name("conn", tests, NULL, NULL);
 }

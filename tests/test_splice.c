@@ -20,60 +20,6 @@ static void fill(uint8_t *b, size_t n, unsigned seed)
     }
 }
 
-/* The relay's side, by hand (RFC 6455 §5.2), not through ws.c: whole masked
- * binary frames taken off the relay socket; their unmasked payload appended
- * to got, their lengths to sizes. Returns false on anything else. */
-typedef struct frames {
-    uint8_t *got;
-    size_t len, cap;
-    size_t sizes[4096];
-    size_t n;
-} frames;
-
-static bool take_frames(sim_sock *r, frames *f)
-{
-    size_t off = 0;
-    const uint8_t *b = r->out.buf;
-    for (;;) {
-        size_t have = r->out.len - off;
-        if (have < 2)
-            break;
-        if (b[off] != 0x82 || !(b[off + 1] & 0x80))
-            return false; /* FIN + binary, masked */
-        uint64_t len = b[off + 1] & 0x7f;
-        size_t h = 2;
-        if (len == 126) {
-            if (have < 4)
-                break;
-            len = (uint64_t)b[off + 2] << 8 | b[off + 3];
-            h = 4;
-            if (len < 126)
-                return false; /* not the minimal form */
-        } else if (len == 127) {
-            if (have < 10)
-                break;
-            len = 0;
-            for (int i = 0; i < 8; i++)
-                len = len << 8 | b[off + 2 + i];
-            h = 10;
-            if (len < 65536)
-                return false;
-        }
-        if (have < h + 4 + len)
-            break;
-        const uint8_t *m = b + off + h;
-        if (f->len + len > f->cap || f->n == 4096)
-            return false;
-        for (size_t i = 0; i < len; i++)
-            f->got[f->len + i] = b[off + h + 4 + i] ^ m[i % 4];
-        f->len += (size_t)len;
-        f->sizes[f->n++] = (size_t)len;
-        off += h + 4 + (size_t)len;
-    }
-    sim_take(&r->out, off);
-    return true;
-}
-
 /* ------------------------------------------------------------------ cases */
 
 /* The frame for a room: the longest payload whose minimal header fits. */
@@ -147,8 +93,8 @@ static void test_splice_upload_header_sizes_and_content(void **st)
 }
 
 /* A relay that takes a few KiB at a time: the client's bytes wait in the
- * client's socket (never read ahead of the room), arrive whole and in order,
- * and no frame is small but the last one. */
+ * client's socket (never read ahead of the room and the scratch), arrive
+ * whole and in order, and no frame is small but the last one. */
 static void test_splice_upload_backpressure_and_no_small_frames(void **st)
 {
     (void)st;
@@ -162,11 +108,12 @@ static void test_splice_upload_backpressure_and_no_small_frames(void **st)
     for (int i = 0; i < 2000 && f.len < N; i++) {
         t->relay->out.cap = base + 3000; /* the relay's socket takes 3000 bytes a turn */
         sim_turns(&t->w, 1);
-        /* back-pressure: what the proxy holds is bounded by its buffers */
         /* back-pressure: what left the client's socket and is not on the
-         * relay's wire is bounded by the proxy's relay output buffer */
+         * relay's wire is bounded by the proxy's relay output buffer and
+         * the bulk path's scratch (burst.c: per proxy, pinned while its
+         * frames wait for the socket) */
         size_t held = N - t->client->in.len - f.len;
-        assert_true(held <= 16384 + 14 + t->relay->out.len);
+        assert_true(held <= (1 + AZR_BURST_UNITS) * (16384 + 14) + t->relay->out.len);
         assert_true(take_frames(t->relay, &f));
         base = t->relay->out.len;
     }
@@ -353,13 +300,175 @@ static azr_err count_read(void *ud, int fd, uint8_t *b, size_t cap, size_t *n)
     return sim_read(ud, fd, b, cap, n);
 }
 
+static azr_err count_writev(void *ud, int fd, const azr_iov *iov, size_t niov, size_t *n)
+{
+    if (fd == g_relay_fd)
+        g_writes_relay++;
+    if (fd == g_client_fd)
+        g_writes_client++;
+    return sim_writev(ud, fd, iov, niov, n);
+}
+
+static azr_err count_readv(void *ud, int fd, const azr_iov *iov, size_t niov, size_t *n)
+{
+    if (fd == g_client_fd)
+        g_reads_client++;
+    return sim_readv(ud, fd, iov, niov, n);
+}
+
 static void counting(sim_world *t)
 {
     g_relay_fd = t->w.relay_fd;
     g_client_fd = t->cfd;
     t->w.ops.write = count_write;
     t->w.ops.read = count_read;
+    t->w.ops.writev = count_writev;
+    t->w.ops.readv = count_readv;
     g_writes_relay = g_writes_client = g_reads_client = 0;
+}
+
+/* ------------------------------------------------- the bulk path (burst.c) */
+
+/* Issue 13: a client that keeps the pipe full is read 64 KiB per call into
+ * four frames of 16384 (MaxFrameSize) and they go out in one write: three
+ * writes for 192 KiB, where a frame per call took twelve. */
+static void test_splice_bulk_upload_64k_per_system_call(void **st)
+{
+    (void)st;
+    sim_world *t = sim_world_up(NULL, 1 << 18);
+    enum { N = 3 * 65536 };
+    static uint8_t sent[N], got[N];
+    frames f = {.got = got, .cap = sizeof got};
+    fill(sent, N, 11);
+    counting(t);
+    sim_put(&t->client->in, sent, N);
+    for (int i = 0; i < 20 && f.len < N; i++) {
+        sim_turns(&t->w, 1);
+        assert_true(take_frames(t->relay, &f));
+    }
+    assert_int_equal(f.len, N);
+    assert_memory_equal(got, sent, N);
+    assert_int_equal(f.n, 12);
+    for (size_t i = 0; i < f.n; i++)
+        assert_int_equal(f.sizes[i], 16384);
+    print_message("192 KiB: %d relay writes, %d client reads\n", g_writes_relay, g_reads_client);
+    assert_int_equal(g_writes_relay, 3);
+    assert_true(g_reads_client <= 4); /* and one that finds the socket empty */
+    assert_null(t->w.p.burst.owner);  /* all written: the scratch is free */
+    sim_world_down(t);
+}
+
+/* Frames the relay's socket did not take stay in the scratch, pinned to
+ * their connection, and go before anything made later: a ping arriving
+ * meanwhile is answered after them, at a frame boundary, and every byte
+ * arrives in order. */
+static void test_splice_bulk_pinned_frames_go_first(void **st)
+{
+    (void)st;
+    sim_world *t = sim_world_up(NULL, 1 << 18);
+    enum { N = 150000 };
+    static uint8_t sent[N], got[N];
+    frames f = {.got = got, .cap = sizeof got};
+    fill(sent, N, 12);
+    sim_put(&t->client->in, sent, N);
+    size_t base = t->relay->out.len;
+    bool pinged = false;
+    for (int i = 0; i < 2000 && f.len < N; i++) {
+        t->relay->out.cap = base + 3000; /* 3000 bytes a turn */
+        sim_turns(&t->w, 1);
+        if (!pinged && t->w.p.burst.owner) {
+            sim_frame(t->relay, 0x89, "ping", 4);
+            pinged = true;
+        }
+        assert_true(take_frames(t->relay, &f));
+        base = t->relay->out.len;
+    }
+    assert_true(pinged);
+    assert_int_equal(f.len, N);
+    assert_memory_equal(got, sent, N);
+    assert_int_equal(f.pongs, 1);
+    assert_true(f.pong_at >= 3000); /* behind the frames pinned when it came */
+    assert_null(t->w.p.burst.owner);
+    sim_world_down(t);
+}
+
+/* Two connections: the first one's relay takes nothing, so its frames pin
+ * the scratch; the second one uploads meanwhile, a frame per call, and both
+ * streams arrive whole once the first relay reads again. */
+static void test_splice_bulk_scratch_pinned_others_go_one_frame(void **st)
+{
+    (void)st;
+    sim_world *t = sim_world_up(NULL, 1 << 18);
+    sim_sock *r1 = t->relay;
+    enum { N = 100000 };
+    static uint8_t a[N], b[N], got_a[N], got_b[N];
+    frames fa = {.got = got_a, .cap = N}, fb = {.got = got_b, .cap = N};
+    fill(a, N, 13);
+    fill(b, N, 14);
+    r1->out.cap = r1->out.len + 1000; /* takes 1000 bytes, then nothing */
+    sim_put(&t->client->in, a, N);
+    sim_turns(&t->w, 3);
+    assert_non_null(t->w.p.burst.owner);
+    int cfd2, id2 = sim_accept(&t->w, &cfd2, 1 << 18);
+    assert_true(id2 > 0);
+    sim_turns(&t->w, 3);
+    sim_sock *r2 = sim_relay(&t->w), *c2 = sim_sock_of(&t->w, cfd2);
+    assert_true(r2 != r1 && sim_upgrade(r2));
+    sim_turns(&t->w, 3);
+    assert_int_equal(t->w.connected[id2], 1);
+    sim_put(&c2->in, b, N);
+    for (int i = 0; i < 50 && fb.len < N; i++) {
+        sim_turns(&t->w, 1);
+        assert_true(take_frames(r2, &fb));
+    }
+    assert_int_equal(fb.len, N);
+    assert_memory_equal(got_b, b, N);
+    assert_true(fb.n >= N / 16384); /* a frame at a time: no scratch for it */
+    r1->out.cap = sizeof r1->out.buf;
+    for (int i = 0; i < 50 && fa.len < N; i++) {
+        sim_turns(&t->w, 1);
+        assert_true(take_frames(r1, &fa));
+    }
+    assert_int_equal(fa.len, N);
+    assert_memory_equal(got_a, a, N);
+    sim_world_down(t);
+}
+
+/* A connection that ends while its frames are pinned frees the scratch (the
+ * next connection takes the bulk path again) and closes each socket once. */
+static void test_splice_bulk_owner_ends_while_pinned(void **st)
+{
+    (void)st;
+    sim_world *t = sim_world_up(NULL, 1 << 18);
+    static uint8_t a[70000];
+    fill(a, sizeof a, 15);
+    t->relay->out.cap = t->relay->out.len; /* the relay takes nothing */
+    sim_put(&t->client->in, a, sizeof a);
+    sim_turns(&t->w, 3);
+    assert_non_null(t->w.p.burst.owner);
+    t->client->in_rst = true; /* the client resets */
+    sim_turns(&t->w, 3);
+    assert_int_equal(t->w.disconnected[t->id], 1);
+    assert_null(t->w.p.burst.owner);
+    int cfd2, id2 = sim_accept(&t->w, &cfd2, 1 << 18);
+    sim_turns(&t->w, 3);
+    sim_sock *r2 = sim_relay(&t->w), *c2 = sim_sock_of(&t->w, cfd2);
+    assert_true(sim_upgrade(r2));
+    sim_turns(&t->w, 3);
+    assert_int_equal(t->w.connected[id2], 1);
+    static uint8_t got[65536];
+    frames f = {.got = got, .cap = sizeof got};
+    g_relay_fd = t->w.relay_fd;
+    g_client_fd = cfd2;
+    t->w.ops.writev = count_writev;
+    g_writes_relay = 0;
+    sim_put(&c2->in, a, sizeof got);
+    sim_turns(&t->w, 2);
+    assert_true(take_frames(r2, &f));
+    assert_int_equal(f.len, sizeof got);
+    assert_memory_equal(got, a, sizeof got);
+    assert_int_equal(g_writes_relay, 1); /* the four frames in one write */
+    sim_world_down(t);
 }
 
 /* MaxTransferRate with a ws:// relay whose socket is full: the relay output
@@ -506,6 +615,10 @@ int main(void)
         cmocka_unit_test(test_splice_dribbling_client_is_not_held_back),
         cmocka_unit_test(test_splice_bytes_before_open_wait_in_the_socket),
         cmocka_unit_test(test_splice_client_leaving_during_dial_is_seen),
+        cmocka_unit_test(test_splice_bulk_upload_64k_per_system_call),
+        cmocka_unit_test(test_splice_bulk_pinned_frames_go_first),
+        cmocka_unit_test(test_splice_bulk_scratch_pinned_others_go_one_frame),
+        cmocka_unit_test(test_splice_bulk_owner_ends_while_pinned),
         cmocka_unit_test(test_splice_rate_waits_for_the_drain_not_the_clock),
         cmocka_unit_test(test_splice_closed_tls_relay_is_no_work),
         cmocka_unit_test(test_splice_rate_waits_while_a_pong_waits_for_room),
