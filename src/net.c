@@ -253,7 +253,8 @@ static size_t to_iovec(struct iovec *v, const azr_iov *iov, size_t niov)
     return niov;
 }
 
-azr_err azr_net_readv(int fd, const azr_iov *iov, size_t niov, size_t *n)
+/* One recvmsg or sendmsg over our pieces, with read's and write's results. */
+static azr_err msg_io(int fd, const azr_iov *iov, size_t niov, size_t *n, bool out)
 {
     struct iovec v[AZR_NET_IOV_MAX];
     struct msghdr m = {0};
@@ -261,13 +262,14 @@ azr_err azr_net_readv(int fd, const azr_iov *iov, size_t niov, size_t *n)
     m.msg_iovlen = to_iovec(v, iov, niov);
     *n = 0;
     for (;;) {
-        ssize_t r = recvmsg(fd, &m, 0);
+        /* MSG_NOSIGNAL: writev would raise SIGPIPE */
+        ssize_t r = out ? sendmsg(fd, &m, MSG_NOSIGNAL) : recvmsg(fd, &m, 0);
         if (r > 0) {
             *n = (size_t)r;
             return AZR_OK;
         }
         if (r == 0)
-            return AZR_E_CLOSED;
+            return out ? AZR_AGAIN : AZR_E_CLOSED;
         if (errno == EINTR)
             continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -276,25 +278,14 @@ azr_err azr_net_readv(int fd, const azr_iov *iov, size_t niov, size_t *n)
     }
 }
 
+azr_err azr_net_readv(int fd, const azr_iov *iov, size_t niov, size_t *n)
+{
+    return msg_io(fd, iov, niov, n, false);
+}
+
 azr_err azr_net_writev(int fd, const azr_iov *iov, size_t niov, size_t *n)
 {
-    struct iovec v[AZR_NET_IOV_MAX];
-    struct msghdr m = {0};
-    m.msg_iov = v;
-    m.msg_iovlen = to_iovec(v, iov, niov);
-    *n = 0;
-    for (;;) {
-        ssize_t w = sendmsg(fd, &m, MSG_NOSIGNAL); /* writev would raise SIGPIPE */
-        if (w >= 0) {
-            *n = (size_t)w;
-            return w > 0 ? AZR_OK : AZR_AGAIN;
-        }
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-            return AZR_AGAIN;
-        return AZR_E_IO;
-    }
+    return msg_io(fd, iov, niov, n, true);
 }
 
 static azr_err opt(int fd, int level, int name, int value, azr_err prev)

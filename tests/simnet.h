@@ -164,12 +164,15 @@ static azr_err sim_write(void *ud, int fd, const uint8_t *b, size_t len, size_t 
 
 /* Scattered and gathered: the single calls, piece after piece, stopping
  * where one takes less than asked (as readv and writev do) */
-static azr_err sim_readv(void *ud, int fd, const azr_iov *iov, size_t niov, size_t *n)
+typedef azr_err (*sim_io_fn)(void *ud, int fd, uint8_t *b, size_t len, size_t *n);
+
+static azr_err sim_pieces(sim_io_fn io, void *ud, int fd, const azr_iov *iov, size_t niov,
+                          size_t *n)
 {
     *n = 0;
     for (size_t i = 0; i < niov; i++) {
         size_t k;
-        azr_err e = sim_read(ud, fd, iov[i].base, iov[i].len, &k);
+        azr_err e = io(ud, fd, iov[i].base, iov[i].len, &k);
         if (e != AZR_OK)
             return *n ? AZR_OK : e;
         *n += k;
@@ -179,19 +182,19 @@ static azr_err sim_readv(void *ud, int fd, const azr_iov *iov, size_t niov, size
     return AZR_OK;
 }
 
+static azr_err sim_readv(void *ud, int fd, const azr_iov *iov, size_t niov, size_t *n)
+{
+    return sim_pieces(sim_read, ud, fd, iov, niov, n);
+}
+
+static azr_err sim_write_piece(void *ud, int fd, uint8_t *b, size_t len, size_t *n)
+{
+    return sim_write(ud, fd, b, len, n);
+}
+
 static azr_err sim_writev(void *ud, int fd, const azr_iov *iov, size_t niov, size_t *n)
 {
-    *n = 0;
-    for (size_t i = 0; i < niov; i++) {
-        size_t k;
-        azr_err e = sim_write(ud, fd, iov[i].base, iov[i].len, &k);
-        if (e != AZR_OK)
-            return *n ? AZR_OK : e;
-        *n += k;
-        if (k < iov[i].len)
-            break;
-    }
-    return AZR_OK;
+    return sim_pieces(sim_write_piece, ud, fd, iov, niov, n);
 }
 
 static void sim_shutdown_wr(void *ud, int fd)

@@ -684,6 +684,29 @@ static void tls_relay_pump(tls_relay *t, sim_sock *r)
     }
 }
 
+/* A sim proxy for wss:// through a tls_relay (the relay's certificate not
+ * checked: 0x80000010), and one more setting when extra is not NULL. */
+static void tls_world(sim *w, tls_relay *t, const char *extra)
+{
+    memset(w, 0, sizeof *w);
+    assert_true(sim_init(w, (const char *const[]){"NamespaceAddress=wss://127.0.0.1:9",
+                                                  "SSLSecurityFlags=0x80000010", extra, NULL}));
+    w->quiet = true;
+    sim_tls_params(w);
+    tls_relay_init(t);
+}
+
+/* Turns, the relay's engine pumped, until connection a has its Connected
+ * (or, ended, its Disconnected) event, 20 at most. */
+static void tls_turns(sim *w, tls_relay *t, int a, bool ended)
+{
+    for (int i = 0; i < 20 && !(ended ? w->disconnected[a] : w->connected[a]); i++) {
+        sim_turns(w, 1);
+        if (w->dials)
+            tls_relay_pump(t, sim_relay(w));
+    }
+}
+
 /* Found by review: the relay TLS engine's output buffer is sized by SSLOutBufferSize when
  * the client is accepted (azr_conn_open), but rtls.c sets it from the
  * setting read again after the dial: raised in between, the engine's
@@ -693,23 +716,13 @@ static void test_conn_tls_out_size_fixed_at_accept(void **st)
     (void)st;
     static sim w;
     static tls_relay t;
-    memset(&w, 0, sizeof w);
-    assert_true(sim_init(&w, (const char *const[]){"NamespaceAddress=wss://127.0.0.1:9",
-                                                   "SSLSecurityFlags=0x80000010",
-                                                   "SSLOutBufferSize=512", NULL}));
-    w.quiet = true;
-    sim_tls_params(&w);
-    tls_relay_init(&t);
+    tls_world(&w, &t, "SSLOutBufferSize=512");
     int cfd;
     int a = sim_accept(&w, &cfd, 1 << 18);
     char err[AZR_CONF_ERR_MAX]; /* what azr_proxy_config does while it dials */
     assert_int_equal(azr_config_apply(&w.p.set, "SSLOutBufferSize=16384", 22, err, sizeof err),
                      AZR_OK);
-    for (int i = 0; i < 20 && !w.connected[a]; i++) {
-        sim_turns(&w, 1);
-        if (w.dials)
-            tls_relay_pump(&t, sim_relay(&w));
-    }
+    tls_turns(&w, &t, a, false);
     assert_int_equal(w.connected[a], 1);
     static uint8_t big[20000];
     sim_put(&sim_sock_of(&w, cfd)->in, big, sizeof big); /* the client sends */
@@ -734,20 +747,11 @@ static void test_conn_status_handler_disconnects_in_cert_check(void **st)
     (void)st;
     static sim w;
     static tls_relay t;
-    memset(&w, 0, sizeof w);
-    assert_true(sim_init(&w, (const char *const[]){"NamespaceAddress=wss://127.0.0.1:9",
-                                                   "SSLSecurityFlags=0x80000010", NULL}));
-    w.quiet = true;
+    tls_world(&w, &t, NULL);
     w.p.ev.ssl_status = status_disconnects;
-    sim_tls_params(&w);
-    tls_relay_init(&t);
     int cfd;
     int a = sim_accept(&w, &cfd, 1 << 18);
-    for (int i = 0; i < 20 && !w.disconnected[a]; i++) {
-        sim_turns(&w, 1);
-        if (w.dials)
-            tls_relay_pump(&t, sim_relay(&w));
-    }
+    tls_turns(&w, &t, a, true);
     assert_int_equal(w.disconnected[a], 1);
     azr_tls_creds_free(&t.cr);
     sim_free(&w);
@@ -941,19 +945,10 @@ static void test_conn_bulk_records_decrypt_in_order(void **st)
     (void)st;
     static sim w;
     static tls_relay t;
-    memset(&w, 0, sizeof w);
-    assert_true(sim_init(&w, (const char *const[]){"NamespaceAddress=wss://127.0.0.1:9",
-                                                   "SSLSecurityFlags=0x80000010", NULL}));
-    w.quiet = true;
-    sim_tls_params(&w);
-    tls_relay_init(&t);
+    tls_world(&w, &t, NULL);
     int cfd;
     int a = sim_accept(&w, &cfd, 1 << 18);
-    for (int i = 0; i < 20 && !w.connected[a]; i++) {
-        sim_turns(&w, 1);
-        if (w.dials)
-            tls_relay_pump(&t, sim_relay(&w));
-    }
+    tls_turns(&w, &t, a, false);
     assert_int_equal(w.connected[a], 1);
     sim_sock *r = sim_relay(&w);
     enum { N = 150000 };
