@@ -193,17 +193,27 @@ void azr_xport_sendrec_ack(azr_xport *x, size_t n)
  * that version has; the record layer's interface itself
  * (br_sslrec_out_class: max_plaintext, encrypt) is BearSSL's public one.
  */
+bool azr_xport_out_empty(const azr_xport *x)
+{
+    size_t n;
+    if (!x->eng)
+        return x->out_len == 0;
+    (void)azr_xport_sendrec_buf(x, &n);
+    return n == 0 && x->eng->oxa == x->eng->oxc;
+}
+
 size_t azr_xport_seal_room(const azr_xport *x, size_t *pre, size_t *post)
 {
     size_t room;
     *pre = *post = 0;
+    if (!azr_xport_out_empty(x))
+        return 0; /* a record waits for the socket, or one is filling */
     if (!x->eng)
-        return x->out_len == 0 ? x->out_cap : 0;
+        return x->out_cap;
     br_ssl_engine_context *eng = x->eng;
     const br_sslrec_out_class *rec = eng->out.vtable;
-    (void)azr_xport_sendrec_buf(x, &room);
-    if (room || !rec || eng->oxa != eng->oxc)
-        return 0; /* a record waits for the socket, or one is filling */
+    if (!rec)
+        return 0;
     if (!br_ssl_engine_sendapp_buf(eng, &room) || room == 0)
         return 0; /* closed, or in a handshake */
     size_t win = TLS_HEADER + room + TLS_SEAL_SLACK, a = TLS_HEADER, b = win;

@@ -64,6 +64,9 @@ void azr_xport_sendrec_ack(azr_xport *x, size_t n);
  * bytes themselves.
  */
 size_t azr_xport_seal_room(const azr_xport *x, size_t *pre, size_t *post);
+/* Nothing buffered for output: no record waiting for the socket and, TLS,
+ * no application bytes in a record still filling. */
+bool azr_xport_out_empty(const azr_xport *x);
 uint8_t *azr_xport_seal(azr_xport *x, uint8_t *pt, size_t *len);
 
 #endif

@@ -987,6 +987,33 @@ static void test_conn_bulk_records_decrypt_in_order(void **st)
     sim_free(&w);
 }
 
+/* Found by review: over wss:// the keep-alive ping sat in a TLS record still
+ * filling (closed at the pump's end) when the write path judged "nothing
+ * pending" and started the pong deadline; with the relay's socket full the
+ * ping never left and the relay was called silent. */
+static void test_conn_tls_pong_deadline_starts_on_the_wire(void **st)
+{
+    (void)st;
+    static sim w;
+    static tls_relay t;
+    tls_world(&w, &t, "RelayKeepAliveInterval=2");
+    int cfd;
+    int a = sim_accept(&w, &cfd, 1 << 18);
+    tls_turns(&w, &t, a, false);
+    assert_int_equal(w.connected[a], 1);
+    sim_sock *r = sim_relay(&w);
+    tls_relay_pump(&t, r);
+    r->out.cap = r->out.len; /* the relay takes nothing more */
+    sim_wait(&w, 6000, 250);
+    assert_int_equal(w.disconnected[a], 0); /* the ping is not on the wire */
+    r->out.cap = sizeof r->out.buf;         /* it reads again: the ping goes, no pong: silent */
+    sim_wait(&w, 6000, 250);
+    assert_int_equal(w.disconnected[a], 1);
+    assert_non_null(strstr(w.reason[a], "not answering"));
+    azr_tls_creds_free(&t.cr);
+    sim_free(&w);
+}
+
 /* The relay's TCP ends without a close frame while its data waits for a
  * client that does not read: the connection still ends (HalfCloseTimeout),
  * it does not wait for the relay input to drain forever. */
@@ -1042,6 +1069,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_conn_cert_changed_mid_client_handshake),
         cmocka_unit_test(test_conn_relay_eof_with_blocked_client_ends),
         cmocka_unit_test(test_conn_bulk_records_decrypt_in_order),
+        cmocka_unit_test(test_conn_tls_pong_deadline_starts_on_the_wire),
     };
     return cmocka_run_group_tests_name("conn", tests, NULL, NULL);
 }
