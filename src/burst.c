@@ -3,7 +3,7 @@
  * The upload's bulk path. On a loopback or LAN relay link the proxy's CPU
  * goes mostly to system calls and to the segments and wakeups each write
  * makes, not to copying or crypto: a 16 KiB frame or record per recv and
- * per send costs about twice what 64 KiB per call does. A connection's
+ * per send costs nearly twice what 128 KiB per call does. A connection's
  * block holds one record (the memory target), so the bulk path borrows the
  * proxy's scratch instead:
  *   one readv of a plain client's bytes into up to UNITS frame slots, each

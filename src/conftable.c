@@ -211,7 +211,7 @@ const azr_conf_def azr_config_table[] = {
     {"SSLOutBufferSize", AZR_CT_INT, 0, 512, 16384, "16384", OFF(ssl_out_buffer_size), 0, NULL,
      "Plaintext bytes per TLS record azrelay writes, on both TLS sides: each TLS engine keeps "
      "a full 16 KiB record buffer in (the peer picks its record size) and this much plus 85 "
-     "bytes out. 16384 writes the fewest records, four to a system call while the relay keeps "
+     "bytes out. 16384 writes the fewest records, eight to a system call while the relay keeps "
      "up: about a fifth less CPU per GiB over wss:// than 4096 (./build.sh bench); its pages "
      "are touched only as "
      "records fill, so an idle connection costs no more. 4096 saves 12 KiB per busy TLS side "

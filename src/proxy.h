@@ -23,7 +23,7 @@ typedef struct azr_proxy_state azr_proxy_state;
 
 /* The bulk upload's scratch (burst.c): frames or records for one gathered
  * write; what the socket did not take pins it to its connection. */
-#define AZR_BURST_UNITS 4 /* frames or records per write: 64 KiB at the defaults */
+#define AZR_BURST_UNITS 8 /* frames or records per write: 128 KiB at the defaults */
 typedef struct azr_burst {
     uint8_t *buf;
     size_t cap;

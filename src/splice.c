@@ -9,7 +9,7 @@
  * A TLS client's bytes take one more pass, its engine's: a masked copy from
  * its recvapp into the relay output, a copy of the payload into its sendapp.
  * While a plain client has bytes and the relay output is empty, burst.c
- * takes the upload four frames (or records) per read and per write, in
+ * takes the upload eight frames (or records) per read and per write, in
  * the proxy's scratch; the path below is the one-frame-at-a-time rest.
  * A direction reads only while its destination has room (a client that does
  * not read leaves the relay's bytes in the relay input, so the relay is not
