@@ -29,6 +29,7 @@
 #include <errno.h>
 
 #define UNITS AZR_BURST_UNITS
+_Static_assert(UNITS <= AZR_NET_IOV_MAX, "one readv and one writev take every unit");
 
 bool azr_burst_pending(const azr_conn *c)
 {

@@ -241,8 +241,10 @@ azr_err azr_net_write(int fd, const uint8_t *buf, size_t len, size_t *n)
     }
 }
 
-/* msg_iov from ours: both name a base and a length, in separate types */
-static size_t to_iovec(struct iovec *v, const azr_iov *iov, size_t niov)
+/* msg_iov from ours: both name a base and a length, in separate types. The
+ * count is a uint8_t: msg_iovlen is a size_t in glibc and an int in musl,
+ * and a uint8_t converts to either without a change of value. */
+static uint8_t to_iovec(struct iovec *v, const azr_iov *iov, size_t niov)
 {
     if (niov > AZR_NET_IOV_MAX)
         niov = AZR_NET_IOV_MAX;
@@ -250,7 +252,7 @@ static size_t to_iovec(struct iovec *v, const azr_iov *iov, size_t niov)
         v[i].iov_base = iov[i].base;
         v[i].iov_len = iov[i].len;
     }
-    return niov;
+    return (uint8_t)niov;
 }
 
 /* One recvmsg or sendmsg over our pieces, with read's and write's results. */
