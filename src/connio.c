@@ -136,9 +136,9 @@ azr_verdict azr_conn_write(azr_conn *c, bool client)
             c->last_client = c->last_io;
     }
     if (!client && c->ping == AZR_PING_QUEUED && azr_ws_ctrlq_next(&c->ctrl) != AZR_WS_PING &&
-        !azr_splice_output_pending(c, false) && azr_xport_out_empty(&c->rx)) {
-        /* over wss:// the ping may still sit in a record the pump's end
-         * closes: on the wire only once nothing is buffered */
+        !azr_burst_pending(c) && azr_xport_out_empty(&c->rx)) {
+        /* nothing buffered at all: over wss:// the ping may still sit in a
+         * record the pump's end closes, not yet on the wire */
         c->ping = AZR_PING_ON_WIRE; /* the pong deadline starts now */
         c->ping_sent_at = azr_conn_now(c);
     }

@@ -180,9 +180,8 @@ void azr_xport_sendrec_ack(azr_xport *x, size_t n)
 
 #define TLS_HEADER   5  /* type, version, length */
 #define TLS_APP_DATA 23 /* ContentType application_data (RFC 5246 §6.2.1) */
-#define TLS_SEAL_SLACK                                                                             \
-    1024u /* what a record may add after its plaintext: a                                          \
-           * tag, or a MAC and CBC padding (48 + 256) */
+/* what a record may add after its plaintext: a tag, or a MAC and CBC padding (48 + 256) */
+#define TLS_SEAL_SLACK 1024u
 
 /*
  * The engine's own record layer, used from outside: br_ssl_engine_context's

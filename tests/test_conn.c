@@ -512,6 +512,16 @@ static void test_conn_handler_closing_others(void **st)
     sim_world_down(t);
 }
 
+/* A sim proxy towards wss://127.0.0.1:9, quiet, with up to two more
+ * settings (NULL: none). */
+static void wss_sim(sim *w, const char *a, const char *b)
+{
+    memset(w, 0, sizeof *w);
+    assert_true(
+        sim_init(w, (const char *const[]){"NamespaceAddress=wss://127.0.0.1:9", a, b, NULL}));
+    w->quiet = true;
+}
+
 /* SSLSecurityFlags 0x1 keeps the relay's leaf certificate in the handshake
  * block, which has room for it only when the flag was set as the
  * connection started. An application that sets it (azr_proxy_config)
@@ -522,10 +532,7 @@ static void test_conn_leaf_room_fixed_at_start(void **st)
 {
     (void)st;
     static sim w;
-    memset(&w, 0, sizeof w);
-    assert_true(sim_init(&w, (const char *const[]){"NamespaceAddress=wss://127.0.0.1:9",
-                                                   "ConnectionTimeout=10", NULL}));
-    w.quiet = true;
+    wss_sim(&w, "ConnectionTimeout=10", NULL);
     int cfd;
     w.next_connect_errno = ECONNREFUSED; /* the first attempt fails: a backoff */
     int a = sim_accept(&w, &cfd, 1 << 18);
@@ -570,10 +577,7 @@ static void test_conn_retry_drops_old_flight(void **st)
 {
     (void)st;
     static sim w;
-    memset(&w, 0, sizeof w);
-    assert_true(sim_init(&w, (const char *const[]){"NamespaceAddress=wss://127.0.0.1:9",
-                                                   "ConnectionTimeout=10", NULL}));
-    w.quiet = true;
+    wss_sim(&w, "ConnectionTimeout=10", NULL);
     sim_tls_params(&w);
     int cfd;
     int a = sim_accept(&w, &cfd, 1 << 18);
@@ -688,10 +692,7 @@ static void tls_relay_pump(tls_relay *t, sim_sock *r)
  * checked: 0x80000010), and one more setting when extra is not NULL. */
 static void tls_world(sim *w, tls_relay *t, const char *extra)
 {
-    memset(w, 0, sizeof *w);
-    assert_true(sim_init(w, (const char *const[]){"NamespaceAddress=wss://127.0.0.1:9",
-                                                  "SSLSecurityFlags=0x80000010", extra, NULL}));
-    w->quiet = true;
+    wss_sim(w, "SSLSecurityFlags=0x80000010", extra);
     sim_tls_params(w);
     tls_relay_init(t);
 }
@@ -810,10 +811,7 @@ static void test_conn_anchors_freed_mid_handshake(void **st)
     static tls_relay t;
     size_t added;
     char why[300];
-    memset(&w, 0, sizeof w);
-    assert_true(sim_init(&w, (const char *const[]){"NamespaceAddress=wss://127.0.0.1:9",
-                                                   "SSLSecurityFlags=0x80000000", NULL}));
-    w.quiet = true;
+    wss_sim(&w, "SSLSecurityFlags=0x80000000", NULL);
     sim_tls_params(&w);
     assert_int_equal(azr_tls_anchors_add_file(&w.p.anchors, "../build/test-certs/ca.pem", &added,
                                               why, sizeof why),
